@@ -1,0 +1,56 @@
+"""The root command: global options and the one list of command groups."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gemma_mcp_cli._version import __version__
+from gemma_mcp_cli.cli import render, servers, validate
+from gemma_mcp_cli.cli._run import AppState
+
+app = typer.Typer(
+    name="gemma-mcp",
+    help="List, call and check MCP servers from a terminal, a script or CI.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# The command groups, alphabetical: the one place a command is registered.
+app.add_typer(servers.app, name="servers")
+app.command("validate")(validate.command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gemma-mcp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        str | None,
+        typer.Option(
+            "--config", "-c", help="Configuration file (default: $GEMMA_MCP_CONFIG, then discovery)."
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show server stderr, server logs and tracebacks.")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """List, call and check MCP servers from a terminal, a script or CI."""
+    render.reset()
+    ctx.obj = AppState(config=config, verbose=verbose)
+
+
+def main() -> None:
+    """Run the gemma-mcp command line."""
+    app(prog_name="gemma-mcp")

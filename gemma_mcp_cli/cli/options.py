@@ -1,0 +1,13 @@
+"""Option and argument aliases shared by the commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+ServerArg = Annotated[str, typer.Argument(help="A configured server name.", show_default=False)]
+ServersArg = Annotated[
+    list[str] | None, typer.Argument(help="Server names (default: every enabled server).", show_default=False)
+]

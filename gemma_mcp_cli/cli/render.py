@@ -1,0 +1,129 @@
+"""All output: the stdout and stderr consoles, tables, and the one JSON emitter."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from gemma_mcp_cli.errors import MCPError
+
+
+def _console(stream: Any, *, soft_wrap: bool) -> Console:
+    from rich.console import Console
+
+    # Piped output is for programs: no wrapping at 80 columns.
+    is_tty = hasattr(stream, "isatty") and stream.isatty()
+    # Server text is data: never read as markup, never auto-highlighted.
+    return Console(
+        file=stream,
+        markup=False,
+        highlight=False,
+        emoji=False,
+        no_color="NO_COLOR" in os.environ or None,
+        soft_wrap=soft_wrap,
+        width=None if is_tty else 10_000,
+    )
+
+
+@cache
+def out() -> Console:
+    """Return the console that carries data (stdout)."""
+    return _console(sys.stdout, soft_wrap=False)
+
+
+@cache
+def err() -> Console:
+    """Return the console that talks to people (stderr)."""
+    return _console(sys.stderr, soft_wrap=True)
+
+
+def reset() -> None:
+    """Forget the consoles, so the next output binds to the current streams."""
+    out.cache_clear()
+    err.cache_clear()
+
+
+def to_jsonable(value: Any) -> Any:
+    """Turn models (with MCP's wire names) and containers into plain JSON data."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def dumps(value: Any) -> str:
+    """Serialise a value as indented JSON text."""
+    return json.dumps(to_jsonable(value), indent=2, ensure_ascii=False)
+
+
+def emit_json(document: dict[str, Any]) -> None:
+    """Write the command's one JSON object to stdout."""
+    sys.stdout.write(dumps(document) + "\n")
+    sys.stdout.flush()
+
+
+def emit_text(text: str) -> None:
+    """Write raw text to stdout, as it is, with one trailing newline."""
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
+
+
+def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None) -> None:
+    """Print a table of plain values to stdout."""
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table(title=title, title_justify="left", header_style="bold", box=None, pad_edge=False)
+    for column in columns:
+        grid.add_column(column, overflow="fold")
+    for row in rows:
+        grid.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
+    out().print(grid)
+
+
+def fields(pairs: Iterable[tuple[str, Any]]) -> None:
+    """Print `key: value` lines to stdout, aligned."""
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column(overflow="fold")
+    for key, value in pairs:
+        grid.add_row(Text(key), Text("" if value is None else str(value)))
+    out().print(grid)
+
+
+def message(text: str, *, style: str | None = None) -> None:
+    """Print a message for people to stderr."""
+    from rich.text import Text
+
+    err().print(Text(text, style=style or ""))
+
+
+def warning(text: str) -> None:
+    """Print a warning for people to stderr."""
+    message(f"Warning: {text}", style="yellow")
+
+
+def failure(error: MCPError, *, as_json: bool) -> None:
+    """Report an error on stderr: the JSON envelope, or `Error:` and an optional `Hint:`."""
+    if as_json:
+        sys.stderr.write(json.dumps({"error": error.as_dict()}, ensure_ascii=False) + "\n")
+        sys.stderr.flush()
+        return
+    message(f"Error: {error.message}", style="bold red")
+    if error.hint:
+        message(f"Hint: {error.hint}", style="dim")

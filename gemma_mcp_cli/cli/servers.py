@@ -1,0 +1,72 @@
+"""`servers`: what is configured, straight from the file."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from gemma_mcp_cli.cli import render
+from gemma_mcp_cli.cli._load import config_for
+from gemma_mcp_cli.cli._run import run
+from gemma_mcp_cli.cli.options import JsonOpt, ServerArg
+from gemma_mcp_cli.models import MCPServerConfig
+
+app = typer.Typer(no_args_is_help=True, help="Show the configured servers.")
+
+
+def _summary(server: MCPServerConfig) -> dict[str, Any]:
+    return {
+        "name": server.name,
+        "enabled": server.enabled,
+        "transport": str(server.transport),
+        "target": server.redacted_target(),
+        "description": server.description,
+    }
+
+
+@app.command("list")
+def list_servers(
+    ctx: typer.Context,
+    show_all: Annotated[bool, typer.Option("--all", help="Include disabled servers.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the configured servers without connecting to them."""
+
+    def work() -> None:
+        loaded = config_for(ctx)
+        servers = [_summary(s) for s in loaded.servers.values() if show_all or s.enabled]
+        if as_json:
+            render.emit_json({"servers": servers})
+            return
+        rows = [
+            (s["name"], "yes" if s["enabled"] else "no", s["transport"], s["target"], s["description"])
+            for s in servers
+        ]
+        render.table(("NAME", "ENABLED", "TRANSPORT", "TARGET", "DESCRIPTION"), rows)
+        render.message(f"{len(servers)} server(s) from {loaded.source}", style="dim")
+
+    run(ctx, as_json, work)
+
+
+@app.command("show")
+def show_server(ctx: typer.Context, name: ServerArg, as_json: JsonOpt = False) -> None:
+    """Show one server's effective configuration, secrets redacted."""
+
+    def work() -> None:
+        loaded = config_for(ctx)
+        data = loaded.server(name, allow_disabled=True).redacted()
+        if as_json:
+            render.emit_json({"server": data, "config": str(loaded.source)})
+            return
+        render.fields((key, _plain(value)) for key, value in data.items())
+
+    run(ctx, as_json, work)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return "" if value is None else str(value)

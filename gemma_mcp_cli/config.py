@@ -1,0 +1,291 @@
+"""Find, read, expand and validate the server configuration file."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from gemma_mcp_cli._toml_lines import LineIndex
+from gemma_mcp_cli.errors import MCPConfigError
+from gemma_mcp_cli.models import MCPServerConfig, MCPSettings, resolve_cwd
+
+CONFIG_ENV = "GEMMA_MCP_CONFIG"
+CONFIG_NAME = "mcp_servers.toml"
+_FIELDS = tuple(name for name in MCPServerConfig.model_fields if name != "name")
+_SETTINGS_DEFAULTS = ("connection_timeout", "tool_cache_ttl")
+LOCAL_MEMORY = "local-memory"
+
+
+def builtin_servers() -> dict[str, dict[str, Any]]:
+    """Return the built-in default configuration: the packaged memory server alone."""
+    return {
+        LOCAL_MEMORY: {
+            "command": sys.executable,
+            "args": ["-m", "gemma_mcp_cli.servers.local_memory"],
+            "description": "The packaged memory server (SQLite, no setup needed).",
+        }
+    }
+
+
+@dataclass(frozen=True)
+class ConfigSource:
+    """Where the configuration came from: a file, or the built-in default (path None)."""
+
+    path: Path | None
+    origin: str
+
+    def __str__(self) -> str:
+        return str(self.path) if self.path is not None else "<built-in default>"
+
+
+@dataclass
+class Problem:
+    """One thing wrong (or suspicious) in the configuration."""
+
+    message: str
+    field: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the problem as the `validate --json` shape."""
+        return {"field": self.field, "message": self.message, "line": self.line}
+
+
+@dataclass
+class ServerReport:
+    """What validation found for one server."""
+
+    name: str
+    enabled: bool
+    config: MCPServerConfig | None
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        """Whether the server has no errors."""
+        return not self.errors
+
+
+@dataclass
+class ConfigReport:
+    """What validation found for a whole configuration."""
+
+    source: ConfigSource
+    servers: list[ServerReport] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+
+    def problems(self, *, strict: bool = False) -> list[tuple[str | None, Problem]]:
+        """Return every error (and, when strict, every warning) with its server name."""
+        found: list[tuple[str | None, Problem]] = [(None, p) for p in self.errors]
+        for server in self.servers:
+            found += [(server.name, p) for p in server.errors]
+            if strict:
+                found += [(server.name, p) for p in server.warnings]
+        return found
+
+    def is_valid(self, *, strict: bool = False) -> bool:
+        """Whether nothing is wrong (and, when strict, nothing suspicious)."""
+        return not self.problems(strict=strict)
+
+    def describe(self, server: str | None, problem: Problem) -> str:
+        """Return one line naming the file, the server, the key and the line."""
+        where = "servers" if server is None else f"servers.{server}"
+        if problem.field:
+            where += f".{problem.field}"
+        if problem.line is not None:
+            where += f" (line {problem.line}" + (f", column {problem.column})" if problem.column else ")")
+        return (
+            f"{self.source}: {where}: {problem.message}"
+            if server or problem.field
+            else (f"{self.source}: {problem.message}" + (f" (line {problem.line})" if problem.line else ""))
+        )
+
+
+def find_config(explicit: str | Path | None = None, settings: MCPSettings | None = None) -> ConfigSource:
+    """Return the first configuration found, in the documented order."""
+    if explicit is not None:
+        return _must_exist(Path(explicit).expanduser(), "--config")
+    if os.environ.get(CONFIG_ENV):
+        return _must_exist(Path(os.environ[CONFIG_ENV]).expanduser(), CONFIG_ENV)
+    if settings is not None and settings.servers_config:
+        return _must_exist(Path(settings.servers_config).expanduser(), "[mcp] servers_config")
+    for candidate in _search_path():
+        if candidate.is_file():
+            return ConfigSource(candidate, "discovered")
+    return ConfigSource(None, "built-in")
+
+
+def _search_path() -> list[Path]:
+    """Return the implicit locations, first hit wins."""
+    import platformdirs
+
+    return [
+        Path.cwd() / "config" / CONFIG_NAME,
+        Path(platformdirs.user_config_dir("gemma-mcp")) / CONFIG_NAME,
+        Path.home() / ".gemma_cli" / CONFIG_NAME,
+    ]
+
+
+def _must_exist(path: Path, origin: str) -> ConfigSource:
+    if not path.exists():
+        raise MCPConfigError(
+            f"configuration file {path} (from {origin}) does not exist",
+            hint="run 'gemma-mcp validate PATH' on the file you meant, or unset it to use the default",
+        )
+    return ConfigSource(path, origin)
+
+
+def validate_mcp_config(
+    path: str | Path | None = None, settings: MCPSettings | None = None, *, source: ConfigSource | None = None
+) -> ConfigReport:
+    """Check a configuration and report every problem at once."""
+    from gemma_mcp_cli._checks import check_document
+
+    settings = settings or MCPSettings()
+    source = source or find_config(path, settings)
+    if source.path is None:
+        return check_document(source, builtin_servers(), None, settings)
+    try:
+        text = source.path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return ConfigReport(source, errors=[Problem(f"cannot read the file: {reason}")])
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return ConfigReport(source, errors=[_syntax_problem(exc, text)])
+    return check_document(source, document, LineIndex(text), settings)
+
+
+def _syntax_problem(exc: tomllib.TOMLDecodeError, text: str) -> Problem:
+    """Turn a TOML decode error into a problem with line and column."""
+    found = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+    if found:
+        line, column = int(found.group(1)), int(found.group(2))
+    else:  # "(at end of document)"
+        line, column = text.count("\n") + 1, len(text.rsplit("\n", 1)[-1]) + 1
+    message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
+    return Problem(f"invalid TOML: {message}", line=line, column=column)
+
+
+def load_mcp_servers(
+    path: str | Path | None = None, settings: MCPSettings | None = None
+) -> dict[str, MCPServerConfig]:
+    """Load every server of the configuration, or raise MCPConfigError naming the first problem."""
+    report = validate_mcp_config(path, settings)
+    raise_for_report(report)
+    return {s.name: s.config for s in report.servers if s.config is not None}
+
+
+def raise_for_report(report: ConfigReport) -> None:
+    """Raise MCPConfigError for the first error of a report, if any."""
+    problems = report.problems()
+    if not problems:
+        return
+    server, first = problems[0]
+    more = len(problems) - 1
+    hint = f"{more} more problem(s); run 'gemma-mcp validate {report.source}' to see all" if more else None
+    raise MCPConfigError(report.describe(server, first), server=server, hint=hint)
+
+
+def load_settings(path: str | Path | None = None) -> MCPSettings:
+    """Read gemma-cli's `[mcp]` block from its config file; defaults when there is none."""
+    file = Path(path).expanduser() if path else settings_file()
+    if not file.is_file():
+        return MCPSettings()
+    try:
+        block = tomllib.loads(file.read_text(encoding="utf-8")).get("mcp", {})
+        return MCPSettings.model_validate(block)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise MCPConfigError(f"{file}: cannot read gemma-cli settings: {exc}") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        raise MCPConfigError(f"{file}: [mcp] {key}: {first['msg']}") from exc
+
+
+def suggest(key: str) -> str:
+    """Return ' (did you mean X?)' for a misspelt server key, or ''."""
+    close = difflib.get_close_matches(key, _FIELDS, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+__all__ = [
+    "CONFIG_ENV",
+    "ConfigReport",
+    "ConfigSource",
+    "LoadedConfig",
+    "MCPServerConfig",
+    "MCPSettings",
+    "Problem",
+    "ServerReport",
+    "builtin_servers",
+    "find_config",
+    "load_config",
+    "load_mcp_servers",
+    "load_settings",
+    "resolve_cwd",
+    "validate_mcp_config",
+]
+
+
+def settings_file() -> Path:
+    """Return where gemma-cli keeps its settings."""
+    return Path.home() / ".gemma_cli" / "config.toml"
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """The configuration a command runs with."""
+
+    source: ConfigSource
+    servers: dict[str, MCPServerConfig]
+    settings: MCPSettings
+
+    def enabled(self) -> list[MCPServerConfig]:
+        """Return the enabled servers, in file order."""
+        return [s for s in self.servers.values() if s.enabled]
+
+    def server(self, name: str, *, allow_disabled: bool = False) -> MCPServerConfig:
+        """Return one server by name, or raise MCPConfigError saying why not."""
+        found = self.servers.get(name)
+        if found is None:
+            close = difflib.get_close_matches(name, list(self.servers), n=1)
+            maybe = f"; did you mean '{close[0]}'?" if close else ""
+            raise MCPConfigError(
+                f"unknown server '{name}' in {self.source}{maybe}",
+                server=name,
+                hint="'gemma-mcp servers list --all' shows the configured servers",
+            )
+        if not found.enabled and not allow_disabled:
+            raise MCPConfigError(
+                f"server '{name}' is disabled in {self.source}",
+                server=name,
+                hint=f"set enabled = true in [{name}] to use it",
+            )
+        return found
+
+
+def load_config(path: str | Path | None = None, settings: MCPSettings | None = None) -> LoadedConfig:
+    """Load the configuration for running commands; disabled servers' problems do not stop it."""
+    settings = settings or load_settings()
+    if not settings.enabled:
+        raise MCPConfigError(
+            f"MCP is disabled by gemma-cli's settings ([mcp] enabled = false in {settings_file()})",
+            hint="set enabled = true in the [mcp] section to use MCP servers",
+        )
+    report = validate_mcp_config(path, settings)
+    blocking = ConfigReport(report.source, [s for s in report.servers if s.enabled], report.errors)
+    raise_for_report(blocking)
+    servers = {s.name: s.config for s in report.servers if s.config is not None}
+    return LoadedConfig(report.source, servers, settings)

@@ -1,0 +1,130 @@
+"""The exit-code table and the error family every failure is expressed in."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes: the one table (see the README)."""
+
+    OK = 0
+    INTERNAL = 1
+    USAGE = 2
+    CONFIG = 3
+    CONNECTION = 4
+    SERVER = 5
+    TOOL = 6
+    INVALID_ARGUMENTS = 7
+    TIMEOUT = 8
+    AUTH = 9
+    INTERRUPTED = 130
+
+
+class MCPError(Exception):
+    """Base of every error the client reports; carries its exit code."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+    kind: str = "internal"
+
+    def __init__(self, message: str, *, server: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.server = server
+        self.hint = hint
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the JSON error envelope body."""
+        return {
+            "type": self.kind,
+            "exit_code": int(self.exit_code),
+            "message": self.message,
+            "server": self.server,
+        }
+
+
+class MCPUsageError(MCPError):
+    """The command line itself is wrong."""
+
+    exit_code = ExitCode.USAGE
+    kind = "usage"
+
+
+class MCPConfigError(MCPError):
+    """The configuration is missing, invalid, or names no such server."""
+
+    exit_code = ExitCode.CONFIG
+    kind = "config"
+
+
+class MCPConnectionError(MCPError):
+    """The server could not be started or reached, or the transport broke."""
+
+    exit_code = ExitCode.CONNECTION
+    kind = "connection"
+
+
+class MCPServerError(MCPError):
+    """The server answered with a JSON-RPC error."""
+
+    exit_code = ExitCode.SERVER
+    kind = "server"
+
+    def __init__(
+        self, message: str, *, server: str | None = None, hint: str | None = None, code: int | None = None
+    ) -> None:
+        super().__init__(message, server=server, hint=hint)
+        self.code = code
+
+
+class MCPResourceError(MCPServerError):
+    """A resource could not be listed or read."""
+
+    kind = "resource"
+
+
+class MCPPromptError(MCPServerError):
+    """A prompt could not be listed or rendered."""
+
+    kind = "prompt"
+
+
+class MCPToolNotFoundError(MCPServerError):
+    """The server has no tool of that name."""
+
+    kind = "tool_not_found"
+
+
+class MCPToolExecutionError(MCPError):
+    """The tool ran and reported failure (`isError: true`)."""
+
+    exit_code = ExitCode.TOOL
+    kind = "tool"
+
+
+class MCPInvalidArgumentsError(MCPError):
+    """The arguments break the tool's input schema; nothing was sent."""
+
+    exit_code = ExitCode.INVALID_ARGUMENTS
+    kind = "invalid_arguments"
+
+
+class MCPTimeoutError(MCPError):
+    """A connection or request took longer than allowed."""
+
+    exit_code = ExitCode.TIMEOUT
+    kind = "timeout"
+
+
+class MCPAuthError(MCPError):
+    """Authentication or authorization failed."""
+
+    exit_code = ExitCode.AUTH
+    kind = "auth"
+
+
+class MCPInterruptedError(MCPError):
+    """The user interrupted the command."""
+
+    exit_code = ExitCode.INTERRUPTED
+    kind = "interrupted"

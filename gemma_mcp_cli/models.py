@@ -1,0 +1,156 @@
+"""The configuration models: one server, and the gemma-cli `[mcp]` settings block."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic_core import PydanticCustomError
+
+from gemma_mcp_cli.enums import MCPTransportType
+
+_SCHEMES = {
+    MCPTransportType.HTTP: ("http", "https"),
+    MCPTransportType.SSE: ("http", "https"),
+    MCPTransportType.WEBSOCKET: ("ws", "wss"),
+}
+REDACTED = "***"
+_SECRET_WORDS = (
+    "token",
+    "key",
+    "secret",
+    "password",
+    "passwd",
+    "authorization",
+    "auth",
+    "cookie",
+    "credential",
+)
+
+
+def looks_secret(key: str) -> bool:
+    """Tell whether an env or header name suggests its value is a secret."""
+    lowered = key.lower()
+    return any(word in lowered for word in _SECRET_WORDS)
+
+
+class MCPSettings(BaseModel):
+    """gemma-cli's `[mcp]` settings block."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", strict=True)
+
+    enabled: bool = True
+    servers_config: str | None = None
+    tool_cache_ttl: int = Field(3600, ge=0)
+    connection_timeout: float = Field(10.0, gt=0)
+    retry_count: int = Field(3, ge=0)
+
+
+class MCPServerConfig(BaseModel):
+    """One server's effective configuration."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    name: str
+    enabled: bool = True
+    transport: MCPTransportType = Field(MCPTransportType.STDIO, strict=False)
+    command: str | None = None
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+    url: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    auto_reconnect: bool = True
+    max_reconnect_attempts: int = Field(5, ge=0)
+    reconnect_delay: float = Field(1.0, ge=0)
+    connection_timeout: float = Field(10.0, gt=0)
+    request_timeout: float = Field(30.0, gt=0)
+    health_check_interval: float = Field(60.0, ge=0)
+    tool_cache_ttl: int | None = Field(None, ge=0)
+    description: str | None = None
+
+    # Dotted field paths ("env.TOKEN", "url") whose value came from the user's environment.
+    _expanded: frozenset[str] = PrivateAttr(default_factory=frozenset)
+
+    @model_validator(mode="after")
+    def _check_transport(self) -> MCPServerConfig:
+        problem = transport_problem(self)
+        if problem is not None:
+            field, message = problem
+            raise PydanticCustomError("transport", "{message}", {"field": field, "message": message})
+        return self
+
+    def with_expanded(self, paths: frozenset[str]) -> MCPServerConfig:
+        """Return this config marked with the fields that came from `${VAR}` expansion."""
+        self._expanded = paths
+        return self
+
+    @property
+    def target(self) -> str:
+        """Return what the server runs or where it lives, for people (unredacted)."""
+        if self.transport is MCPTransportType.STDIO:
+            return shlex.join([self.command or "", *self.args])
+        return self.url or ""
+
+    def redacted(self) -> dict[str, Any]:
+        """Return the configuration as plain data with every secret replaced by `***`."""
+        data = self.model_dump(mode="json")
+        for section in ("env", "headers"):
+            data[section] = {
+                key: REDACTED if looks_secret(key) or f"{section}.{key}" in self._expanded else value
+                for key, value in data[section].items()
+            }
+        for key in ("command", "url", "cwd"):
+            if key in self._expanded:
+                data[key] = REDACTED
+        data["args"] = [REDACTED if f"args.{i}" in self._expanded else a for i, a in enumerate(self.args)]
+        if data["url"] and data["url"] != REDACTED:
+            data["url"] = strip_credentials(data["url"])
+        return data
+
+    def redacted_target(self) -> str:
+        """Return `target` with every secret replaced by `***`."""
+        data = self.redacted()
+        if self.transport is MCPTransportType.STDIO:
+            return shlex.join([data["command"] or "", *data["args"]])
+        return str(data["url"] or "")
+
+
+def strip_credentials(url: str) -> str:
+    """Remove `user:password@` from a URL."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return parts._replace(netloc=netloc).geturl()
+
+
+def transport_problem(config: MCPServerConfig) -> tuple[str, str] | None:
+    """Return the field and message of the first transport requirement the config breaks."""
+    transport = config.transport
+    if transport is MCPTransportType.STDIO:
+        if not config.command:
+            return "command", "the stdio transport needs a command"
+        return None
+    if not config.url:
+        return "url", f"the {transport} transport needs a url"
+    scheme = urlsplit(config.url).scheme.lower()
+    allowed = _SCHEMES[transport]
+    if scheme not in allowed or not urlsplit(config.url).netloc:
+        wanted = " or ".join(f"{s}://" for s in allowed)
+        return "url", f"the {transport} transport needs a {wanted} url, got {strip_credentials(config.url)!r}"
+    return None
+
+
+def resolve_cwd(cwd: str | None, base: Path | None) -> str | None:
+    """Resolve a relative `cwd` against the directory of the file that set it."""
+    if cwd is None:
+        return None
+    path = Path(cwd).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    return str(path.resolve())
