@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,3 +48,76 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+PYTHON = sys.executable
+EVERYTHING_VERSION = "2026.8.31"
+NPM_DIR = Path(__file__).parent / ".npm"
+EVERYTHING_JS = NPM_DIR / "node_modules" / "@modelcontextprotocol" / "server-everything" / "dist" / "index.js"
+
+
+def stdio_server(name: str, script: str, *args: str, **keys: object) -> str:
+    """Return a TOML table for a test server started as `python tests/servers/SCRIPT ARGS`."""
+    argv = [str(SERVERS / script), *args]
+    lines = [f"[{name}]", f"command = {json.dumps(PYTHON)}", f"args = {json.dumps(argv)}"]
+    lines += [f"{key} = {json.dumps(value)}" for key, value in keys.items()]
+    return "\n".join(lines) + "\n"
+
+
+LOCAL_MEMORY = (
+    f'[memory]\ncommand = {json.dumps(PYTHON)}\nargs = ["-m", "gemma_mcp_cli.servers.local_memory"]\n'
+)
+
+
+@pytest.fixture
+def servers_config(write_config: Callable[..., Path]) -> Path:
+    """Return a config naming every test server: fast stdlib ones, SDK ones, the embedded one."""
+    return write_config(
+        stdio_server("legacy", "legacy_rag_redis.py")
+        + stdio_server("sdk", "sdk_server.py", request_timeout=10.0)
+        + stdio_server("paged", "paged_server.py")
+        + LOCAL_MEMORY
+        + stdio_server("early", "faulty_server.py", "exit-early", enabled=False)
+        + stdio_server(
+            "slow", "faulty_server.py", "slow", "--delay", "30", request_timeout=1.0, enabled=False
+        )
+        + stdio_server("silent", "faulty_server.py", "no-init", connection_timeout=1.5, enabled=False)
+        + stdio_server("crash", "faulty_server.py", "crash-mid-call", enabled=False)
+        + '[missing]\ncommand = "surely-not-an-installed-command"\nenabled = false\n'
+    )
+
+
+@pytest.fixture(scope="session")
+def everything_js() -> Path:
+    """Install the pinned @modelcontextprotocol/server-everything once (into an ignored folder)."""
+    if not EVERYTHING_JS.is_file():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("npm is needed to install @modelcontextprotocol/server-everything")
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(NPM_DIR),
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                f"@modelcontextprotocol/server-everything@{EVERYTHING_VERSION}",
+            ],
+            check=True,
+            timeout=300,
+            capture_output=True,
+        )
+    return EVERYTHING_JS
+
+
+@pytest.fixture
+def everything_config(write_config: Callable[..., Path], everything_js: Path) -> Path:
+    """Return a config whose one server is server-everything over stdio."""
+    node = shutil.which("node") or "node"
+    return write_config(
+        f"[everything]\ncommand = {json.dumps(node)}\nargs = {json.dumps([str(everything_js), 'stdio'])}\n"
+        "request_timeout = 30.0\n",
+        name="everything.toml",
+    )

@@ -11,3 +11,7 @@ ServerArg = Annotated[str, typer.Argument(help="A configured server name.", show
 ServersArg = Annotated[
     list[str] | None, typer.Argument(help="Server names (default: every enabled server).", show_default=False)
 ]
+ToolArg = Annotated[str, typer.Argument(help="A tool name.", show_default=False)]
+TimeoutOpt = Annotated[
+    float | None, typer.Option("--timeout", help="Seconds to wait for the answer (default: request_timeout).")
+]

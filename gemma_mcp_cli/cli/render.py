@@ -127,3 +127,40 @@ def failure(error: MCPError, *, as_json: bool) -> None:
     message(f"Error: {error.message}", style="bold red")
     if error.hint:
         message(f"Hint: {error.hint}", style="dim")
+
+
+async def server_log(server: str, level: str, logger: str | None, data: Any) -> None:
+    """Show a log message a server sent (with --verbose)."""
+    text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+    source = f"{server}/{logger}" if logger else server
+    message(f"[{source}] {level}: {text}", style="dim")
+
+
+class ProgressDisplay:
+    """A progress bar on stderr for long tool calls, shown only on a terminal."""
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> ProgressDisplay:
+        if sys.stderr.isatty():
+            from rich.progress import Progress
+
+            self._progress = Progress(console=err(), transient=True)
+            self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(None, None, None)
+
+    async def update(self, server: str, progress: float, total: float | None, note: str | None) -> None:
+        """Move the bar to the server's latest progress."""
+        if self._progress is None:
+            return
+        description = f"{self._label}: {note}" if note else self._label
+        if self._task is None:
+            self._task = self._progress.add_task(description, total=total)
+        self._progress.update(self._task, completed=progress, total=total, description=description)

@@ -6,13 +6,14 @@ from typing import Annotated, Any
 
 import typer
 
-from gemma_mcp_cli.cli import render
+from gemma_mcp_cli.cli import render, status
 from gemma_mcp_cli.cli._load import config_for
 from gemma_mcp_cli.cli._run import run
 from gemma_mcp_cli.cli.options import JsonOpt, ServerArg
 from gemma_mcp_cli.models import MCPServerConfig
 
-app = typer.Typer(no_args_is_help=True, help="Show the configured servers.")
+app = typer.Typer(no_args_is_help=True, help="Show the configured servers and how they answer.")
+app.command("status")(status.command)
 
 
 def _summary(server: MCPServerConfig) -> dict[str, Any]:

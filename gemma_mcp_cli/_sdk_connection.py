@@ -1,0 +1,185 @@
+"""One server's connection: the task that holds it open, its state and its statistics."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import anyio
+from anyio.abc import TaskStatus
+from mcp import Client
+from mcp_types import Implementation, LoggingMessageNotificationParams
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+from gemma_mcp_cli._sdk_errors import translate
+from gemma_mcp_cli._version import __version__
+from gemma_mcp_cli.enums import MCPServerStatus
+from gemma_mcp_cli.errors import MCPError
+from gemma_mcp_cli.models import MCPServerConfig
+from gemma_mcp_cli.transports import open_transport
+
+LogHook = Callable[[str, str, str | None, Any], Awaitable[None]]
+_LOG_LIMIT = 1 << 20  # rotate a server's stderr log past 1 MiB
+
+
+@dataclass
+class ServerStats:
+    """Request counters for one server within this process."""
+
+    total_requests: int = 0
+    successful_requests: int = 0
+    failed_requests: int = 0
+    total_latency: float = 0.0
+    min_latency: float | None = None
+    max_latency: float | None = None
+    last_error: str | None = None
+    last_request_at: float | None = None
+    tools: dict[str, ServerStats] = field(default_factory=dict)
+
+    def record(self, latency: float, error: str | None, tool: str | None = None) -> None:
+        """Count one request."""
+        self.total_requests += 1
+        self.successful_requests += error is None
+        self.failed_requests += error is not None
+        self.total_latency += latency
+        self.min_latency = latency if self.min_latency is None else min(self.min_latency, latency)
+        self.max_latency = latency if self.max_latency is None else max(self.max_latency, latency)
+        self.last_error = error or self.last_error
+        self.last_request_at = time.time()
+        if tool is not None:
+            self.tools.setdefault(tool, ServerStats()).record(latency, error)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the counters with success rate and average latency."""
+        done = self.total_requests
+        return {
+            "total_requests": done,
+            "successful_requests": self.successful_requests,
+            "failed_requests": self.failed_requests,
+            "success_rate": self.successful_requests / done if done else None,
+            "total_latency": self.total_latency,
+            "min_latency": self.min_latency,
+            "max_latency": self.max_latency,
+            "avg_latency": self.total_latency / done if done else None,
+            "last_error": self.last_error,
+            "last_request_at": self.last_request_at,
+            "tools": {name: stats.as_dict() for name, stats in self.tools.items()},
+        }
+
+
+class ServerConnection:
+    """A live (or failed) connection to one server, held open by a task of the manager."""
+
+    def __init__(self, config: MCPServerConfig, log_dir: Path, on_log: LogHook | None, verbose: bool) -> None:
+        self.name = config.name
+        self.config = config
+        self.status = MCPServerStatus.DISCONNECTED
+        self.client: Client | None = None
+        self.connect_latency: float | None = None
+        self.stats = ServerStats()
+        self.log_path = log_dir / f"{config.name}.log"
+        self._log_offset = 0
+        self._on_log = on_log
+        self._verbose = verbose
+        self._closing = anyio.Event()
+        self._closed = anyio.Event()
+        self._holding = False
+
+    @property
+    def protocol_version(self) -> str | None:
+        """Return the negotiated protocol version."""
+        return self.client.session.protocol_version if self.client else None
+
+    @property
+    def modern(self) -> bool:
+        """Whether the connection speaks a 2026-era (discover, no ping) protocol."""
+        return self.protocol_version in MODERN_PROTOCOL_VERSIONS
+
+    @property
+    def server_info(self) -> dict[str, Any] | None:
+        """Return the server's name and version, as it sent them."""
+        info = self.client.session.server_info if self.client else None
+        return info.model_dump(mode="json", by_alias=True, exclude_none=True) if info else None
+
+    def require_client(self) -> Client:
+        """Return the connected client."""
+        assert self.client is not None, "used before connect"
+        return self.client
+
+    def stderr_tail(self, lines: int = 3) -> str:
+        """Return the last lines the server wrote to stderr during this run, on one line."""
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(self._log_offset)
+                text = log.read()[-8192:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+        kept = [line.strip() for line in text.splitlines() if line.strip()][-lines:]
+        return " | ".join(kept)[-400:]
+
+    def failure(self, exc: BaseException, action: str, timeout: float | None) -> MCPError:
+        """Translate an exception raised while doing `action` on this server."""
+        return translate(exc, server=self.name, action=action, timeout=timeout, tail=self.stderr_tail())
+
+    def _open_log(self) -> TextIO:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if self.log_path.exists() and self.log_path.stat().st_size > _LOG_LIMIT:
+            self.log_path.replace(self.log_path.with_suffix(".log.1"))
+        log = self.log_path.open("a", encoding="utf-8")
+        self._log_offset = log.tell()
+        return log
+
+    async def hold(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Connect, report readiness, and keep the connection open until `close` is called."""
+        self.status = MCPServerStatus.CONNECTING
+        self._holding = True
+        timeout = self.config.connection_timeout
+        try:
+            with self._open_log() as log:
+                try:
+                    # The deadline scope must enclose the client's whole life (its task groups
+                    # open inside it), so it is lifted, not left, once the handshake is done.
+                    with anyio.CancelScope(deadline=anyio.current_time() + timeout) as deadline:
+                        began = time.perf_counter()
+                        async with self._client(log) as client:
+                            deadline.deadline = math.inf
+                            self.client, self.connect_latency = client, time.perf_counter() - began
+                            self.status = MCPServerStatus.CONNECTED
+                            task_status.started()
+                            await self._closing.wait()
+                except Exception as exc:
+                    if self.status is MCPServerStatus.CONNECTING:
+                        raise self.failure(exc, "start-up and handshake", timeout) from None
+                if deadline.cancelled_caught:
+                    raise self.failure(TimeoutError(), "start-up and handshake", timeout)
+        except MCPError:
+            self.status = MCPServerStatus.ERROR
+            raise
+        finally:
+            self.client = None
+            if self.status is not MCPServerStatus.ERROR:
+                self.status = MCPServerStatus.DISCONNECTED
+            self._closed.set()
+
+    def _client(self, log: TextIO) -> Client:
+        return Client(
+            open_transport(self.config, log),
+            read_timeout_seconds=self.config.request_timeout,
+            logging_callback=self._log_message,
+            log_level="debug" if self._verbose else None,
+            client_info=Implementation(name="gemma-mcp", version=__version__),
+        )
+
+    async def _log_message(self, params: LoggingMessageNotificationParams) -> None:
+        if self._on_log is not None:
+            await self._on_log(self.name, str(params.level), params.logger, params.data)
+
+    async def close(self) -> None:
+        """Close the connection and wait until the server is gone."""
+        self._closing.set()
+        if self._holding:
+            await self._closed.wait()

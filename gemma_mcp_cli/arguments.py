@@ -1,0 +1,184 @@
+"""Tool arguments from the command line: parse, convert by the schema, validate."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from gemma_mcp_cli.errors import MCPInvalidArgumentsError, MCPUsageError
+
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_BOOLEANS = {
+    "true": True,
+    "false": False,
+    "yes": True,
+    "no": False,
+    "1": True,
+    "0": False,
+    "on": True,
+    "off": False,
+}
+
+
+def load_args_object(source: str | None) -> dict[str, Any]:
+    """Read `--args`: JSON text, `@file`, or `-` for standard input."""
+    if source is None:
+        return {}
+    if source == "-":
+        text, origin = sys.stdin.read(), "standard input"
+    elif source.startswith("@"):
+        try:
+            text, origin = Path(source[1:]).expanduser().read_text(encoding="utf-8"), source[1:]
+        except OSError as exc:
+            raise MCPUsageError(f"--args: cannot read {source[1:]}: {exc.strerror or exc}") from None
+    else:
+        text, origin = source, "--args"
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MCPUsageError(f"--args: {origin} is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    if not isinstance(value, dict):
+        raise MCPUsageError(f"--args: {origin} must hold a JSON object, not {type(value).__name__}")
+    return value
+
+
+def parse_pairs(pairs: Iterable[str], schema: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Turn `key=value` and `key:=json` pairs into arguments typed by the tool's schema."""
+    properties = (schema or {}).get("properties") or {}
+    parsed: dict[str, Any] = {}
+    for pair in pairs:
+        key, raw_json, value = _split(pair)
+        if raw_json:
+            try:
+                parsed[key] = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise MCPUsageError(f"--arg {key}:= needs JSON: {exc.msg}") from None
+        else:
+            parsed[key] = convert(value, _types_of(properties.get(key), schema or {}))
+    return parsed
+
+
+def _split(pair: str) -> tuple[str, bool, str]:
+    """Split `key=value` or `key:=json`, whichever `=` comes first."""
+    position = pair.find("=")
+    if position <= 0:
+        raise MCPUsageError(f"--arg {pair!r} must look like key=value or key:=<json>")
+    if pair[position - 1] == ":" and position > 1:
+        return pair[: position - 1], True, pair[position + 1 :]
+    return pair[:position], False, pair[position + 1 :]
+
+
+def resolve_ref(node: Any, root: Mapping[str, Any]) -> Any:
+    """Follow a local `$ref` (`#/$defs/X`) to the schema it names."""
+    seen = 0
+    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and seen < 16:
+        target: Any = root
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target.get(part, {}) if isinstance(target, Mapping) else {}
+        node, seen = target, seen + 1
+    return node
+
+
+def _types_of(node: Any, root: Mapping[str, Any]) -> list[str]:
+    """Return the JSON types a property accepts, in the order the schema gives them."""
+    node = resolve_ref(node, root)
+    if not isinstance(node, Mapping):
+        return []
+    found: list[str] = []
+    declared = node.get("type")
+    found += [declared] if isinstance(declared, str) else list(declared or [])
+    if "enum" in node and not declared:
+        found += sorted({_json_type(v) for v in node["enum"]})
+    if "const" in node and not declared:
+        found.append(_json_type(node["const"]))
+    for key in ("anyOf", "oneOf", "allOf"):
+        for option in node.get(key) or []:
+            found += _types_of(option, root)
+    return list(dict.fromkeys(found))
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return {type(None): "null", str: "string", list: "array", dict: "object"}.get(type(value), "string")
+
+
+def convert(value: str, types: list[str]) -> Any:
+    """Convert command-line text to the first schema type it fits; text stays text otherwise."""
+    if not types or ("string" in types and not (value == "null" and "null" in types)):
+        return value
+    for kind in types:
+        if kind == "null" and value == "null":
+            return None
+        if kind == "integer" and _INTEGER.match(value):
+            return int(value)
+        if kind == "number":
+            try:
+                number = float(value)
+            except ValueError:
+                continue
+            return int(value) if _INTEGER.match(value) else number
+        if kind == "boolean" and value.lower() in _BOOLEANS:
+            return _BOOLEANS[value.lower()]
+        if kind in {"array", "object"}:
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError:
+                continue
+    return value
+
+
+def validate(
+    arguments: Mapping[str, Any], schema: Mapping[str, Any] | None, *, server: str, tool: str
+) -> None:
+    """Check arguments against the tool's input schema; raise naming every offending key."""
+    if not schema:
+        return
+    from jsonschema import validators
+    from jsonschema.exceptions import SchemaError
+
+    cls = validators.validator_for(schema)
+    try:
+        cls.check_schema(dict(schema))
+    except SchemaError:
+        return  # a broken schema is the server's problem; let the server judge
+    problems = {_describe(error) for error in cls(schema).iter_errors(dict(arguments))}
+    problems |= {f"{key}: not a parameter of this tool" for key in _undeclared(arguments, schema)}
+    if problems:
+        raise MCPInvalidArgumentsError(
+            f"invalid arguments for {tool} on '{server}': " + "; ".join(sorted(problems)),
+            server=server,
+            hint=f"'gemma-mcp tools show {server} {tool}' lists its parameters",
+        )
+
+
+def _undeclared(arguments: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
+    """Return keys the schema does not declare, where it leaves extras unspecified.
+
+    JSON Schema allows undeclared keys by default, but servers drop them silently, so a
+    misspelt key would otherwise vanish; a schema that says what extras it takes is obeyed.
+    """
+    properties = schema.get("properties")
+    if not isinstance(properties, Mapping) or schema.keys() & {"additionalProperties", "patternProperties"}:
+        return []
+    return [key for key in arguments if key not in properties]
+
+
+def _describe(error: Any) -> str:
+    """Name the key an error is about and what was expected."""
+    path = ".".join(str(part) for part in error.absolute_path)
+    if error.validator == "required":
+        missing = re.search(r"'([^']+)' is a required property", error.message)
+        return f"{missing.group(1) if missing else path}: required, not given"
+    if error.validator == "additionalProperties" and not path:
+        extra = re.findall(r"'([^']+)'", error.message.split("(")[-1])
+        return f"{', '.join(extra)}: not a parameter of this tool"
+    return f"{path or '(arguments)'}: {error.message}"

@@ -1,0 +1,45 @@
+"""Print MCP content for people and pipes: text raw, structured as JSON, the rest named."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from gemma_mcp_cli.cli import render
+
+
+def size_of(block: dict[str, Any]) -> str:
+    """Return a human size for a block's base64 data or text."""
+    raw = block.get("data") or block.get("blob")
+    count = len(base64.b64decode(raw)) if raw else len((block.get("text") or "").encode())
+    if count < 1024:
+        return f"{count} B"
+    return f"{count / 1024:.1f} KB" if count < 1024 * 1024 else f"{count / (1024 * 1024):.1f} MB"
+
+
+def _label(*parts: str | None) -> str:
+    return "[" + " ".join(part for part in parts if part) + "]"
+
+
+def describe(block: dict[str, Any]) -> str:
+    """Name a non-text content block with its type and size."""
+    kind = block.get("type", "content")
+    if kind == "resource":
+        resource = block.get("resource") or {}
+        return _label("resource", resource.get("uri"), resource.get("mimeType"), size_of(resource))
+    if kind == "resource_link":
+        return _label("resource link", block.get("uri"), block.get("mimeType"))
+    return _label(kind, block.get("mimeType"), size_of(block))
+
+
+def print_result(result: dict[str, Any]) -> None:
+    """Print a tool result: structured content as JSON, else text raw; other blocks by name."""
+    structured = result.get("structuredContent")
+    if structured is not None:
+        render.emit_text(render.dumps(structured))
+    for block in result.get("content") or []:
+        if block.get("type") == "text":
+            if structured is None:
+                render.emit_text(block.get("text", ""))
+        else:
+            render.emit_text(describe(block))

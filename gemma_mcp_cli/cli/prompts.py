@@ -1,0 +1,74 @@
+"""`prompts`: list prompts, render one."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from gemma_mcp_cli.cli import render
+from gemma_mcp_cli.cli._client import across, error_entries, finish, open_manager, targets
+from gemma_mcp_cli.cli._load import config_for
+from gemma_mcp_cli.cli._run import run_async
+from gemma_mcp_cli.cli.content import describe
+from gemma_mcp_cli.cli.options import JsonOpt, ServerArg, ServersArg
+from gemma_mcp_cli.errors import MCPUsageError
+
+app = typer.Typer(no_args_is_help=True, help="List the servers' prompts and render one.")
+PromptArg = Annotated[str, typer.Argument(help="A prompt name.", show_default=False)]
+PromptArgOpt = Annotated[list[str] | None, typer.Option("--arg", "-a", help="key=value; repeatable.")]
+
+
+@app.command("list")
+def list_prompts(ctx: typer.Context, servers: ServersArg = None, as_json: JsonOpt = False) -> None:
+    """List the prompts of the named servers, or of every enabled server."""
+
+    async def work() -> None:
+        loaded = config_for(ctx)
+        items, errors = await across(ctx, loaded, targets(loaded, servers), lambda m, n: m.list_prompts(n))
+        if as_json:
+            render.emit_json({"prompts": items, "errors": error_entries(errors)})
+        else:
+            rows = [(p["server"], p["name"], _arguments(p), p.get("description")) for p in items]
+            render.table(("SERVER", "PROMPT", "ARGUMENTS", "DESCRIPTION"), rows)
+        finish(errors, as_json=as_json)
+
+    run_async(ctx, as_json, work)
+
+
+@app.command("get")
+def get_prompt(
+    ctx: typer.Context,
+    server: ServerArg,
+    prompt: PromptArg,
+    arg: PromptArgOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Render a prompt with its arguments."""
+
+    async def work() -> None:
+        loaded = config_for(ctx)
+        name = loaded.server(server).name
+        values = dict(_pair(p) for p in arg or [])
+        async with open_manager(ctx, loaded) as manager:
+            result = await manager.get_prompt(name, prompt, values)
+        if as_json:
+            render.emit_json({"server": name, "prompt": prompt, "result": result})
+            return
+        for message in result.get("messages") or []:
+            content = message.get("content") or {}
+            text = content.get("text") if content.get("type") == "text" else describe(content)
+            render.emit_text(f"{message.get('role')}: {text}")
+
+    run_async(ctx, as_json, work)
+
+
+def _pair(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise MCPUsageError(f"--arg {text!r} must look like key=value")
+    return key, value
+
+
+def _arguments(prompt: dict[str, Any]) -> str:
+    return ", ".join(a["name"] + ("" if a.get("required") else "?") for a in prompt.get("arguments") or [])

@@ -1,0 +1,101 @@
+"""`resources`: list resources and templates, read one."""
+
+from __future__ import annotations
+
+import base64
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from gemma_mcp_cli._files import write_atomically
+from gemma_mcp_cli.cli import render
+from gemma_mcp_cli.cli._client import across, error_entries, finish, open_manager, targets
+from gemma_mcp_cli.cli._load import config_for
+from gemma_mcp_cli.cli._run import run_async
+from gemma_mcp_cli.cli.options import JsonOpt, ServerArg, ServersArg
+from gemma_mcp_cli.errors import MCPUsageError
+
+app = typer.Typer(no_args_is_help=True, help="List and read the servers' resources.")
+UriArg = Annotated[str, typer.Argument(help="The resource URI.", show_default=False)]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the contents to this file.")]
+
+
+@app.command("list")
+def list_resources(ctx: typer.Context, servers: ServersArg = None, as_json: JsonOpt = False) -> None:
+    """List the resources of the named servers, or of every enabled server."""
+
+    async def work() -> None:
+        loaded = config_for(ctx)
+        items, errors = await across(ctx, loaded, targets(loaded, servers), lambda m, n: m.list_resources(n))
+        if as_json:
+            render.emit_json({"resources": items, "errors": error_entries(errors)})
+        else:
+            rows = [(r["server"], r["uri"], r.get("name"), r.get("mimeType")) for r in items]
+            render.table(("SERVER", "URI", "NAME", "MIME TYPE"), rows)
+        finish(errors, as_json=as_json)
+
+    run_async(ctx, as_json, work)
+
+
+@app.command("templates")
+def list_templates(ctx: typer.Context, servers: ServersArg = None, as_json: JsonOpt = False) -> None:
+    """List the resource templates of the named servers, or of every enabled server."""
+
+    async def work() -> None:
+        loaded = config_for(ctx)
+        names = targets(loaded, servers)
+        items, errors = await across(ctx, loaded, names, lambda m, n: m.list_resource_templates(n))
+        if as_json:
+            render.emit_json({"resourceTemplates": items, "errors": error_entries(errors)})
+        else:
+            rows = [(t["server"], t["uriTemplate"], t.get("name"), t.get("mimeType")) for t in items]
+            render.table(("SERVER", "URI TEMPLATE", "NAME", "MIME TYPE"), rows)
+        finish(errors, as_json=as_json)
+
+    run_async(ctx, as_json, work)
+
+
+@app.command("read")
+def read_resource(
+    ctx: typer.Context, server: ServerArg, uri: UriArg, output: OutputOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Read one resource: text to stdout, binary to --output (or to a pipe)."""
+
+    async def work() -> None:
+        loaded = config_for(ctx)
+        name = loaded.server(server).name
+        async with open_manager(ctx, loaded) as manager:
+            contents = await manager.read_resource(name, uri)
+        if as_json:
+            render.emit_json({"server": name, "uri": uri, "contents": contents})
+        elif output is not None:
+            write_atomically(output, b"".join(_bytes_of(c) for c in contents))
+            render.message(f"wrote {output}")
+        else:
+            _to_stdout(contents)
+
+    run_async(ctx, as_json, work)
+
+
+def _bytes_of(content: dict[str, Any]) -> bytes:
+    if "blob" in content:
+        return base64.b64decode(content["blob"])
+    return str(content.get("text", "")).encode()
+
+
+def _to_stdout(contents: list[dict[str, Any]]) -> None:
+    if any("blob" in c for c in contents) and sys.stdout.isatty():
+        size = sum(len(_bytes_of(c)) for c in contents)
+        raise MCPUsageError(
+            f"the resource is binary ({size} bytes); not writing it to a terminal",
+            hint="use --output FILE, or redirect stdout",
+        )
+    for content in contents:
+        if "blob" in content:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(_bytes_of(content))
+            sys.stdout.buffer.flush()
+        else:
+            render.emit_text(str(content.get("text", "")))

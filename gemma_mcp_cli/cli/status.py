@@ -1,0 +1,62 @@
+"""`servers status`: connect to each server concurrently and report how it answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from gemma_mcp_cli.cli import render
+from gemma_mcp_cli.cli._client import across, finish, targets
+from gemma_mcp_cli.cli._load import config_for
+from gemma_mcp_cli.cli._run import run_async
+from gemma_mcp_cli.cli.options import JsonOpt, ServersArg
+
+
+def command(ctx: typer.Context, servers: ServersArg = None, as_json: JsonOpt = False) -> None:
+    """Connect to each server and report its state, protocol version and latency."""
+
+    async def work() -> None:
+        loaded = config_for(ctx)
+        names = targets(loaded, servers)
+        healthy, errors = await across(ctx, loaded, names, _check)
+        by_name = {h["server"]: h for h in healthy}
+        failed = {e.server: e for e in errors}
+        rows = [by_name.get(n) or _down(n, failed[n].message) for n in names]
+        for row in rows:
+            row.pop("server", None)
+        if as_json:
+            render.emit_json({"servers": rows})
+        else:
+            render.table(("SERVER", "STATE", "PROTOCOL", "SERVER INFO", "LATENCY", "ERROR"), map(_row, rows))
+        finish(errors, as_json=as_json)
+
+    run_async(ctx, as_json, work)
+
+
+async def _check(manager: Any, name: str) -> list[dict[str, Any]]:
+    return [await manager.health_check(name)]
+
+
+def _down(name: str, message: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "ok": False,
+        "protocolVersion": None,
+        "serverInfo": None,
+        "latency_ms": None,
+        "error": message,
+    }
+
+
+def _row(status: dict[str, Any]) -> tuple[str, ...]:
+    info = status.get("serverInfo") or {}
+    latency = status.get("latency_ms")
+    return (
+        status["name"],
+        "ok" if status["ok"] else "down",
+        status.get("protocolVersion") or "",
+        " ".join(str(v) for v in (info.get("name"), info.get("version")) if v),
+        f"{latency:.1f} ms" if latency is not None else "",
+        status.get("error") or "",
+    )

@@ -1,0 +1,74 @@
+"""`tools`: what the servers offer, and one tool in detail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from gemma_mcp_cli.cli import render
+from gemma_mcp_cli.cli._client import across, error_entries, finish, open_manager, targets
+from gemma_mcp_cli.cli._load import config_for
+from gemma_mcp_cli.cli._run import run_async
+from gemma_mcp_cli.cli.options import JsonOpt, ServerArg, ServersArg, ToolArg
+from gemma_mcp_cli.cli.schema import parameters
+
+app = typer.Typer(no_args_is_help=True, help="List the servers' tools and show one in detail.")
+
+
+@app.command("list")
+def list_tools(ctx: typer.Context, servers: ServersArg = None, as_json: JsonOpt = False) -> None:
+    """List the tools of the named servers, or of every enabled server."""
+
+    async def work() -> None:
+        loaded = config_for(ctx)
+        tools, errors = await across(
+            ctx, loaded, targets(loaded, servers), lambda m, name: m.list_tools(name)
+        )
+        if as_json:
+            render.emit_json({"tools": tools, "errors": error_entries(errors)})
+        else:
+            rows = [(t["server"], t["name"], _first_line(t.get("description"))) for t in tools]
+            render.table(("SERVER", "TOOL", "DESCRIPTION"), rows)
+        finish(errors, as_json=as_json)
+
+    run_async(ctx, as_json, work)
+
+
+@app.command("show")
+def show_tool(ctx: typer.Context, server: ServerArg, tool: ToolArg, as_json: JsonOpt = False) -> None:
+    """Show a tool's description, annotations and parameters."""
+
+    async def work() -> None:
+        loaded = config_for(ctx)
+        async with open_manager(ctx, loaded) as manager:
+            found = await manager.get_tool(loaded.server(server).name, tool)
+        if as_json:
+            render.emit_json({"server": server, "tool": found})
+            return
+        _print_tool(server, found)
+
+    run_async(ctx, as_json, work)
+
+
+def _print_tool(server: str, tool: dict[str, Any]) -> None:
+    annotations = tool.get("annotations") or {}
+    hints = ", ".join(f"{k}={v}" for k, v in annotations.items() if k.endswith("Hint"))
+    render.fields(
+        [
+            ("tool", tool["name"]),
+            ("server", server),
+            ("title", tool.get("title") or annotations.get("title")),
+            ("description", tool.get("description")),
+            ("annotations", hints or None),
+        ]
+    )
+    rows = parameters(tool.get("inputSchema") or {})
+    if rows:
+        render.table(("PARAMETER", "TYPE", "REQUIRED", "DEFAULT", "ENUM", "DESCRIPTION"), rows)
+    else:
+        render.message("(no parameters)", style="dim")
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""

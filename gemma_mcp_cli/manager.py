@@ -1,0 +1,316 @@
+"""MCPClientManager: every conversation with MCP servers goes through here."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextlib import AsyncExitStack
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import anyio
+from anyio.abc import TaskGroup
+from mcp import Client
+from pydantic import BaseModel
+
+from gemma_mcp_cli._paths import log_dir as default_log_dir
+from gemma_mcp_cli._sdk_connection import LogHook, ServerConnection
+from gemma_mcp_cli._sdk_errors import close_names, translate
+from gemma_mcp_cli.enums import MCPServerStatus
+from gemma_mcp_cli.errors import (
+    MCPConfigError,
+    MCPError,
+    MCPPromptError,
+    MCPResourceError,
+    MCPServerError,
+    MCPToolNotFoundError,
+)
+from gemma_mcp_cli.models import MCPServerConfig
+
+T = TypeVar("T")
+ProgressHook = Callable[[str, float, float | None, str | None], Awaitable[None]]
+_PAGE_LIMIT = 1000  # a server whose cursors never end cannot hang a listing
+_GRACE = 2.0  # beyond the SDK's own request timeout, before the manager gives up itself
+
+
+def wire(model: BaseModel) -> dict[str, Any]:
+    """Return a result model as JSON data with MCP's wire field names."""
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class MCPClientManager:
+    """Connect to MCP servers and talk to them; an async context manager."""
+
+    def __init__(
+        self,
+        servers: Mapping[str, MCPServerConfig] | Iterable[MCPServerConfig] = (),
+        *,
+        log_dir: Path | None = None,
+        verbose: bool = False,
+        on_log: LogHook | None = None,
+    ) -> None:
+        items = servers.values() if isinstance(servers, Mapping) else servers
+        self._configs: dict[str, MCPServerConfig] = {s.name: s for s in items}
+        self._connections: dict[str, ServerConnection] = {}
+        self._log_dir = log_dir or default_log_dir()
+        self._verbose = verbose
+        self._on_log = on_log
+        self._stack = AsyncExitStack()
+        self._tg: TaskGroup | None = None
+        self._tools: dict[str, dict[str, dict[str, Any]]] = {}
+
+    async def __aenter__(self) -> MCPClientManager:
+        self._tg = await self._stack.enter_async_context(anyio.create_task_group())
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        with anyio.CancelScope(shield=True):
+            await self.shutdown()
+        # Every holder task is done, so the group closes cleanly and the caller's
+        # own exception (if any) propagates as itself, not wrapped in a group.
+        await self._stack.aclose()
+        self._tg = None
+
+    def connection(self, name: str) -> ServerConnection | None:
+        """Return a server's connection state, if it was ever connected."""
+        return self._connections.get(name)
+
+    def status(self, name: str) -> MCPServerStatus:
+        """Return where a server's connection stands."""
+        conn = self._connections.get(name)
+        return conn.status if conn else MCPServerStatus.DISCONNECTED
+
+    async def connect_server(self, name: str, config: MCPServerConfig | None = None) -> ServerConnection:
+        """Start (or reach) a server and complete the handshake."""
+        if self._tg is None:
+            raise RuntimeError("MCPClientManager must be used as 'async with'")
+        if config is not None:
+            self._configs[name] = config
+        existing = self._connections.get(name)
+        if existing is not None and existing.status is MCPServerStatus.CONNECTED:
+            return existing
+        if name not in self._configs:
+            raise MCPConfigError(f"unknown server '{name}'", server=name)
+        conn = ServerConnection(self._configs[name], self._log_dir, self._on_log, self._verbose)
+        self._connections[name] = conn
+        await self._tg.start(conn.hold)
+        return conn
+
+    async def connect_many(self, names: Iterable[str]) -> dict[str, ServerConnection | MCPError]:
+        """Connect several servers concurrently; each gets its connection or its error."""
+        results: dict[str, ServerConnection | MCPError] = {}
+
+        async def one(name: str) -> None:
+            try:
+                results[name] = await self.connect_server(name)
+            except MCPError as error:
+                results[name] = error
+
+        ordered = list(dict.fromkeys(names))
+        async with anyio.create_task_group() as tg:
+            for name in ordered:
+                tg.start_soon(one, name)
+        return {name: results[name] for name in ordered}
+
+    async def disconnect_server(self, name: str) -> None:
+        """Close one server's connection; its process is gone when this returns."""
+        conn = self._connections.pop(name, None)
+        self._tools.pop(name, None)
+        if conn is not None:
+            await conn.close()
+
+    async def shutdown(self) -> None:
+        """Close every connection."""
+        async with anyio.create_task_group() as tg:
+            for name in list(self._connections):
+                tg.start_soon(self.disconnect_server, name)
+
+    async def _request(
+        self,
+        name: str,
+        action: str,
+        send: Callable[[Client], Awaitable[T]],
+        *,
+        timeout: float | None = None,
+        tool: str | None = None,
+    ) -> T:
+        conn = await self.connect_server(name)
+        limit = timeout or conn.config.request_timeout
+        began = time.perf_counter()
+        try:
+            with anyio.fail_after(limit + _GRACE):
+                result = await send(conn.require_client())
+        except Exception as exc:
+            error = conn.failure(exc, action, limit)
+            conn.stats.record(time.perf_counter() - began, error.message, tool)
+            raise error from None
+        conn.stats.record(time.perf_counter() - began, None, tool)
+        return result
+
+    async def _paginate(
+        self, name: str, action: str, key: str, fetch: Callable[..., Awaitable[Any]]
+    ) -> list[Any]:
+        items: list[dict[str, Any]] = []
+        cursor: str | None = None
+        for _ in range(_PAGE_LIMIT):
+            page = await self._request(name, action, functools.partial(_with_cursor, fetch, cursor))
+            items += [wire(item) for item in getattr(page, key)]
+            cursor = page.next_cursor
+            if not cursor:
+                return items
+        raise MCPServerError(
+            f"server '{name}' kept paginating {action} past {_PAGE_LIMIT} pages", server=name
+        )
+
+    async def list_tools(self, name: str) -> list[dict[str, Any]]:
+        """Return every tool of a server, following pagination to the end."""
+        tools = await self._paginate(
+            name, "tools/list", "tools", lambda c, cur: c.list_tools(cursor=cur, cache_mode="bypass")
+        )
+        self._tools[name] = {tool["name"]: tool for tool in tools}
+        return tools
+
+    async def get_tool(self, name: str, tool: str) -> dict[str, Any]:
+        """Return one tool's definition, or raise naming the tools there are."""
+        known = self._tools.get(name)
+        if known is None:
+            await self.list_tools(name)
+            known = self._tools[name]
+        if tool not in known:
+            raise MCPToolNotFoundError(
+                f"server '{name}' has no tool '{tool}'{close_names(tool, known)}", server=name
+            )
+        return known[tool]
+
+    async def call_tool(
+        self,
+        name: str,
+        tool: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        on_progress: ProgressHook | None = None,
+    ) -> dict[str, Any]:
+        """Call a tool and return its result (`isError` results are returned, not raised)."""
+        await self.get_tool(name, tool)
+        limit = timeout or self._configs[name].request_timeout
+
+        async def progress(progress: float, total: float | None, message: str | None) -> None:
+            if on_progress is not None:
+                await on_progress(name, progress, total, message)
+
+        result = await self._request(
+            name,
+            f"tools/call {tool}",
+            lambda c: c.call_tool(
+                tool, dict(arguments or {}), read_timeout_seconds=limit, progress_callback=progress
+            ),
+            timeout=limit,
+            tool=tool,
+        )
+        return wire(result)
+
+    async def list_resources(self, name: str) -> list[dict[str, Any]]:
+        """Return every resource of a server."""
+        return await self._paginate(
+            name,
+            "resources/list",
+            "resources",
+            lambda c, cur: c.list_resources(cursor=cur, cache_mode="bypass"),
+        )
+
+    async def list_resource_templates(self, name: str) -> list[dict[str, Any]]:
+        """Return every resource template of a server."""
+        return await self._paginate(
+            name,
+            "resources/templates/list",
+            "resource_templates",
+            lambda c, cur: c.list_resource_templates(cursor=cur, cache_mode="bypass"),
+        )
+
+    async def read_resource(self, name: str, uri: str) -> list[dict[str, Any]]:
+        """Return the contents of one resource."""
+        try:
+            result = await self._request(
+                name, f"resources/read {uri}", lambda c: c.read_resource(uri, cache_mode="bypass")
+            )
+        except MCPServerError as error:
+            raise await self._with_names(
+                error, name, uri, self.list_resources, "uri", MCPResourceError
+            ) from None
+        return [wire(item) for item in result.contents]
+
+    async def _with_names(
+        self,
+        error: MCPServerError,
+        name: str,
+        wanted: str,
+        lister: Callable[[str], Awaitable[list[dict[str, Any]]]],
+        key: str,
+        kind: type[MCPServerError],
+    ) -> MCPServerError:
+        """Return the error again as `kind`, naming the close matches the server does have."""
+        try:
+            known = [str(item[key]) for item in await lister(name)]
+        except MCPError:
+            known = []
+        hint = close_names(wanted, known) if known else ""
+        return kind(error.message + hint, server=name, code=error.code)
+
+    async def list_prompts(self, name: str) -> list[dict[str, Any]]:
+        """Return every prompt of a server."""
+        return await self._paginate(
+            name, "prompts/list", "prompts", lambda c, cur: c.list_prompts(cursor=cur, cache_mode="bypass")
+        )
+
+    async def get_prompt(
+        self, name: str, prompt: str, arguments: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Render one prompt with its arguments."""
+        try:
+            result = await self._request(
+                name, f"prompts/get {prompt}", lambda c: c.get_prompt(prompt, dict(arguments or {}))
+            )
+        except MCPServerError as error:
+            raise await self._with_names(
+                error, name, prompt, self.list_prompts, "name", MCPPromptError
+            ) from None
+        return wire(result)
+
+    async def health_check(self, name: str) -> dict[str, Any]:
+        """Reach a server and time one round trip (ping, or discover where ping is gone)."""
+        conn = await self.connect_server(name)
+        began = time.perf_counter()
+        await self._request(name, "a health check", _round_trip(conn))
+        return {
+            "name": name,
+            "ok": True,
+            "protocolVersion": conn.protocol_version,
+            "serverInfo": conn.server_info,
+            "latency_ms": round((time.perf_counter() - began) * 1000, 2),
+            "connect_ms": round((conn.connect_latency or 0) * 1000, 2),
+            "error": None,
+        }
+
+    def get_stats(self) -> dict[str, dict[str, Any]]:
+        """Return the request statistics of this manager's connections."""
+        return {name: conn.stats.as_dict() for name, conn in self._connections.items()}
+
+    def translate(self, exc: BaseException, name: str, action: str) -> MCPError:
+        """Translate an exception raised while talking to a server."""
+        return translate(exc, server=name, action=action, timeout=None)
+
+
+def _round_trip(conn: ServerConnection) -> Callable[[Client], Awaitable[Any]]:
+    if conn.modern:
+        version = conn.protocol_version or ""
+        return lambda c: c.session.send_discover(version)
+    return lambda c: c.session.send_ping()
+
+
+async def _with_cursor(fetch: Callable[..., Awaitable[Any]], cursor: str | None, client: Client) -> Any:
+    return await fetch(client, cursor)

@@ -1,0 +1,1 @@
+"""Embedded MCP servers that ship with the CLI, each runnable with `python -m`."""

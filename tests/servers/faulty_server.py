@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""Deliberately misbehaving MCP server (stdio, protocol 2024-11-05) for client fault tests."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, NoReturn
+
+JsonObject = dict[str, Any]
+
+PROTOCOL_VERSION = "2024-11-05"
+SERVER_INFO: JsonObject = {"name": "faulty-mcp-server", "version": "0.1.0"}
+MODES = (
+    "exit-early",
+    "no-init",
+    "crash-mid-call",
+    "garbage",
+    "garbage-init",
+    "slow",
+    "ignore-term",
+    "flood-stderr",
+    "spawn-child",
+)
+GARBAGE_LINE = b"this is not json\n"
+PANIC_LINE = "panicked at src/main.rs:42"
+EARLY_EXIT_LINE = "fatal: cannot open database /nonexistent/db.sqlite"
+STARTUP_FLOOD_BYTES = 5 * 1024 * 1024
+CALL_FLOOD_BYTES = 1024 * 1024
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+
+TOOLS: list[JsonObject] = [
+    {
+        "name": "work",
+        "description": "Sleep for the given number of seconds, then answer 'worked'",
+        "inputSchema": {
+            "type": "object",
+            "properties": {"seconds": {"type": "number", "minimum": 0, "default": 0}},
+        },
+    },
+    {
+        "name": "crash",
+        "description": "Abort the server process without answering",
+        "inputSchema": {"type": "object", "properties": {}},
+    },
+]
+
+_CHILDREN: list[subprocess.Popen[bytes]] = []
+
+
+# --- process-level helpers -----------------------------------------------------------------------
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Parse MODE and the options shared by all modes."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("mode", choices=MODES)
+    parser.add_argument("--pidfile", help="write this process's pid to PATH at start")
+    parser.add_argument("--delay", type=float, default=30.0, help="slow mode: seconds before each answer")
+    return parser.parse_args(argv)
+
+
+def write_stderr(text: str) -> None:
+    """Write one line to stderr and flush it."""
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def die(line: str, status: int) -> NoReturn:
+    """Write a last stderr line and exit at once, skipping all cleanup."""
+    write_stderr(line)
+    os._exit(status)
+
+
+def flood_stderr(total: int) -> None:
+    """Write about `total` bytes of 100-byte lines to stderr, blocking until they are read."""
+    lines = b"".join(f"WARN flood line {i:09d} {'x' * 73}\n".encode() for i in range(total // 100))
+    sys.stderr.buffer.write(lines)
+    sys.stderr.buffer.flush()
+
+
+def spawn_child() -> None:
+    """Start a long-lived grandchild in this process group and report its pid."""
+    child = subprocess.Popen(["sleep", "300"])
+    _CHILDREN.append(child)
+    write_stderr(f"child pid {child.pid}")
+
+
+def sleep_forever() -> NoReturn:
+    """Block until the process is killed."""
+    while True:
+        time.sleep(3600)
+
+
+# --- protocol ------------------------------------------------------------------------------------
+
+
+class Server:
+    """A small 2024-11-05 MCP server whose behaviour is bent by the chosen mode."""
+
+    def __init__(self, mode: str, delay: float) -> None:
+        self.mode = mode
+        self.delay = delay
+        self.write_lock = threading.Lock()
+        self.cancelled: set[str | int] = set()
+        self.workers: list[tuple[Any, threading.Thread]] = []
+
+    def write(self, data: bytes) -> None:
+        """Write raw bytes to stdout atomically and flush; a closed stdout ends the server."""
+        try:
+            with self.write_lock:
+                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.flush()
+        except (BrokenPipeError, ValueError):
+            self.finish()
+
+    def send(self, message: JsonObject) -> None:
+        """Write one protocol message as a single line."""
+        self.write(json.dumps(message, separators=(",", ":")).encode() + b"\n")
+
+    def reply(self, request_id: Any, result: JsonObject) -> None:
+        """Send a result unless the client cancelled the request."""
+        if not self.is_cancelled(request_id):
+            self.send({"jsonrpc": "2.0", "id": request_id, "result": result})
+
+    def is_cancelled(self, request_id: Any) -> bool:
+        """Return whether the client sent notifications/cancelled for this request."""
+        return isinstance(request_id, str | int) and request_id in self.cancelled
+
+    def reply_error(self, request_id: Any, code: int, message: str) -> None:
+        """Send a JSON-RPC error."""
+        self.send({"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}})
+
+    def finish(self) -> NoReturn:
+        """End on stdin EOF or a closed stdout; ignore-term keeps running instead."""
+        if self.mode == "ignore-term":
+            sleep_forever()
+        sys.stderr.flush()
+        os._exit(0)
+
+    # --- requests --------------------------------------------------------------------------------
+
+    def on_initialize(self, request_id: Any) -> None:
+        """Answer the handshake at 2024-11-05, or with garbage in garbage-init mode."""
+        if self.mode == "garbage-init":
+            self.write(GARBAGE_LINE)
+            return
+        result = {
+            "protocolVersion": PROTOCOL_VERSION,
+            "capabilities": {"tools": {}},
+            "serverInfo": SERVER_INFO,
+        }
+        self.reply(request_id, result)
+
+    def on_call(self, request_id: Any, params: JsonObject) -> None:
+        """Apply the mode's tools/call misbehaviour, else run the tool on a worker thread."""
+        if self.mode == "crash-mid-call" or params.get("name") == "crash":
+            die(PANIC_LINE, 101)
+        if self.mode == "garbage":
+            self.write(GARBAGE_LINE)
+            return
+        worker = threading.Thread(target=self.run_call, args=(request_id, params), daemon=True)
+        self.workers.append((request_id, worker))
+        worker.start()
+
+    def run_call(self, request_id: Any, params: JsonObject) -> None:
+        """Run one tool call and answer it."""
+        if self.mode == "slow":
+            time.sleep(self.delay)
+        if self.mode == "flood-stderr":
+            flood_stderr(CALL_FLOOD_BYTES)
+        name = params.get("name")
+        if name != "work":
+            self.reply_error(request_id, INVALID_PARAMS, f"Unknown tool: {name}")
+            return
+        self.reply(request_id, run_work(params.get("arguments")))
+
+    def on_request(self, request_id: Any, method: str, params: JsonObject) -> None:
+        """Answer one request."""
+        if method == "initialize":
+            self.on_initialize(request_id)
+        elif method == "ping":
+            self.reply(request_id, {})
+        elif method == "tools/list":
+            self.reply(request_id, {"tools": TOOLS})
+        elif method == "tools/call":
+            self.on_call(request_id, params)
+        else:
+            self.reply_error(request_id, METHOD_NOT_FOUND, "Method not found")
+
+    def on_notification(self, method: str, params: JsonObject) -> None:
+        """Remember cancelled requests so their late answers are dropped."""
+        request_id = params.get("requestId")
+        if method == "notifications/cancelled" and isinstance(request_id, str | int):
+            self.cancelled.add(request_id)
+
+    def on_message(self, message: Any) -> None:
+        """Route one decoded message."""
+        if not isinstance(message, dict) or not isinstance(message.get("method"), str):
+            if not (isinstance(message, dict) and ("result" in message or "error" in message)):
+                self.reply_error(None, INVALID_REQUEST, "Invalid Request")
+            return
+        params = message.get("params")
+        params = params if isinstance(params, dict) else {}
+        if "id" in message:
+            self.on_request(message["id"], message["method"], params)
+        else:
+            self.on_notification(message["method"], params)
+
+    def on_line(self, raw: bytes) -> None:
+        """Decode one input line; undecodable input is a parse error."""
+        if not raw.strip():
+            return
+        try:
+            message = json.loads(raw.decode("utf-8"))
+        except ValueError:
+            self.reply_error(None, PARSE_ERROR, "Parse error")
+            return
+        self.on_message(message)
+
+    def serve(self) -> NoReturn:
+        """Read stdin until EOF, then let uncancelled calls answer; no-init mode never answers."""
+        while raw := sys.stdin.buffer.readline():
+            if self.mode != "no-init":
+                self.on_line(raw)
+        for request_id, worker in self.workers:
+            if not self.is_cancelled(request_id):
+                worker.join()
+        self.finish()
+
+
+def run_work(arguments: Any) -> JsonObject:
+    """Sleep `seconds`, then report 'worked'; bad arguments give an isError result."""
+    seconds = arguments.get("seconds", 0) if isinstance(arguments, dict) else 0
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= 86400:
+        text = f"Invalid seconds: expected a number from 0 to 86400, got {json.dumps(seconds)}"
+        return {"content": [{"type": "text", "text": text}], "isError": True}
+    time.sleep(seconds)
+    return {"content": [{"type": "text", "text": "worked"}], "isError": False}
+
+
+# --- start-up ------------------------------------------------------------------------------------
+
+
+def start_up(mode: str) -> None:
+    """Do the mode's start-up work before the protocol loop begins."""
+    if mode == "exit-early":
+        die(EARLY_EXIT_LINE, 3)
+    if mode == "ignore-term":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    else:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if mode == "flood-stderr":
+        flood_stderr(STARTUP_FLOOD_BYTES)
+    if mode == "spawn-child":
+        spawn_child()
+
+
+def main(argv: list[str]) -> NoReturn:
+    """Parse arguments, write the pidfile, then misbehave as asked."""
+    args = parse_args(argv)
+    if args.pidfile:
+        Path(args.pidfile).write_text(f"{os.getpid()}\n", encoding="ascii")
+    start_up(args.mode)
+    Server(args.mode, args.delay).serve()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
