@@ -14,6 +14,7 @@ from anyio.abc import TaskStatus
 from mcp import Client
 from mcp_types import Implementation, LoggingMessageNotificationParams
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+from pydantic import ValidationError
 
 from gemma_mcp_cli._sdk_errors import translate
 from gemma_mcp_cli._version import __version__
@@ -88,6 +89,7 @@ class ServerConnection:
         self._closing = anyio.Event()
         self._closed = anyio.Event()
         self._holding = False
+        self.garbage: str | None = None
 
     @property
     def protocol_version(self) -> str | None:
@@ -123,7 +125,10 @@ class ServerConnection:
 
     def failure(self, exc: BaseException, action: str, timeout: float | None) -> MCPError:
         """Translate an exception raised while doing `action` on this server."""
-        return translate(exc, server=self.name, action=action, timeout=timeout, tail=self.stderr_tail())
+        error = translate(exc, server=self.name, action=action, timeout=timeout, tail=self.stderr_tail())
+        if self.garbage is not None and "non-JSON" not in error.message:
+            error.message += f"; it wrote non-JSON to stdout: {self.garbage!r}"
+        return error
 
     def _open_log(self) -> TextIO:
         self.log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -170,9 +175,16 @@ class ServerConnection:
             open_transport(self.config, log),
             read_timeout_seconds=self.config.request_timeout,
             logging_callback=self._log_message,
+            message_handler=self._on_message,
             log_level="debug" if self._verbose else None,
             client_info=Implementation(name="gemma-mcp", version=__version__),
         )
+
+    async def _on_message(self, message: Any) -> None:
+        """Remember the first line the server wrote that was not JSON-RPC."""
+        if isinstance(message, ValidationError) and self.garbage is None:
+            errors = message.errors()
+            self.garbage = str(errors[0].get("input", ""))[:80] if errors else ""
 
     async def _log_message(self, params: LoggingMessageNotificationParams) -> None:
         if self._on_log is not None:

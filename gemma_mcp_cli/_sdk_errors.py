@@ -52,6 +52,15 @@ def translate(
             f"first: {exc.errors()[0]['msg']}",
             server=server,
         )
+    if isinstance(exc, FileNotFoundError | PermissionError) and exc.filename:
+        problem = (
+            "was not found" if isinstance(exc, FileNotFoundError) else "cannot be run (permission denied)"
+        )
+        return MCPConnectionError(
+            f"cannot start server '{server}': '{exc.filename}' {problem}",
+            server=server,
+            hint="check the server's command and cwd ('gemma-mcp validate --strict' checks the PATH)",
+        )
     if isinstance(exc, OSError):
         return MCPConnectionError(f"server '{server}' failed during {action}: {exc}{said}", server=server)
     raise exc

@@ -289,3 +289,21 @@ def load_config(path: str | Path | None = None, settings: MCPSettings | None = N
     raise_for_report(blocking)
     servers = {s.name: s.config for s in report.servers if s.config is not None}
     return LoadedConfig(report.source, servers, settings)
+
+
+class MCPConfigLoader:
+    """Load and validate one configuration; the class form of `load_mcp_servers`."""
+
+    def __init__(self, path: str | Path | None = None, settings: MCPSettings | None = None) -> None:
+        self.settings = settings or load_settings()
+        self.source = find_config(path, self.settings)
+
+    def load(self) -> dict[str, MCPServerConfig]:
+        """Return every server, or raise MCPConfigError naming the first problem."""
+        report = self.validate()
+        raise_for_report(report)
+        return {s.name: s.config for s in report.servers if s.config is not None}
+
+    def validate(self) -> ConfigReport:
+        """Return every problem of the configuration."""
+        return validate_mcp_config(settings=self.settings, source=self.source)

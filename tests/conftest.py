@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,28 @@ def everything_config(write_config: Callable[..., Path], everything_js: Path) ->
         "request_timeout = 30.0\n",
         name="everything.toml",
     )
+
+
+def child_processes() -> list[tuple[int, str]]:
+    """Return (pid, command) of every live child of this test process, from /proc."""
+    me = os.getpid()
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        # The command sits in parentheses and may hold spaces; fields after it are fixed.
+        fields = text[text.rindex(")") + 2 :].split()
+        if int(fields[1]) == me and fields[0] != "Z":
+            found.append((int(stat.parent.name), text[text.index("(") + 1 : text.rindex(")")]))
+    return found
+
+
+@pytest.fixture
+def no_orphans() -> Iterator[None]:
+    """Fail the test if it leaves a child process running."""
+    before = {pid for pid, _ in child_processes()}
+    yield
+    left = [(pid, name) for pid, name in child_processes() if pid not in before]
+    assert not left, f"child processes left running: {left}"

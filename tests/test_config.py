@@ -304,3 +304,12 @@ def test_shipped_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> Non
     assert report.is_valid(strict=True), report.problems(strict=True)
     names = [s.name for s in report.servers]
     assert names == ["local-memory", "rag-redis", "filesystem", "memory", "http-example", "custom-python"]
+
+
+def test_config_loader_class_loads_and_validates(write_config) -> None:
+    from gemma_mcp_cli import MCPConfigLoader
+
+    loader = MCPConfigLoader(write_config('[a]\ncommand = "x"\n[b]\ncommand = "y"\nbogus = 1\n'))
+    assert [p.field for _, p in loader.validate().problems()] == ["bogus"]
+    with pytest.raises(MCPConfigError, match=r"servers\.b\.bogus \(line 5\)"):
+        loader.load()

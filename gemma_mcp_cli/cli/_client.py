@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +25,17 @@ def open_manager(ctx: typer.Context, loaded: LoadedConfig) -> MCPClientManager:
     from gemma_mcp_cli.manager import MCPClientManager
 
     verbose = state(ctx).verbose
+    quiet_sdk_logging(verbose)
     return MCPClientManager(loaded.servers, verbose=verbose, on_log=render.server_log if verbose else None)
+
+
+def quiet_sdk_logging(verbose: bool) -> None:
+    """Keep the SDK's own log records (tracebacks included) off stderr unless --verbose."""
+    logger = logging.getLogger("mcp")
+    logger.propagate = False
+    logger.handlers = [logging.StreamHandler(sys.stderr) if verbose else logging.NullHandler()]
+    if verbose:
+        logger.handlers[0].setFormatter(logging.Formatter("[sdk] %(levelname)s %(name)s: %(message)s"))
 
 
 def targets(loaded: LoadedConfig, names: Sequence[str] | None) -> list[str]:

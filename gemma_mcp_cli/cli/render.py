@@ -85,6 +85,9 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str |
     from rich.table import Table
     from rich.text import Text
 
+    rows = list(rows)
+    if not rows:
+        return
     grid = Table(title=title, title_justify="left", header_style="bold", box=None, pad_edge=False)
     for column in columns:
         grid.add_column(column, overflow="fold")

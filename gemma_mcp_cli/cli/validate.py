@@ -1,4 +1,4 @@
-"""`validate`: check a configuration file, every server, every key."""
+"""`validate`: check a configuration file, every server, every key; optionally start each server."""
 
 from __future__ import annotations
 
@@ -7,41 +7,92 @@ from typing import Annotated, Any
 import typer
 
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli._run import run, state
+from gemma_mcp_cli.cli._client import open_manager
+from gemma_mcp_cli.cli._run import run_async, state
 from gemma_mcp_cli.cli.options import JsonOpt
-from gemma_mcp_cli.config import ConfigReport, find_config, load_settings, validate_mcp_config
-from gemma_mcp_cli.errors import MCPConfigError
+from gemma_mcp_cli.config import ConfigReport, LoadedConfig, find_config, load_settings, validate_mcp_config
+from gemma_mcp_cli.errors import MCPConfigError, MCPError
 
 PathArg = Annotated[
     str | None,
     typer.Argument(help="The file to check (default: the one commands would use).", show_default=False),
 ]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")]
+ConnectOpt = Annotated[
+    bool, typer.Option("--connect", help="Also start every enabled server and list its tools.")
+]
 
 
 def command(
-    ctx: typer.Context, path: PathArg = None, strict: StrictOpt = False, as_json: JsonOpt = False
+    ctx: typer.Context,
+    path: PathArg = None,
+    strict: StrictOpt = False,
+    connect: ConnectOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Check a configuration file and report every problem at once."""
 
-    def work() -> None:
+    async def work() -> None:
         settings = load_settings()
-        source = find_config(path or state(ctx).config, settings)
-        report = validate_mcp_config(settings=settings, source=source)
-        if as_json:
-            render.emit_json(as_document(report, strict=strict))
-        else:
-            _print(report, strict=strict)
+        report = validate_mcp_config(
+            settings=settings, source=find_config(path or state(ctx).config, settings)
+        )
         problems = report.problems(strict=strict)
+        checks = await _connect_all(ctx, report) if connect and not problems else {}
+        if as_json:
+            render.emit_json(as_document(report, strict=strict, checks=checks))
+        else:
+            _print(report, strict=strict, checks=checks)
         if problems:
             kind = "problem" if len(problems) == 1 else "problems"
             raise MCPConfigError(f"{len(problems)} {kind} in {report.source}")
+        failed = [c for c in checks.values() if isinstance(c, MCPError)]
+        if failed:
+            raise failed[0]
 
-    run(ctx, as_json, work)
+    run_async(ctx, as_json, work)
 
 
-def as_document(report: ConfigReport, *, strict: bool) -> dict[str, Any]:
+async def _connect_all(ctx: typer.Context, report: ConfigReport) -> dict[str, dict[str, Any] | MCPError]:
+    """Start every enabled server concurrently and list its tools."""
+    import anyio
+
+    servers = {s.name: s.config for s in report.servers if s.enabled and s.config is not None}
+    loaded = LoadedConfig(report.source, servers, load_settings())
+    checks: dict[str, dict[str, Any] | MCPError] = {}
+
+    async def check(name: str) -> None:
+        try:
+            tools = await manager.list_tools(name)
+            conn = manager.connection(name)
+            assert conn is not None
+            checks[name] = {
+                "ok": True,
+                "protocolVersion": conn.protocol_version,
+                "serverInfo": conn.server_info,
+                "tools": [t["name"] for t in tools],
+                "error": None,
+            }
+        except MCPError as error:
+            checks[name] = error
+
+    async with open_manager(ctx, loaded) as manager, anyio.create_task_group() as tg:
+        for name in servers:
+            tg.start_soon(check, name)
+    return {name: checks[name] for name in servers}
+
+
+def _connect_entry(check: dict[str, Any] | MCPError | None) -> dict[str, Any] | None:
+    if isinstance(check, MCPError):
+        return {"ok": False, "error": check.message, "exit_code": int(check.exit_code)}
+    return check
+
+
+def as_document(
+    report: ConfigReport, *, strict: bool, checks: dict[str, dict[str, Any] | MCPError] | None = None
+) -> dict[str, Any]:
     """Return the `validate --json` document."""
+    checks = checks or {}
     servers = [
         {
             "name": s.name,
@@ -49,19 +100,19 @@ def as_document(report: ConfigReport, *, strict: bool) -> dict[str, Any]:
             "valid": s.valid and not (strict and s.warnings),
             "errors": [p.as_dict() for p in s.errors],
             "warnings": [p.as_dict() for p in s.warnings],
-            "connect": None,
+            "connect": _connect_entry(checks.get(s.name)),
         }
         for s in report.servers
     ]
     return {
-        "valid": report.is_valid(strict=strict),
+        "valid": report.is_valid(strict=strict) and not any(isinstance(c, MCPError) for c in checks.values()),
         "config": str(report.source),
         "servers": servers,
         "errors": [p.as_dict() | {"column": p.column} for p in report.errors],
     }
 
 
-def _print(report: ConfigReport, *, strict: bool) -> None:
+def _print(report: ConfigReport, *, strict: bool, checks: dict[str, dict[str, Any] | MCPError]) -> None:
     for problem in report.errors:
         render.emit_text(f"error: {report.describe(None, problem)}")
     for server in report.servers:
@@ -72,5 +123,12 @@ def _print(report: ConfigReport, *, strict: bool) -> None:
             render.emit_text(f"  error: {report.describe(server.name, problem)}")
         for problem in server.warnings:
             render.emit_text(f"  warning: {report.describe(server.name, problem)}")
+        check = checks.get(server.name)
+        if isinstance(check, MCPError):
+            render.emit_text(f"  connect: failed: {check.message}")
+        elif check is not None:
+            render.emit_text(
+                f"  connect: ok, protocol {check['protocolVersion']}, {len(check['tools'])} tool(s)"
+            )
     if report.is_valid(strict=strict):
         render.message(f"{report.source}: valid ({len(report.servers)} server(s))", style="green")

@@ -16,7 +16,7 @@ Invoke = Callable[..., Result]
 
 
 @pytest.fixture(autouse=True)
-def _empty_cwd(workdir: Path) -> Path:
+def _empty_cwd(workdir: Path, no_orphans: None) -> Path:
     return workdir
 
 
