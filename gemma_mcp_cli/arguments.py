@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from collections.abc import Iterable, Mapping
@@ -67,7 +68,9 @@ def _split(pair: str) -> tuple[str, bool, str]:
     position = pair.find("=")
     if position <= 0:
         raise MCPUsageError(f"--arg {pair!r} must look like key=value or key:=<json>")
-    if pair[position - 1] == ":" and position > 1:
+    if pair[position - 1] == ":":
+        if position == 1:
+            raise MCPUsageError(f"--arg {pair!r} has no key before ':='")
         return pair[: position - 1], True, pair[position + 1 :]
     return pair[:position], False, pair[position + 1 :]
 
@@ -125,6 +128,8 @@ def convert(value: str, types: list[str]) -> Any:
                 number = float(value)
             except ValueError:
                 continue
+            if not math.isfinite(number):
+                continue  # JSON has no NaN or infinity; let the schema check reject the text
             return int(value) if _INTEGER.match(value) else number
         if kind == "boolean" and value.lower() in _BOOLEANS:
             return _BOOLEANS[value.lower()]

@@ -256,9 +256,14 @@ class MCPClientManager:
         """Return the error again as `kind`, naming the close matches the server does have."""
         try:
             known = [str(item[key]) for item in await lister(name)]
+            if kind is MCPResourceError:
+                templates = await self.list_resource_templates(name)
+                known_prefixes = [str(t["uriTemplate"]).split("{")[0] for t in templates]
+                if any(wanted.startswith(prefix) for prefix in known_prefixes if prefix):
+                    known = []  # the name fits a template: the server judged its value, not its name
         except MCPError:
             known = []
-        hint = close_names(wanted, known) if known else ""
+        hint = close_names(wanted, known) if known and wanted not in known else ""
         return kind(error.message + hint, server=name, code=error.code)
 
     async def list_prompts(self, name: str) -> list[dict[str, Any]]:
