@@ -12,7 +12,13 @@ from typing import Any, TextIO
 import anyio
 from anyio.abc import TaskStatus
 from mcp import Client
-from mcp_types import Implementation, LoggingMessageNotificationParams
+from mcp_types import (
+    Implementation,
+    LoggingMessageNotificationParams,
+    PromptListChangedNotification,
+    ResourceListChangedNotification,
+    ToolListChangedNotification,
+)
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
@@ -24,7 +30,12 @@ from gemma_mcp_cli.models import MCPServerConfig
 from gemma_mcp_cli.transports import open_transport
 
 LogHook = Callable[[str, str, str | None, Any], Awaitable[None]]
-_LOG_LIMIT = 1 << 20  # rotate a server's stderr log past 1 MiB
+_LOG_LIMIT = 1 << 20
+_CHANGED: dict[type, str] = {
+    ToolListChangedNotification: "tools",
+    ResourceListChangedNotification: "resources",
+    PromptListChangedNotification: "prompts",
+}  # rotate a server's stderr log past 1 MiB
 
 
 @dataclass
@@ -75,7 +86,14 @@ class ServerStats:
 class ServerConnection:
     """A live (or failed) connection to one server, held open by a task of the manager."""
 
-    def __init__(self, config: MCPServerConfig, log_dir: Path, on_log: LogHook | None, verbose: bool) -> None:
+    def __init__(
+        self,
+        config: MCPServerConfig,
+        log_dir: Path,
+        on_log: LogHook | None,
+        verbose: bool,
+        on_list_changed: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.name = config.name
         self.config = config
         self.status = MCPServerStatus.DISCONNECTED
@@ -90,6 +108,7 @@ class ServerConnection:
         self._closed = anyio.Event()
         self._holding = False
         self.garbage: str | None = None
+        self._on_list_changed = on_list_changed
 
     @property
     def protocol_version(self) -> str | None:
@@ -185,6 +204,9 @@ class ServerConnection:
         if isinstance(message, ValidationError) and self.garbage is None:
             errors = message.errors()
             self.garbage = str(errors[0].get("input", ""))[:80] if errors else ""
+        kind = _CHANGED.get(type(message))
+        if kind is not None and self._on_list_changed is not None:
+            self._on_list_changed(self.name, kind)
 
     async def _log_message(self, params: LoggingMessageNotificationParams) -> None:
         if self._on_log is not None:

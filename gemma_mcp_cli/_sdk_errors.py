@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
-
 import anyio
 from mcp.shared.exceptions import MCPError as SDKError
 from mcp_types import CONNECTION_CLOSED, INVALID_PARAMS, METHOD_NOT_FOUND, REQUEST_TIMEOUT
@@ -81,15 +78,3 @@ def _from_sdk(exc: SDKError, *, server: str, action: str, timeout: float | None,
     return MCPServerError(
         f"server '{server}' rejected {action}: {detail} ({kind})", server=server, code=exc.code
     )
-
-
-def close_names(name: str, known: Iterable[str]) -> str:
-    """Return '; did you mean ...?' or the names there are, for an unknown name."""
-    names = sorted(set(known))
-    close = difflib.get_close_matches(name, names, n=3)
-    if close:
-        return "; did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
-    if not names:
-        return "; it has none"
-    shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
-    return f"; it has: {shown}"

@@ -13,11 +13,14 @@ from typing import Any, TypeVar
 import anyio
 from anyio.abc import TaskGroup
 from mcp import Client
+from mcp_types import INVALID_PARAMS
 from pydantic import BaseModel
 
+from gemma_mcp_cli._names import close_names
 from gemma_mcp_cli._paths import log_dir as default_log_dir
 from gemma_mcp_cli._sdk_connection import LogHook, ServerConnection
-from gemma_mcp_cli._sdk_errors import close_names, translate
+from gemma_mcp_cli._sdk_errors import translate
+from gemma_mcp_cli.cache import MCPToolRegistry
 from gemma_mcp_cli.enums import MCPServerStatus
 from gemma_mcp_cli.errors import (
     MCPConfigError,
@@ -31,6 +34,12 @@ from gemma_mcp_cli.models import MCPServerConfig
 
 T = TypeVar("T")
 ProgressHook = Callable[[str, float, float | None, str | None], Awaitable[None]]
+_KIND_OF = {
+    "tools": "tools",
+    "resources": "resources",
+    "resource_templates": "resourceTemplates",
+    "prompts": "prompts",
+}
 _PAGE_LIMIT = 1000  # a server whose cursors never end cannot hang a listing
 _GRACE = 2.0  # beyond the SDK's own request timeout, before the manager gives up itself
 
@@ -50,6 +59,7 @@ class MCPClientManager:
         log_dir: Path | None = None,
         verbose: bool = False,
         on_log: LogHook | None = None,
+        cache: MCPToolRegistry | None = None,
     ) -> None:
         items = servers.values() if isinstance(servers, Mapping) else servers
         self._configs: dict[str, MCPServerConfig] = {s.name: s for s in items}
@@ -60,6 +70,7 @@ class MCPClientManager:
         self._stack = AsyncExitStack()
         self._tg: TaskGroup | None = None
         self._tools: dict[str, dict[str, dict[str, Any]]] = {}
+        self._cache = cache
 
     async def __aenter__(self) -> MCPClientManager:
         self._tg = await self._stack.enter_async_context(anyio.create_task_group())
@@ -95,7 +106,13 @@ class MCPClientManager:
             return existing
         if name not in self._configs:
             raise MCPConfigError(f"unknown server '{name}'", server=name)
-        conn = ServerConnection(self._configs[name], self._log_dir, self._on_log, self._verbose)
+        conn = ServerConnection(
+            self._configs[name],
+            self._log_dir,
+            self._on_log,
+            self._verbose,
+            on_list_changed=self._list_changed,
+        )
         self._connections[name] = conn
         await self._tg.start(conn.hold)
         return conn
@@ -155,12 +172,18 @@ class MCPClientManager:
         self, name: str, action: str, key: str, fetch: Callable[..., Awaitable[Any]]
     ) -> list[Any]:
         items: list[dict[str, Any]] = []
+        hints: list[float] = []
         cursor: str | None = None
         for _ in range(_PAGE_LIMIT):
             page = await self._request(name, action, functools.partial(_with_cursor, fetch, cursor))
             items += [wire(item) for item in getattr(page, key)]
+            # ttlMs 0 is the SDK's default, sent by servers that never chose it: not a hint.
+            if getattr(page, "ttl_ms", 0):
+                hints.append(page.ttl_ms / 1000)
             cursor = page.next_cursor
             if not cursor:
+                if self._cache is not None:
+                    self._cache.put(self._configs[name], _KIND_OF[key], items, min(hints, default=None))
                 return items
         raise MCPServerError(
             f"server '{name}' kept paginating {action} past {_PAGE_LIMIT} pages", server=name
@@ -171,8 +194,19 @@ class MCPClientManager:
         tools = await self._paginate(
             name, "tools/list", "tools", lambda c, cur: c.list_tools(cursor=cur, cache_mode="bypass")
         )
-        self._tools[name] = {tool["name"]: tool for tool in tools}
+        self.remember_tools(name, tools)
         return tools
+
+    def remember_tools(self, name: str, tools: list[dict[str, Any]]) -> None:
+        """Take a server's tool list as known (from a listing or a fresh cache)."""
+        self._tools[name] = {tool["name"]: tool for tool in tools}
+
+    def _list_changed(self, name: str, kind: str) -> None:
+        """Forget a listing the server says has changed."""
+        if kind == "tools":
+            self._tools.pop(name, None)
+        if self._cache is not None and name in self._configs:
+            self._cache.drop(self._configs[name], kind)
 
     async def get_tool(self, name: str, tool: str) -> dict[str, Any]:
         """Return one tool's definition, or raise naming the tools there are."""
@@ -203,15 +237,20 @@ class MCPClientManager:
             if on_progress is not None:
                 await on_progress(name, progress, total, message)
 
-        result = await self._request(
-            name,
-            f"tools/call {tool}",
-            lambda c: c.call_tool(
-                tool, dict(arguments or {}), read_timeout_seconds=limit, progress_callback=progress
-            ),
-            timeout=limit,
-            tool=tool,
-        )
+        try:
+            result = await self._request(
+                name,
+                f"tools/call {tool}",
+                lambda c: c.call_tool(
+                    tool, dict(arguments or {}), read_timeout_seconds=limit, progress_callback=progress
+                ),
+                timeout=limit,
+                tool=tool,
+            )
+        except MCPServerError as error:
+            if error.code == INVALID_PARAMS:
+                self._list_changed(name, "tools")  # the schema we checked against may be stale
+            raise
         return wire(result)
 
     async def list_resources(self, name: str) -> list[dict[str, Any]]:

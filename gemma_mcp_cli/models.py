@@ -44,7 +44,7 @@ class MCPSettings(BaseModel):
 
     enabled: bool = True
     servers_config: str | None = None
-    tool_cache_ttl: int = Field(3600, ge=0)
+    tool_cache_ttl: float = Field(3600, ge=0)
     connection_timeout: float = Field(10.0, gt=0)
     retry_count: int = Field(3, ge=0)
 
@@ -69,7 +69,7 @@ class MCPServerConfig(BaseModel):
     connection_timeout: float = Field(10.0, gt=0)
     request_timeout: float = Field(30.0, gt=0)
     health_check_interval: float = Field(60.0, ge=0)
-    tool_cache_ttl: int | None = Field(None, ge=0)
+    tool_cache_ttl: float | None = Field(None, ge=0)
     description: str | None = None
 
     # Dotted field paths ("env.TOKEN", "url") whose value came from the user's environment.

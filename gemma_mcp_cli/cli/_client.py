@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from gemma_mcp_cli._names import close_names
+from gemma_mcp_cli.cache import MCPToolRegistry
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli._run import state
 from gemma_mcp_cli.config import LoadedConfig
-from gemma_mcp_cli.errors import MCPError
+from gemma_mcp_cli.errors import MCPConfigError, MCPError, MCPToolNotFoundError, MCPUsageError
 
 if TYPE_CHECKING:
     from gemma_mcp_cli.manager import MCPClientManager
@@ -26,7 +28,12 @@ def open_manager(ctx: typer.Context, loaded: LoadedConfig) -> MCPClientManager:
 
     verbose = state(ctx).verbose
     quiet_sdk_logging(verbose)
-    return MCPClientManager(loaded.servers, verbose=verbose, on_log=render.server_log if verbose else None)
+    return MCPClientManager(
+        loaded.servers,
+        verbose=verbose,
+        on_log=render.server_log if verbose else None,
+        cache=registry(loaded),
+    )
 
 
 def quiet_sdk_logging(verbose: bool) -> None:
@@ -47,8 +54,8 @@ def targets(loaded: LoadedConfig, names: Sequence[str] | None) -> list[str]:
 
 async def across(
     ctx: typer.Context, loaded: LoadedConfig, names: list[str], fetch: Fetch
-) -> tuple[list[dict[str, Any]], list[MCPError]]:
-    """Run `fetch` on every server concurrently; return the items (tagged by server) and the failures."""
+) -> dict[str, list[dict[str, Any]] | MCPError]:
+    """Run `fetch` on every server concurrently; return each server's items or its failure."""
     import anyio
 
     found: dict[str, list[dict[str, Any]] | MCPError] = {}
@@ -62,6 +69,39 @@ async def across(
     async with open_manager(ctx, loaded) as manager, anyio.create_task_group() as tg:
         for name in names:
             tg.start_soon(one, manager, name)
+    return found
+
+
+def listing(
+    ctx: typer.Context,
+    loaded: LoadedConfig,
+    names: list[str],
+    kind: str,
+    fetch: Fetch,
+    *,
+    refresh: bool = False,
+    offline: bool = False,
+) -> tuple[list[dict[str, Any]], list[MCPError]]:
+    """Return every server's listing of one kind, from the cache while fresh, else from the server."""
+    if refresh and offline:
+        raise MCPUsageError("--refresh and --offline contradict each other")
+    cache = registry(loaded)
+    found: dict[str, list[dict[str, Any]] | MCPError] = {}
+    for name in names:
+        cached = None if refresh else cache.get(loaded.servers[name], kind, stale_ok=offline)
+        if cached is not None:
+            found[name] = cached
+        elif offline:
+            found[name] = MCPConfigError(
+                f"nothing is cached for server '{name}' ({kind})",
+                server=name,
+                hint="run the same command once without --offline",
+            )
+    missing = [name for name in names if name not in found]
+    if missing:
+        import anyio
+
+        found |= anyio.run(across, ctx, loaded, missing, fetch)
     items: list[dict[str, Any]] = []
     errors: list[MCPError] = []
     for name in names:
@@ -71,6 +111,11 @@ async def across(
         else:
             items += [{"server": name, **item} for item in result]
     return items, errors
+
+
+def registry(loaded: LoadedConfig) -> MCPToolRegistry:
+    """Return the disk cache, with the settings' default lifetime."""
+    return MCPToolRegistry(default_ttl=loaded.settings.tool_cache_ttl)
 
 
 def error_entries(errors: Sequence[MCPError]) -> list[dict[str, Any]]:
@@ -89,3 +134,51 @@ def finish(errors: Sequence[MCPError], *, as_json: bool) -> None:
         for error in errors[1:]:
             render.failure(error, as_json=False)
     raise errors[0]
+
+
+def find_tool(
+    ctx: typer.Context,
+    loaded: LoadedConfig,
+    server: str,
+    tool: str,
+    *,
+    refresh: bool = False,
+    offline: bool = False,
+) -> dict[str, Any]:
+    """Return one tool's definition: from a fresh cache without starting the server, else from it."""
+    tools = cached_tools(loaded, server, refresh=refresh, offline=offline)
+    if tools is None:
+        import anyio
+
+        fetched = anyio.run(across, ctx, loaded, [server], list_tools_of)[server]
+        if isinstance(fetched, MCPError):
+            raise fetched
+        tools = fetched
+    for found in tools:
+        if found.get("name") == tool:
+            return found
+    names = [str(t.get("name")) for t in tools]
+    raise MCPToolNotFoundError(
+        f"server '{server}' has no tool '{tool}'{close_names(tool, names)}", server=server
+    )
+
+
+def cached_tools(
+    loaded: LoadedConfig, server: str, *, refresh: bool = False, offline: bool = False
+) -> list[dict[str, Any]] | None:
+    """Return a server's cached tools (stale ones only when offline), or None."""
+    if refresh and offline:
+        raise MCPUsageError("--refresh and --offline contradict each other")
+    tools = None if refresh else registry(loaded).get(loaded.servers[server], "tools", stale_ok=offline)
+    if tools is None and offline:
+        raise MCPConfigError(
+            f"nothing is cached for server '{server}' (tools)",
+            server=server,
+            hint=f"run 'gemma-mcp tools list {server}' once without --offline",
+        )
+    return tools
+
+
+async def list_tools_of(manager: MCPClientManager, name: str) -> list[dict[str, Any]]:
+    """Fetch one server's tools (the listing a command fans out)."""
+    return await manager.list_tools(name)

@@ -8,11 +8,12 @@ import typer
 
 from gemma_mcp_cli import arguments
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli._client import open_manager
+from gemma_mcp_cli.cli._client import cached_tools, open_manager
 from gemma_mcp_cli.cli._load import config_for
-from gemma_mcp_cli.cli._run import run_async
+from gemma_mcp_cli.cli._run import run
 from gemma_mcp_cli.cli.content import print_result
 from gemma_mcp_cli.cli.options import JsonOpt, ServerArg, TimeoutOpt, ToolArg
+from gemma_mcp_cli.config import LoadedConfig
 from gemma_mcp_cli.errors import MCPToolExecutionError
 
 ArgOpt = Annotated[
@@ -37,24 +38,61 @@ def command(
 ) -> None:
     """Call a tool on a server and print its result."""
 
-    async def work() -> None:
+    def work() -> None:
         loaded = config_for(ctx)
         name = loaded.server(server).name
         base = arguments.load_args_object(args)
-        with render.ProgressDisplay(f"{name} {tool}") as progress:
-            async with open_manager(ctx, loaded) as manager:
-                schema = (await manager.get_tool(name, tool)).get("inputSchema")
-                values = base | arguments.parse_pairs(arg or [], schema)
-                arguments.validate(values, schema, server=name, tool=tool)
-                if dry_run:
-                    render.emit_json({"server": name, "tool": tool, "arguments": values, "dry_run": True})
-                    return
-                result = await manager.call_tool(
-                    name, tool, values, timeout=timeout, on_progress=progress.update
-                )
-        _report(name, tool, result, as_json=as_json)
+        tools = cached_tools(loaded, name)
+        known = next((t for t in tools or [] if t.get("name") == tool), None)
+        values = _checked(name, tool, known, base, arg) if known else None
+        if values is not None and dry_run:
+            _print_request(name, tool, values)  # answered from the cache: no server started
+            return
+        import anyio
 
-    run_async(ctx, as_json, work)
+        result = anyio.run(
+            _call, ctx, loaded, name, tool, tools if known else None, base, arg, timeout, dry_run
+        )
+        if result is not None:
+            _report(name, tool, result, as_json=as_json)
+
+    run(ctx, as_json, work)
+
+
+async def _call(
+    ctx: typer.Context,
+    loaded: LoadedConfig,
+    name: str,
+    tool: str,
+    tools: list[dict[str, Any]] | None,
+    base: dict[str, Any],
+    pairs: list[str] | None,
+    timeout: float | None,
+    dry_run: bool,
+) -> dict[str, Any] | None:
+    with render.ProgressDisplay(f"{name} {tool}") as progress:
+        async with open_manager(ctx, loaded) as manager:
+            if tools is not None:
+                manager.remember_tools(name, tools)
+            values = _checked(name, tool, await manager.get_tool(name, tool), base, pairs)
+            if dry_run:
+                _print_request(name, tool, values)
+                return None
+            return await manager.call_tool(name, tool, values, timeout=timeout, on_progress=progress.update)
+
+
+def _checked(
+    server: str, tool: str, definition: dict[str, Any], base: dict[str, Any], pairs: list[str] | None
+) -> dict[str, Any]:
+    """Build the arguments from --args and --arg, typed and checked by the tool's schema."""
+    schema = definition.get("inputSchema")
+    values = base | arguments.parse_pairs(pairs or [], schema)
+    arguments.validate(values, schema, server=server, tool=tool)
+    return values
+
+
+def _print_request(server: str, tool: str, values: dict[str, Any]) -> None:
+    render.emit_json({"server": server, "tool": tool, "arguments": values, "dry_run": True})
 
 
 def _report(server: str, tool: str, result: dict[str, Any], *, as_json: bool) -> None:

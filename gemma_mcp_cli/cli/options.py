@@ -15,3 +15,7 @@ ToolArg = Annotated[str, typer.Argument(help="A tool name.", show_default=False)
 TimeoutOpt = Annotated[
     float | None, typer.Option("--timeout", help="Seconds to wait for the answer (default: request_timeout).")
 ]
+RefreshOpt = Annotated[bool, typer.Option("--refresh", help="Ask the servers again and rewrite the cache.")]
+OfflineOpt = Annotated[
+    bool, typer.Option("--offline", help="Never start a server: answer from the cache alone.")
+]

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 import typer
 
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli._client import across, error_entries, finish, open_manager, targets
+from gemma_mcp_cli.cli._client import error_entries, finish, listing, open_manager, targets
 from gemma_mcp_cli.cli._load import config_for
-from gemma_mcp_cli.cli._run import run_async
+from gemma_mcp_cli.cli._run import run, run_async
 from gemma_mcp_cli.cli.content import describe
-from gemma_mcp_cli.cli.options import JsonOpt, ServerArg, ServersArg
+from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg
 from gemma_mcp_cli.errors import MCPUsageError
 
 app = typer.Typer(no_args_is_help=True, help="List the servers' prompts and render one.")
@@ -20,12 +20,21 @@ PromptArgOpt = Annotated[list[str] | None, typer.Option("--arg", "-a", help="key
 
 
 @app.command("list")
-def list_prompts(ctx: typer.Context, servers: ServersArg = None, as_json: JsonOpt = False) -> None:
-    """List the prompts of the named servers, or of every enabled server."""
+def list_prompts(
+    ctx: typer.Context,
+    servers: ServersArg = None,
+    refresh: RefreshOpt = False,
+    offline: OfflineOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the prompts of the named servers, or of every enabled server (cached)."""
 
-    async def work() -> None:
+    def work() -> None:
         loaded = config_for(ctx)
-        items, errors = await across(ctx, loaded, targets(loaded, servers), lambda m, n: m.list_prompts(n))
+        fetch = _list_prompts
+        items, errors = listing(
+            ctx, loaded, targets(loaded, servers), "prompts", fetch, refresh=refresh, offline=offline
+        )
         if as_json:
             render.emit_json({"prompts": items, "errors": error_entries(errors)})
         else:
@@ -33,7 +42,7 @@ def list_prompts(ctx: typer.Context, servers: ServersArg = None, as_json: JsonOp
             render.table(("SERVER", "PROMPT", "ARGUMENTS", "DESCRIPTION"), rows)
         finish(errors, as_json=as_json)
 
-    run_async(ctx, as_json, work)
+    run(ctx, as_json, work)
 
 
 @app.command("get")
@@ -72,3 +81,7 @@ def _pair(text: str) -> tuple[str, str]:
 
 def _arguments(prompt: dict[str, Any]) -> str:
     return ", ".join(a["name"] + ("" if a.get("required") else "?") for a in prompt.get("arguments") or [])
+
+
+async def _list_prompts(manager: Any, name: str) -> list[dict[str, Any]]:
+    return await manager.list_prompts(name)  # type: ignore[no-any-return]

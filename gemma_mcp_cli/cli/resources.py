@@ -11,10 +11,10 @@ import typer
 
 from gemma_mcp_cli._files import write_atomically
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli._client import across, error_entries, finish, open_manager, targets
+from gemma_mcp_cli.cli._client import error_entries, finish, listing, open_manager, targets
 from gemma_mcp_cli.cli._load import config_for
-from gemma_mcp_cli.cli._run import run_async
-from gemma_mcp_cli.cli.options import JsonOpt, ServerArg, ServersArg
+from gemma_mcp_cli.cli._run import run, run_async
+from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg
 from gemma_mcp_cli.errors import MCPUsageError
 
 app = typer.Typer(no_args_is_help=True, help="List and read the servers' resources.")
@@ -23,12 +23,21 @@ OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write th
 
 
 @app.command("list")
-def list_resources(ctx: typer.Context, servers: ServersArg = None, as_json: JsonOpt = False) -> None:
-    """List the resources of the named servers, or of every enabled server."""
+def list_resources(
+    ctx: typer.Context,
+    servers: ServersArg = None,
+    refresh: RefreshOpt = False,
+    offline: OfflineOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the resources of the named servers, or of every enabled server (cached)."""
 
-    async def work() -> None:
+    def work() -> None:
         loaded = config_for(ctx)
-        items, errors = await across(ctx, loaded, targets(loaded, servers), lambda m, n: m.list_resources(n))
+        fetch = _list_resources
+        items, errors = listing(
+            ctx, loaded, targets(loaded, servers), "resources", fetch, refresh=refresh, offline=offline
+        )
         if as_json:
             render.emit_json({"resources": items, "errors": error_entries(errors)})
         else:
@@ -36,17 +45,31 @@ def list_resources(ctx: typer.Context, servers: ServersArg = None, as_json: Json
             render.table(("SERVER", "URI", "NAME", "MIME TYPE"), rows)
         finish(errors, as_json=as_json)
 
-    run_async(ctx, as_json, work)
+    run(ctx, as_json, work)
 
 
 @app.command("templates")
-def list_templates(ctx: typer.Context, servers: ServersArg = None, as_json: JsonOpt = False) -> None:
-    """List the resource templates of the named servers, or of every enabled server."""
+def list_templates(
+    ctx: typer.Context,
+    servers: ServersArg = None,
+    refresh: RefreshOpt = False,
+    offline: OfflineOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the resource templates of the named servers, or of every enabled server (cached)."""
 
-    async def work() -> None:
+    def work() -> None:
         loaded = config_for(ctx)
-        names = targets(loaded, servers)
-        items, errors = await across(ctx, loaded, names, lambda m, n: m.list_resource_templates(n))
+        fetch = _list_templates
+        items, errors = listing(
+            ctx,
+            loaded,
+            targets(loaded, servers),
+            "resourceTemplates",
+            fetch,
+            refresh=refresh,
+            offline=offline,
+        )
         if as_json:
             render.emit_json({"resourceTemplates": items, "errors": error_entries(errors)})
         else:
@@ -54,7 +77,7 @@ def list_templates(ctx: typer.Context, servers: ServersArg = None, as_json: Json
             render.table(("SERVER", "URI TEMPLATE", "NAME", "MIME TYPE"), rows)
         finish(errors, as_json=as_json)
 
-    run_async(ctx, as_json, work)
+    run(ctx, as_json, work)
 
 
 @app.command("read")
@@ -99,3 +122,11 @@ def _to_stdout(contents: list[dict[str, Any]]) -> None:
             sys.stdout.buffer.flush()
         else:
             render.emit_text(str(content.get("text", "")))
+
+
+async def _list_resources(manager: Any, name: str) -> list[dict[str, Any]]:
+    return await manager.list_resources(name)  # type: ignore[no-any-return]
+
+
+async def _list_templates(manager: Any, name: str) -> list[dict[str, Any]]:
+    return await manager.list_resource_templates(name)  # type: ignore[no-any-return]

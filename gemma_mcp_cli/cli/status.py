@@ -11,6 +11,7 @@ from gemma_mcp_cli.cli._client import across, finish, targets
 from gemma_mcp_cli.cli._load import config_for
 from gemma_mcp_cli.cli._run import run_async
 from gemma_mcp_cli.cli.options import JsonOpt, ServersArg
+from gemma_mcp_cli.errors import MCPError
 
 
 def command(ctx: typer.Context, servers: ServersArg = None, as_json: JsonOpt = False) -> None:
@@ -19,12 +20,13 @@ def command(ctx: typer.Context, servers: ServersArg = None, as_json: JsonOpt = F
     async def work() -> None:
         loaded = config_for(ctx)
         names = targets(loaded, servers)
-        healthy, errors = await across(ctx, loaded, names, _check)
-        by_name = {h["server"]: h for h in healthy}
-        failed = {e.server: e for e in errors}
-        rows = [by_name.get(n) or _down(n, failed[n].message) for n in names]
-        for row in rows:
-            row.pop("server", None)
+        found = await across(ctx, loaded, names, _check)
+        results = [found[name] for name in names]
+        errors = [result for result in results if isinstance(result, MCPError)]
+        rows = [
+            _down(n, r.message) if isinstance(r, MCPError) else r[0]
+            for n, r in zip(names, results, strict=True)
+        ]
         if as_json:
             render.emit_json({"servers": rows})
         else:

@@ -7,24 +7,29 @@ from typing import Any
 import typer
 
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli._client import across, error_entries, finish, open_manager, targets
+from gemma_mcp_cli.cli._client import error_entries, find_tool, finish, list_tools_of, listing, targets
 from gemma_mcp_cli.cli._load import config_for
-from gemma_mcp_cli.cli._run import run_async
-from gemma_mcp_cli.cli.options import JsonOpt, ServerArg, ServersArg, ToolArg
+from gemma_mcp_cli.cli._run import run
+from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg, ToolArg
 from gemma_mcp_cli.cli.schema import parameters
 
 app = typer.Typer(no_args_is_help=True, help="List the servers' tools and show one in detail.")
 
 
 @app.command("list")
-def list_tools(ctx: typer.Context, servers: ServersArg = None, as_json: JsonOpt = False) -> None:
-    """List the tools of the named servers, or of every enabled server."""
+def list_tools(
+    ctx: typer.Context,
+    servers: ServersArg = None,
+    refresh: RefreshOpt = False,
+    offline: OfflineOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the tools of the named servers, or of every enabled server (cached)."""
 
-    async def work() -> None:
+    def work() -> None:
         loaded = config_for(ctx)
-        tools, errors = await across(
-            ctx, loaded, targets(loaded, servers), lambda m, name: m.list_tools(name)
-        )
+        names = targets(loaded, servers)
+        tools, errors = listing(ctx, loaded, names, "tools", list_tools_of, refresh=refresh, offline=offline)
         if as_json:
             render.emit_json({"tools": tools, "errors": error_entries(errors)})
         else:
@@ -32,23 +37,29 @@ def list_tools(ctx: typer.Context, servers: ServersArg = None, as_json: JsonOpt 
             render.table(("SERVER", "TOOL", "DESCRIPTION"), rows)
         finish(errors, as_json=as_json)
 
-    run_async(ctx, as_json, work)
+    run(ctx, as_json, work)
 
 
 @app.command("show")
-def show_tool(ctx: typer.Context, server: ServerArg, tool: ToolArg, as_json: JsonOpt = False) -> None:
+def show_tool(
+    ctx: typer.Context,
+    server: ServerArg,
+    tool: ToolArg,
+    refresh: RefreshOpt = False,
+    offline: OfflineOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
     """Show a tool's description, annotations and parameters."""
 
-    async def work() -> None:
+    def work() -> None:
         loaded = config_for(ctx)
-        async with open_manager(ctx, loaded) as manager:
-            found = await manager.get_tool(loaded.server(server).name, tool)
+        found = find_tool(ctx, loaded, loaded.server(server).name, tool, refresh=refresh, offline=offline)
         if as_json:
             render.emit_json({"server": server, "tool": found})
             return
         _print_tool(server, found)
 
-    run_async(ctx, as_json, work)
+    run(ctx, as_json, work)
 
 
 def _print_tool(server: str, tool: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ import typer
 
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli._client import open_manager
-from gemma_mcp_cli.cli._run import run_async, state
+from gemma_mcp_cli.cli._run import run, state
 from gemma_mcp_cli.cli.options import JsonOpt
 from gemma_mcp_cli.config import ConfigReport, LoadedConfig, find_config, load_settings, validate_mcp_config
 from gemma_mcp_cli.errors import MCPConfigError, MCPError
@@ -32,13 +32,17 @@ def command(
 ) -> None:
     """Check a configuration file and report every problem at once."""
 
-    async def work() -> None:
+    def work() -> None:
         settings = load_settings()
         report = validate_mcp_config(
             settings=settings, source=find_config(path or state(ctx).config, settings)
         )
         problems = report.problems(strict=strict)
-        checks = await _connect_all(ctx, report) if connect and not problems else {}
+        checks: dict[str, dict[str, Any] | MCPError] = {}
+        if connect and not problems:
+            import anyio
+
+            checks = anyio.run(_connect_all, ctx, report)
         if as_json:
             render.emit_json(as_document(report, strict=strict, checks=checks))
         else:
@@ -50,7 +54,7 @@ def command(
         if failed:
             raise failed[0]
 
-    run_async(ctx, as_json, work)
+    run(ctx, as_json, work)
 
 
 async def _connect_all(ctx: typer.Context, report: ConfigReport) -> dict[str, dict[str, Any] | MCPError]:
