@@ -14,7 +14,7 @@ app = typer.Typer(
     name="gemma-mcp",
     help="List, call and check MCP servers from a terminal, a script or CI.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -6,12 +6,29 @@ from typing import Annotated
 
 import typer
 
+from gemma_mcp_cli.cli.completion import complete_prompt, complete_resource, complete_server, complete_tool
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-ServerArg = Annotated[str, typer.Argument(help="A configured server name.", show_default=False)]
-ServersArg = Annotated[
-    list[str] | None, typer.Argument(help="Server names (default: every enabled server).", show_default=False)
+ServerArg = Annotated[
+    str, typer.Argument(help="A configured server name.", show_default=False, autocompletion=complete_server)
 ]
-ToolArg = Annotated[str, typer.Argument(help="A tool name.", show_default=False)]
+ServersArg = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Server names (default: every enabled server).",
+        show_default=False,
+        autocompletion=complete_server,
+    ),
+]
+ToolArg = Annotated[
+    str, typer.Argument(help="A tool name.", show_default=False, autocompletion=complete_tool)
+]
+UriArg = Annotated[
+    str, typer.Argument(help="The resource URI.", show_default=False, autocompletion=complete_resource)
+]
+PromptArg = Annotated[
+    str, typer.Argument(help="A prompt name.", show_default=False, autocompletion=complete_prompt)
+]
 TimeoutOpt = Annotated[
     float | None, typer.Option("--timeout", help="Seconds to wait for the answer (default: request_timeout).")
 ]

@@ -11,11 +11,10 @@ from gemma_mcp_cli.cli._client import error_entries, finish, listing, open_manag
 from gemma_mcp_cli.cli._load import config_for
 from gemma_mcp_cli.cli._run import run, run_async
 from gemma_mcp_cli.cli.content import describe
-from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg
+from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, PromptArg, RefreshOpt, ServerArg, ServersArg
 from gemma_mcp_cli.errors import MCPUsageError
 
 app = typer.Typer(no_args_is_help=True, help="List the servers' prompts and render one.")
-PromptArg = Annotated[str, typer.Argument(help="A prompt name.", show_default=False)]
 PromptArgOpt = Annotated[list[str] | None, typer.Option("--arg", "-a", help="key=value; repeatable.")]
 
 

@@ -14,11 +14,10 @@ from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli._client import error_entries, finish, listing, open_manager, targets
 from gemma_mcp_cli.cli._load import config_for
 from gemma_mcp_cli.cli._run import run, run_async
-from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg
+from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg, UriArg
 from gemma_mcp_cli.errors import MCPUsageError
 
 app = typer.Typer(no_args_is_help=True, help="List and read the servers' resources.")
-UriArg = Annotated[str, typer.Argument(help="The resource URI.", show_default=False)]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the contents to this file.")]
 
 

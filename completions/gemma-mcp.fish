@@ -1,0 +1,1 @@
+complete --command gemma-mcp --no-files --arguments "(env _GEMMA_MCP_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) gemma-mcp)" --condition "env _GEMMA_MCP_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) gemma-mcp"
