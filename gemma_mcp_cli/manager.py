@@ -28,9 +28,11 @@ from gemma_mcp_cli.errors import (
     MCPPromptError,
     MCPResourceError,
     MCPServerError,
+    MCPToolExecutionError,
     MCPToolNotFoundError,
 )
 from gemma_mcp_cli.models import MCPServerConfig
+from gemma_mcp_cli.stats import Request, StatsStore
 
 T = TypeVar("T")
 ProgressHook = Callable[[str, float, float | None, str | None], Awaitable[None]]
@@ -60,6 +62,7 @@ class MCPClientManager:
         verbose: bool = False,
         on_log: LogHook | None = None,
         cache: MCPToolRegistry | None = None,
+        stats: StatsStore | None = None,
     ) -> None:
         items = servers.values() if isinstance(servers, Mapping) else servers
         self._configs: dict[str, MCPServerConfig] = {s.name: s for s in items}
@@ -71,6 +74,8 @@ class MCPClientManager:
         self._tg: TaskGroup | None = None
         self._tools: dict[str, dict[str, dict[str, Any]]] = {}
         self._cache = cache
+        self._stats = stats
+        self._journal: list[Request] = []
 
     async def __aenter__(self) -> MCPClientManager:
         self._tg = await self._stack.enter_async_context(anyio.create_task_group())
@@ -141,10 +146,11 @@ class MCPClientManager:
             await conn.close()
 
     async def shutdown(self) -> None:
-        """Close every connection."""
+        """Close every connection, then record the statistics."""
         async with anyio.create_task_group() as tg:
             for name in list(self._connections):
                 tg.start_soon(self.disconnect_server, name)
+        self.flush_stats()
 
     async def _request(
         self,
@@ -154,6 +160,7 @@ class MCPClientManager:
         *,
         timeout: float | None = None,
         tool: str | None = None,
+        judge: Callable[[T], MCPError | None] | None = None,
     ) -> T:
         conn = await self.connect_server(name)
         limit = timeout or conn.config.request_timeout
@@ -163,10 +170,29 @@ class MCPClientManager:
                 result = await send(conn.require_client())
         except Exception as exc:
             error = conn.failure(exc, action, limit)
-            conn.stats.record(time.perf_counter() - began, error.message, tool)
+            self._note(conn, action, tool, began, error)
             raise error from None
-        conn.stats.record(time.perf_counter() - began, None, tool)
+        self._note(conn, action, tool, began, judge(result) if judge else None)
         return result
+
+    def _note(
+        self, conn: ServerConnection, action: str, tool: str | None, began: float, error: MCPError | None
+    ) -> None:
+        """Count a finished request in memory, and keep it for the statistics store."""
+        latency = time.perf_counter() - began
+        conn.stats.record(latency, error.message if error else None, tool)
+        if self._stats is not None:
+            method = action.split(" ", 1)[0]
+            kind, message = (error.kind, error.message) if error else (None, None)
+            self._journal.append(
+                Request(conn.name, method, tool, error is None, kind, message, latency, time.time())
+            )
+
+    def flush_stats(self) -> None:
+        """Write the requests recorded so far to the statistics store."""
+        if self._stats is not None and self._journal:
+            journal, self._journal = self._journal, []
+            self._stats.record(journal)
 
     async def _paginate(
         self, name: str, action: str, key: str, fetch: Callable[..., Awaitable[Any]]
@@ -246,6 +272,7 @@ class MCPClientManager:
                 ),
                 timeout=limit,
                 tool=tool,
+                judge=_tool_failure(name, tool),
             )
         except MCPServerError as error:
             if error.code == INVALID_PARAMS:
@@ -329,7 +356,7 @@ class MCPClientManager:
         """Reach a server and time one round trip (ping, or discover where ping is gone)."""
         conn = await self.connect_server(name)
         began = time.perf_counter()
-        await self._request(name, "a health check", _round_trip(conn))
+        await self._request(name, "server/discover" if conn.modern else "ping", _round_trip(conn))
         return {
             "name": name,
             "ok": True,
@@ -358,3 +385,15 @@ def _round_trip(conn: ServerConnection) -> Callable[[Client], Awaitable[Any]]:
 
 async def _with_cursor(fetch: Callable[..., Awaitable[Any]], cursor: str | None, client: Client) -> Any:
     return await fetch(client, cursor)
+
+
+def _tool_failure(name: str, tool: str) -> Callable[[Any], MCPError | None]:
+    """Return a judge that counts an `isError` result as a failed request."""
+
+    def judge(result: Any) -> MCPError | None:
+        if not getattr(result, "is_error", False):
+            return None
+        text = " ".join(getattr(block, "text", "") for block in result.content)
+        return MCPToolExecutionError(f"tool {tool} on '{name}' failed: {' '.join(text.split())}", server=name)
+
+    return judge

@@ -15,6 +15,7 @@ from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli._run import state
 from gemma_mcp_cli.config import LoadedConfig
 from gemma_mcp_cli.errors import MCPConfigError, MCPError, MCPToolNotFoundError, MCPUsageError
+from gemma_mcp_cli.stats import StatsStore
 
 if TYPE_CHECKING:
     from gemma_mcp_cli.manager import MCPClientManager
@@ -33,6 +34,7 @@ def open_manager(ctx: typer.Context, loaded: LoadedConfig) -> MCPClientManager:
         verbose=verbose,
         on_log=render.server_log if verbose else None,
         cache=registry(loaded),
+        stats=StatsStore(warn=render.warning),
     )
 
 

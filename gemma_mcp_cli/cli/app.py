@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from gemma_mcp_cli._version import __version__
-from gemma_mcp_cli.cli import call, prompts, render, resources, servers, tools, validate
+from gemma_mcp_cli.cli import call, prompts, render, resources, servers, stats, tools, validate
 from gemma_mcp_cli.cli._run import AppState
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app.command("call")(call.command)
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(resources.app, name="resources")
 app.add_typer(servers.app, name="servers")
+app.command("stats")(stats.command)
 app.add_typer(tools.app, name="tools")
 app.command("validate")(validate.command)
 
