@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gemma_mcp_cli._version import __version__
-from gemma_mcp_cli.config import MCPConfigLoader, MCPSettings, load_mcp_servers, validate_mcp_config
 from gemma_mcp_cli.enums import MCPServerStatus, MCPTransportType
 from gemma_mcp_cli.errors import (
     ExitCode,
@@ -23,17 +22,29 @@ from gemma_mcp_cli.errors import (
     MCPToolNotFoundError,
     MCPUsageError,
 )
-from gemma_mcp_cli.models import MCPServerConfig
 
 if TYPE_CHECKING:
     from gemma_mcp_cli._sdk_connection import ServerConnection
+    from gemma_mcp_cli.cache import CachedTool, MCPToolRegistry
+    from gemma_mcp_cli.config import MCPConfigLoader, load_mcp_servers, validate_mcp_config
     from gemma_mcp_cli.manager import MCPClientManager
+    from gemma_mcp_cli.models import MCPServerConfig, MCPSettings
 
-_LAZY = {"MCPClientManager": "gemma_mcp_cli.manager", "ServerConnection": "gemma_mcp_cli._sdk_connection"}
+# Loaded on first use: pydantic and the SDK cost most of a short command's time.
+_LAZY = {
+    "CachedTool": "gemma_mcp_cli.cache",
+    "MCPClientManager": "gemma_mcp_cli.manager",
+    "MCPConfigLoader": "gemma_mcp_cli.config",
+    "MCPServerConfig": "gemma_mcp_cli.models",
+    "MCPSettings": "gemma_mcp_cli.models",
+    "MCPToolRegistry": "gemma_mcp_cli.cache",
+    "ServerConnection": "gemma_mcp_cli._sdk_connection",
+    "load_mcp_servers": "gemma_mcp_cli.config",
+    "validate_mcp_config": "gemma_mcp_cli.config",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # These import the SDK (most of a second); load them only when asked for.
     if name in _LAZY:
         import importlib
 
@@ -42,6 +53,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CachedTool",
     "ExitCode",
     "MCPAuthError",
     "MCPClientManager",
@@ -60,6 +72,7 @@ __all__ = [
     "MCPTimeoutError",
     "MCPToolExecutionError",
     "MCPToolNotFoundError",
+    "MCPToolRegistry",
     "MCPTransportType",
     "MCPUsageError",
     "ServerConnection",

@@ -99,7 +99,6 @@ class ServerConnection:
         self.status = MCPServerStatus.DISCONNECTED
         self.client: Client | None = None
         self.connect_latency: float | None = None
-        self.stats = ServerStats()
         self.log_path = log_dir / f"{config.name}.log"
         self._log_offset = 0
         self._on_log = on_log
@@ -107,6 +106,8 @@ class ServerConnection:
         self._closing = anyio.Event()
         self._closed = anyio.Event()
         self._holding = False
+        self.was_connected = False
+        self._broken = False
         self.garbage: str | None = None
         self._on_list_changed = on_list_changed
 
@@ -130,6 +131,19 @@ class ServerConnection:
         """Return the connected client."""
         assert self.client is not None, "used before connect"
         return self.client
+
+    def mark_broken(self) -> None:
+        """Take the connection as unusable: the next request reconnects first."""
+        self._broken = True
+
+    def broken(self) -> bool:
+        """Tell whether the transport is known to be gone (the server died or hung up)."""
+        if self._broken or self.client is None:
+            return True
+        # The SDK's dispatcher marks itself closed at EOF; reading it avoids a request that
+        # could only fail, so an unsafe call is never sent into a dead connection.
+        dispatcher = getattr(self.client.session, "_dispatcher", None)
+        return bool(getattr(dispatcher, "_closed", False))
 
     def stderr_tail(self, lines: int = 3) -> str:
         """Return the last lines the server wrote to stderr during this run, on one line."""
@@ -173,6 +187,7 @@ class ServerConnection:
                             deadline.deadline = math.inf
                             self.client, self.connect_latency = client, time.perf_counter() - began
                             self.status = MCPServerStatus.CONNECTED
+                            self.was_connected = True
                             task_status.started()
                             await self._closing.wait()
                 except Exception as exc:

@@ -56,6 +56,7 @@ def translate(
         return MCPConnectionError(
             f"cannot start server '{server}': '{exc.filename}' {problem}",
             server=server,
+            transient=False,
             hint="check the server's command and cwd ('gemma-mcp validate --strict' checks the PATH)",
         )
     if isinstance(exc, OSError):

@@ -33,6 +33,9 @@ class MCPError(Exception):
         self.server = server
         self.hint = hint
 
+    def __str__(self) -> str:
+        return self.message
+
     def as_dict(self) -> dict[str, object]:
         """Return the JSON error envelope body."""
         return {
@@ -62,6 +65,12 @@ class MCPConnectionError(MCPError):
 
     exit_code = ExitCode.CONNECTION
     kind = "connection"
+
+    def __init__(
+        self, message: str, *, server: str | None = None, hint: str | None = None, transient: bool = True
+    ) -> None:
+        super().__init__(message, server=server, hint=hint)
+        self.transient = transient
 
 
 class MCPServerError(MCPError):

@@ -5,25 +5,25 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
 import anyio
-from anyio.abc import TaskGroup
 from mcp import Client
 from mcp_types import INVALID_PARAMS
 from pydantic import BaseModel
 
 from gemma_mcp_cli._names import close_names
 from gemma_mcp_cli._paths import log_dir as default_log_dir
-from gemma_mcp_cli._sdk_connection import LogHook, ServerConnection
+from gemma_mcp_cli._retry import backoff, safe_to_repeat
+from gemma_mcp_cli._sdk_connection import LogHook, ServerConnection, ServerStats
 from gemma_mcp_cli._sdk_errors import translate
+from gemma_mcp_cli._sdk_pool import ConnectionPool
 from gemma_mcp_cli.cache import MCPToolRegistry
 from gemma_mcp_cli.enums import MCPServerStatus
 from gemma_mcp_cli.errors import (
-    MCPConfigError,
+    MCPConnectionError,
     MCPError,
     MCPPromptError,
     MCPResourceError,
@@ -63,64 +63,52 @@ class MCPClientManager:
         on_log: LogHook | None = None,
         cache: MCPToolRegistry | None = None,
         stats: StatsStore | None = None,
+        retries: int | None = None,
+        health_checks: bool = True,
     ) -> None:
         items = servers.values() if isinstance(servers, Mapping) else servers
         self._configs: dict[str, MCPServerConfig] = {s.name: s for s in items}
-        self._connections: dict[str, ServerConnection] = {}
-        self._log_dir = log_dir or default_log_dir()
-        self._verbose = verbose
-        self._on_log = on_log
-        self._stack = AsyncExitStack()
-        self._tg: TaskGroup | None = None
+        self._pool = ConnectionPool(
+            self._configs,
+            log_dir=log_dir or default_log_dir(),
+            verbose=verbose,
+            on_log=on_log,
+            on_list_changed=self._list_changed,
+            retries=retries,
+            health_probe=self.health_check if health_checks else None,
+        )
         self._tools: dict[str, dict[str, dict[str, Any]]] = {}
+        self._server_stats: dict[str, ServerStats] = {}
         self._cache = cache
         self._stats = stats
         self._journal: list[Request] = []
 
     async def __aenter__(self) -> MCPClientManager:
-        self._tg = await self._stack.enter_async_context(anyio.create_task_group())
+        await self._pool.__aenter__()
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        with anyio.CancelScope(shield=True):
-            await self.shutdown()
-        # Every holder task is done, so the group closes cleanly and the caller's
-        # own exception (if any) propagates as itself, not wrapped in a group.
-        await self._stack.aclose()
-        self._tg = None
+        try:
+            await self._pool.__aexit__(exc_type, exc, tb)
+        finally:
+            self.flush_stats()
 
     def connection(self, name: str) -> ServerConnection | None:
-        """Return a server's connection state, if it was ever connected."""
-        return self._connections.get(name)
+        """Return a server's current connection, if it has one."""
+        return self._pool.connections.get(name)
 
     def status(self, name: str) -> MCPServerStatus:
         """Return where a server's connection stands."""
-        conn = self._connections.get(name)
+        conn = self._pool.connections.get(name)
         return conn.status if conn else MCPServerStatus.DISCONNECTED
 
     async def connect_server(self, name: str, config: MCPServerConfig | None = None) -> ServerConnection:
-        """Start (or reach) a server and complete the handshake."""
-        if self._tg is None:
-            raise RuntimeError("MCPClientManager must be used as 'async with'")
+        """Start (or reach) a server and complete the handshake, retrying under the policy."""
         if config is not None:
             self._configs[name] = config
-        existing = self._connections.get(name)
-        if existing is not None and existing.status is MCPServerStatus.CONNECTED:
-            return existing
-        if name not in self._configs:
-            raise MCPConfigError(f"unknown server '{name}'", server=name)
-        conn = ServerConnection(
-            self._configs[name],
-            self._log_dir,
-            self._on_log,
-            self._verbose,
-            on_list_changed=self._list_changed,
-        )
-        self._connections[name] = conn
-        await self._tg.start(conn.hold)
-        return conn
+        return await self._pool.live(name)
 
     async def connect_many(self, names: Iterable[str]) -> dict[str, ServerConnection | MCPError]:
         """Connect several servers concurrently; each gets its connection or its error."""
@@ -140,16 +128,12 @@ class MCPClientManager:
 
     async def disconnect_server(self, name: str) -> None:
         """Close one server's connection; its process is gone when this returns."""
-        conn = self._connections.pop(name, None)
         self._tools.pop(name, None)
-        if conn is not None:
-            await conn.close()
+        await self._pool.disconnect(name)
 
     async def shutdown(self) -> None:
         """Close every connection, then record the statistics."""
-        async with anyio.create_task_group() as tg:
-            for name in list(self._connections):
-                tg.start_soon(self.disconnect_server, name)
+        await self._pool.close_all()
         self.flush_stats()
 
     async def _request(
@@ -161,26 +145,42 @@ class MCPClientManager:
         timeout: float | None = None,
         tool: str | None = None,
         judge: Callable[[T], MCPError | None] | None = None,
+        repeatable: bool = True,
     ) -> T:
-        conn = await self.connect_server(name)
-        limit = timeout or conn.config.request_timeout
-        began = time.perf_counter()
-        try:
-            with anyio.fail_after(limit + _GRACE):
-                result = await send(conn.require_client())
-        except Exception as exc:
-            error = conn.failure(exc, action, limit)
-            self._note(conn, action, tool, began, error)
-            raise error from None
-        self._note(conn, action, tool, began, judge(result) if judge else None)
-        return result
+        """Send one request; retry it only if a second delivery cannot do harm."""
+        attempt = 0
+        while True:
+            attempt += 1
+            conn = await self._pool.live(name)
+            limit = timeout or conn.config.request_timeout
+            began = time.perf_counter()
+            try:
+                with anyio.fail_after(limit + _GRACE):
+                    result = await send(conn.require_client())
+            except Exception as exc:
+                error = conn.failure(exc, action, limit)
+                self._note(conn, action, tool, began, error)
+                if not isinstance(error, MCPConnectionError):
+                    raise error from None
+                conn.mark_broken()
+                if not repeatable:
+                    error.message += f"; not retried: {tool or action} is not marked read-only or idempotent"
+                    raise error from None
+                if attempt > self._pool.retries(name):
+                    raise error from None
+                await anyio.sleep(backoff(conn.config.reconnect_delay, attempt))
+                continue
+            self._note(conn, action, tool, began, judge(result) if judge else None)
+            return result
 
     def _note(
         self, conn: ServerConnection, action: str, tool: str | None, began: float, error: MCPError | None
     ) -> None:
         """Count a finished request in memory, and keep it for the statistics store."""
         latency = time.perf_counter() - began
-        conn.stats.record(latency, error.message if error else None, tool)
+        self._server_stats.setdefault(conn.name, ServerStats()).record(
+            latency, error.message if error else None, tool
+        )
         if self._stats is not None:
             method = action.split(" ", 1)[0]
             kind, message = (error.kind, error.message) if error else (None, None)
@@ -256,7 +256,7 @@ class MCPClientManager:
         on_progress: ProgressHook | None = None,
     ) -> dict[str, Any]:
         """Call a tool and return its result (`isError` results are returned, not raised)."""
-        await self.get_tool(name, tool)
+        definition = await self.get_tool(name, tool)
         limit = timeout or self._configs[name].request_timeout
 
         async def progress(progress: float, total: float | None, message: str | None) -> None:
@@ -273,6 +273,7 @@ class MCPClientManager:
                 timeout=limit,
                 tool=tool,
                 judge=_tool_failure(name, tool),
+                repeatable=safe_to_repeat(definition),
             )
         except MCPServerError as error:
             if error.code == INVALID_PARAMS:
@@ -357,6 +358,7 @@ class MCPClientManager:
         conn = await self.connect_server(name)
         began = time.perf_counter()
         await self._request(name, "server/discover" if conn.modern else "ping", _round_trip(conn))
+        conn = await self.connect_server(name)  # the check may have reconnected it
         return {
             "name": name,
             "ok": True,
@@ -368,8 +370,8 @@ class MCPClientManager:
         }
 
     def get_stats(self) -> dict[str, dict[str, Any]]:
-        """Return the request statistics of this manager's connections."""
-        return {name: conn.stats.as_dict() for name, conn in self._connections.items()}
+        """Return the request statistics of this manager, per server."""
+        return {name: stats.as_dict() for name, stats in self._server_stats.items()}
 
     def translate(self, exc: BaseException, name: str, action: str) -> MCPError:
         """Translate an exception raised while talking to a server."""

@@ -46,7 +46,7 @@ class MCPSettings(BaseModel):
     servers_config: str | None = None
     tool_cache_ttl: float = Field(3600, ge=0)
     connection_timeout: float = Field(10.0, gt=0)
-    retry_count: int = Field(3, ge=0)
+    retry_count: int | None = Field(None, ge=0)
 
 
 class MCPServerConfig(BaseModel):

@@ -35,7 +35,7 @@ def alive(pidfile: Path) -> bool:
 def legacy_trio(write_config: Callable[..., Path]) -> Path:
     return write_config(
         "".join(stdio_server(name, "legacy_rag_redis.py") for name in ("one", "two", "three"))
-        + stdio_server("early", "faulty_server.py", "exit-early")
+        + stdio_server("early", "faulty_server.py", "exit-early", max_reconnect_attempts=0)
     )
 
 

@@ -10,14 +10,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from gemma_mcp_cli._names import close_names
-from gemma_mcp_cli.cache import MCPToolRegistry
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli._run import state
-from gemma_mcp_cli.config import LoadedConfig
 from gemma_mcp_cli.errors import MCPConfigError, MCPError, MCPToolNotFoundError, MCPUsageError
-from gemma_mcp_cli.stats import StatsStore
 
 if TYPE_CHECKING:
+    from gemma_mcp_cli.cache import MCPToolRegistry
+    from gemma_mcp_cli.config import LoadedConfig
     from gemma_mcp_cli.manager import MCPClientManager
 
 Fetch = Callable[["MCPClientManager", str], Awaitable[list[dict[str, Any]]]]
@@ -26,8 +25,10 @@ Fetch = Callable[["MCPClientManager", str], Awaitable[list[dict[str, Any]]]]
 def open_manager(ctx: typer.Context, loaded: LoadedConfig) -> MCPClientManager:
     """Return a manager over the configured servers, wired to this command's output."""
     from gemma_mcp_cli.manager import MCPClientManager
+    from gemma_mcp_cli.stats import StatsStore
 
     verbose = state(ctx).verbose
+    retries = state(ctx).retries
     quiet_sdk_logging(verbose)
     return MCPClientManager(
         loaded.servers,
@@ -35,6 +36,8 @@ def open_manager(ctx: typer.Context, loaded: LoadedConfig) -> MCPClientManager:
         on_log=render.server_log if verbose else None,
         cache=registry(loaded),
         stats=StatsStore(warn=render.warning),
+        retries=retries if retries is not None else loaded.settings.retry_count,
+        health_checks=False,  # a command is over long before the first background check
     )
 
 
@@ -117,6 +120,8 @@ def listing(
 
 def registry(loaded: LoadedConfig) -> MCPToolRegistry:
     """Return the disk cache, with the settings' default lifetime."""
+    from gemma_mcp_cli.cache import MCPToolRegistry
+
     return MCPToolRegistry(default_ttl=loaded.settings.tool_cache_ttl)
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from gemma_mcp_cli.cli._run import state
-from gemma_mcp_cli.config import LoadedConfig, load_config
+
+if TYPE_CHECKING:
+    from gemma_mcp_cli.config import LoadedConfig
 
 
 def config_for(ctx: typer.Context) -> LoadedConfig:
     """Return the configuration named by --config, the environment, or discovery."""
+    from gemma_mcp_cli.config import load_config
+
     return load_config(state(ctx).config)

@@ -22,6 +22,7 @@ class AppState:
 
     config: str | None = None
     verbose: bool = False
+    retries: int | None = None
 
 
 def state(ctx: typer.Context) -> AppState:

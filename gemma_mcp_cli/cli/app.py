@@ -16,6 +16,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rendering it with rich costs more than the rest of --help
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -47,13 +48,19 @@ def root(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show server stderr, server logs and tracebacks.")
     ] = False,
+    retries: Annotated[
+        int | None,
+        typer.Option(
+            "--retries", min=0, help="Retries of a failed connection or safe request (default: the config's)."
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """List, call and check MCP servers from a terminal, a script or CI."""
     render.reset()
-    ctx.obj = AppState(config=config, verbose=verbose)
+    ctx.obj = AppState(config=config, verbose=verbose, retries=retries)
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,8 +13,10 @@ from gemma_mcp_cli.cli._load import config_for
 from gemma_mcp_cli.cli._run import run
 from gemma_mcp_cli.cli.content import print_result
 from gemma_mcp_cli.cli.options import JsonOpt, ServerArg, TimeoutOpt, ToolArg
-from gemma_mcp_cli.config import LoadedConfig
 from gemma_mcp_cli.errors import MCPToolExecutionError
+
+if TYPE_CHECKING:
+    from gemma_mcp_cli.config import LoadedConfig
 
 ArgOpt = Annotated[
     list[str] | None,

@@ -14,7 +14,9 @@ from gemma_mcp_cli.cli.content import describe
 from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, PromptArg, RefreshOpt, ServerArg, ServersArg
 from gemma_mcp_cli.errors import MCPUsageError
 
-app = typer.Typer(no_args_is_help=True, help="List the servers' prompts and render one.")
+app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="List the servers' prompts and render one."
+)
 PromptArgOpt = Annotated[list[str] | None, typer.Option("--arg", "-a", help="key=value; repeatable.")]
 
 

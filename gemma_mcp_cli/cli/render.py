@@ -9,8 +9,6 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -54,7 +52,7 @@ def reset() -> None:
 
 def to_jsonable(value: Any) -> Any:
     """Turn models (with MCP's wire names) and containers into plain JSON data."""
-    if isinstance(value, BaseModel):
+    if hasattr(value, "model_dump"):  # a pydantic model (duck-typed: no pydantic import on fast paths)
         return value.model_dump(mode="json", by_alias=True, exclude_none=True)
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}

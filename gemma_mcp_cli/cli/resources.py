@@ -17,7 +17,7 @@ from gemma_mcp_cli.cli._run import run, run_async
 from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg, UriArg
 from gemma_mcp_cli.errors import MCPUsageError
 
-app = typer.Typer(no_args_is_help=True, help="List and read the servers' resources.")
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="List and read the servers' resources.")
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the contents to this file.")]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -10,9 +10,13 @@ from gemma_mcp_cli.cli import render, status
 from gemma_mcp_cli.cli._load import config_for
 from gemma_mcp_cli.cli._run import run
 from gemma_mcp_cli.cli.options import JsonOpt, ServerArg
-from gemma_mcp_cli.models import MCPServerConfig
 
-app = typer.Typer(no_args_is_help=True, help="Show the configured servers and how they answer.")
+if TYPE_CHECKING:
+    from gemma_mcp_cli.models import MCPServerConfig
+
+app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Show the configured servers and how they answer."
+)
 app.command("status")(status.command)
 
 

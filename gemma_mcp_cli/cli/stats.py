@@ -14,7 +14,6 @@ from gemma_mcp_cli.cli._load import config_for
 from gemma_mcp_cli.cli._run import run
 from gemma_mcp_cli.cli.completion import complete_server
 from gemma_mcp_cli.cli.options import JsonOpt
-from gemma_mcp_cli.stats import StatsStore, by_server, prometheus
 
 
 class Format(StrEnum):
@@ -48,6 +47,8 @@ def command(
     as_json = as_json or output is Format.JSON
 
     def work() -> None:
+        from gemma_mcp_cli.stats import StatsStore
+
         if target == "reset":
             deleted = StatsStore().reset(server)
             _done({"deleted": deleted, "server": server}, as_json, f"deleted {deleted} request record(s)")
@@ -67,6 +68,8 @@ def _done(document: dict[str, Any], as_json: bool, text: str) -> None:
 
 
 def _show(server: str | None, output: Format, as_json: bool) -> None:
+    from gemma_mcp_cli.stats import StatsStore, by_server, prometheus
+
     requests = StatsStore().rows(server)
     if output is Format.PROMETHEUS:
         render.emit_text(prometheus(requests).rstrip("\n"))

@@ -13,7 +13,9 @@ from gemma_mcp_cli.cli._run import run
 from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg, ToolArg
 from gemma_mcp_cli.cli.schema import parameters
 
-app = typer.Typer(no_args_is_help=True, help="List the servers' tools and show one in detail.")
+app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="List the servers' tools and show one in detail."
+)
 
 
 @app.command("list")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -10,8 +10,10 @@ from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli._client import open_manager
 from gemma_mcp_cli.cli._run import run, state
 from gemma_mcp_cli.cli.options import JsonOpt
-from gemma_mcp_cli.config import ConfigReport, LoadedConfig, find_config, load_settings, validate_mcp_config
 from gemma_mcp_cli.errors import MCPConfigError, MCPError
+
+if TYPE_CHECKING:
+    from gemma_mcp_cli.config import ConfigReport
 
 PathArg = Annotated[
     str | None,
@@ -33,6 +35,8 @@ def command(
     """Check a configuration file and report every problem at once."""
 
     def work() -> None:
+        from gemma_mcp_cli.config import find_config, load_settings, validate_mcp_config
+
         settings = load_settings()
         report = validate_mcp_config(
             settings=settings, source=find_config(path or state(ctx).config, settings)
@@ -60,6 +64,8 @@ def command(
 async def _connect_all(ctx: typer.Context, report: ConfigReport) -> dict[str, dict[str, Any] | MCPError]:
     """Start every enabled server concurrently and list its tools."""
     import anyio
+
+    from gemma_mcp_cli.config import LoadedConfig, load_settings
 
     servers = {s.name: s.config for s in report.servers if s.enabled and s.config is not None}
     loaded = LoadedConfig(report.source, servers, load_settings())

@@ -192,7 +192,7 @@ def test_command_not_on_path_exits_4_naming_it(cli: Invoke, write_config) -> Non
 
 
 def test_server_exiting_at_start_up_exits_4_with_its_stderr(cli: Invoke, write_config) -> None:
-    path = write_config(stdio_server("early", "faulty_server.py", "exit-early"))
+    path = write_config(stdio_server("early", "faulty_server.py", "exit-early", max_reconnect_attempts=0))
     result = cli("--config", str(path), "call", "early", "work")
     assert result.exit_code == 4
     assert "closed the connection during start-up" in result.stderr

@@ -23,7 +23,7 @@ def test_status_reports_each_servers_protocol_and_identity(cli: Invoke, servers_
 def test_status_marks_a_dead_server_and_exits_4(cli: Invoke, write_config) -> None:
     path = write_config(
         stdio_server("legacy", "legacy_rag_redis.py")
-        + stdio_server("early", "faulty_server.py", "exit-early")
+        + stdio_server("early", "faulty_server.py", "exit-early", max_reconnect_attempts=0)
     )
     result = cli("--config", str(path), "servers", "status")
     assert result.exit_code == 4
@@ -49,7 +49,7 @@ def test_validate_connect_lists_each_servers_tools(cli: Invoke, write_config) ->
 
 
 def test_validate_connect_fails_with_the_servers_exit_code(cli: Invoke, write_config) -> None:
-    path = write_config(stdio_server("early", "faulty_server.py", "exit-early"))
+    path = write_config(stdio_server("early", "faulty_server.py", "exit-early", max_reconnect_attempts=0))
     result = cli("validate", str(path), "--connect")
     assert result.exit_code == 4
     assert "connect: failed:" in result.stdout

@@ -41,7 +41,7 @@ def test_partial_failure_lists_what_worked_and_exits_with_the_first_failure(
 ) -> None:
     path = write_config(
         stdio_server("legacy", "legacy_rag_redis.py")
-        + stdio_server("early", "faulty_server.py", "exit-early")
+        + stdio_server("early", "faulty_server.py", "exit-early", max_reconnect_attempts=0)
         + stdio_server("silent", "faulty_server.py", "no-init", connection_timeout=1.0)
     )
     result = cli("--config", str(path), "tools", "list", "--json")

@@ -54,6 +54,12 @@ TOOLS: list[JsonObject] = [
         "description": "Abort the server process without answering",
         "inputSchema": {"type": "object", "properties": {}},
     },
+    {
+        "name": "peek",
+        "description": "Answer 'peeked'; marked read-only, so a client may send it twice",
+        "inputSchema": {"type": "object", "properties": {}},
+        "annotations": {"readOnlyHint": True},
+    },
 ]
 
 _CHILDREN: list[subprocess.Popen[bytes]] = []
@@ -68,6 +74,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("mode", choices=MODES)
     parser.add_argument("--pidfile", help="write this process's pid to PATH at start")
     parser.add_argument("--delay", type=float, default=30.0, help="slow mode: seconds before each answer")
+    parser.add_argument(
+        "--once", help="crash-mid-call mode: crash only while PATH does not exist (then create it)"
+    )
     return parser.parse_args(argv)
 
 
@@ -109,9 +118,10 @@ def sleep_forever() -> NoReturn:
 class Server:
     """A small 2024-11-05 MCP server whose behaviour is bent by the chosen mode."""
 
-    def __init__(self, mode: str, delay: float) -> None:
+    def __init__(self, mode: str, delay: float, once: str | None = None) -> None:
         self.mode = mode
         self.delay = delay
+        self.once = once
         self.write_lock = threading.Lock()
         self.cancelled: set[str | int] = set()
         self.workers: list[tuple[Any, threading.Thread]] = []
@@ -165,7 +175,11 @@ class Server:
 
     def on_call(self, request_id: Any, params: JsonObject) -> None:
         """Apply the mode's tools/call misbehaviour, else run the tool on a worker thread."""
-        if self.mode == "crash-mid-call" or params.get("name") == "crash":
+        if self.mode == "crash-mid-call" and self.once is not None and Path(self.once).exists():
+            pass  # crashed once already: behave
+        elif self.mode == "crash-mid-call" or params.get("name") == "crash":
+            if self.once is not None:
+                Path(self.once).touch()
             die(PANIC_LINE, 101)
         if self.mode == "garbage":
             self.write(GARBAGE_LINE)
@@ -181,6 +195,9 @@ class Server:
         if self.mode == "flood-stderr":
             flood_stderr(CALL_FLOOD_BYTES)
         name = params.get("name")
+        if name == "peek":
+            self.reply(request_id, {"content": [{"type": "text", "text": "peeked"}], "isError": False})
+            return
         if name != "work":
             self.reply_error(request_id, INVALID_PARAMS, f"Unknown tool: {name}")
             return
@@ -274,7 +291,7 @@ def main(argv: list[str]) -> NoReturn:
     if args.pidfile:
         Path(args.pidfile).write_text(f"{os.getpid()}\n", encoding="ascii")
     start_up(args.mode)
-    Server(args.mode, args.delay).serve()
+    Server(args.mode, args.delay, args.once).serve()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,179 @@
+"""Misbehaving servers: each fault ends in the right exit code, one line, bounded time, no process left."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import stdio_server
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def gemma(workdir: Path, no_orphans: None) -> Run:
+    """Run gemma-mcp as a real process (signals, process groups and timing are real)."""
+
+    def run(config: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config), *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+
+    return run
+
+
+def gone(pidfile: Path) -> bool:
+    try:
+        os.kill(int(pidfile.read_text()), 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("Error:")]
+
+
+def test_exit_before_handshake_is_retried_then_exits_4_with_stderr(gemma: Run, write_config) -> None:
+    config = write_config(
+        stdio_server(
+            "early", "faulty_server.py", "exit-early", max_reconnect_attempts=2, reconnect_delay=0.05
+        )
+    )
+    began = time.monotonic()
+    result = gemma(config, "call", "early", "work")
+    assert result.returncode == 4
+    (line,) = error_lines(result.stderr)
+    assert "server 'early'" in line and "fatal: cannot open database" in line and "(after 3 attempts)" in line
+    assert time.monotonic() - began < 10 + 5
+
+
+def test_retries_stop_at_the_connection_timeout(gemma: Run, write_config) -> None:
+    config = write_config(
+        stdio_server("early", "faulty_server.py", "exit-early", reconnect_delay=2.0, connection_timeout=1.0)
+    )
+    result = gemma(config, "call", "early", "work")
+    assert result.returncode == 4
+    assert "attempts" not in result.stderr  # the first backoff would already pass the 1 s budget
+
+
+def test_server_that_never_answers_initialize_exits_8_within_its_timeout(gemma: Run, write_config) -> None:
+    config = write_config(stdio_server("silent", "faulty_server.py", "no-init", connection_timeout=1.0))
+    began = time.monotonic()
+    result = gemma(config, "tools", "list", "silent")
+    assert result.returncode == 8
+    assert error_lines(result.stderr) == [
+        "Error: server 'silent' did not finish start-up and handshake within 1s"
+    ]
+    assert time.monotonic() - began < 1 + 5
+
+
+def test_crash_in_a_call_is_not_retried_for_an_unsafe_tool(gemma: Run, write_config, tmp_path: Path) -> None:
+    once = tmp_path / "crashed"
+    config = write_config(
+        stdio_server(
+            "crashy", "faulty_server.py", "crash-mid-call", "--once", str(once), reconnect_delay=0.05
+        )
+    )
+    result = gemma(config, "call", "crashy", "work")
+    assert result.returncode == 4
+    (line,) = error_lines(result.stderr)
+    assert "panicked at src/main.rs:42" in line
+    assert "not retried: work is not marked read-only or idempotent" in line
+
+
+def test_crash_in_a_call_is_retried_for_a_read_only_tool(gemma: Run, write_config, tmp_path: Path) -> None:
+    once = tmp_path / "crashed"
+    config = write_config(
+        stdio_server(
+            "crashy", "faulty_server.py", "crash-mid-call", "--once", str(once), reconnect_delay=0.05
+        )
+    )
+    result = gemma(config, "call", "crashy", "peek")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "peeked\n"
+    assert once.exists()
+
+
+def test_non_json_on_stdout_exits_8_naming_it(gemma: Run, write_config) -> None:
+    config = write_config(stdio_server("garbage", "faulty_server.py", "garbage", request_timeout=1.0))
+    result = gemma(config, "call", "garbage", "work")
+    assert result.returncode == 8
+    (line,) = error_lines(result.stderr)
+    assert "server 'garbage'" in line and "non-JSON to stdout: 'this is not json'" in line
+    assert "Traceback" not in result.stderr
+
+
+def test_answer_after_request_timeout_exits_8(gemma: Run, write_config) -> None:
+    config = write_config(
+        stdio_server("slow", "faulty_server.py", "slow", "--delay", "30", request_timeout=1.0)
+    )
+    began = time.monotonic()
+    result = gemma(config, "call", "slow", "work")
+    assert result.returncode == 8
+    assert time.monotonic() - began < 1 + 5
+
+
+def test_server_ignoring_eof_and_sigterm_is_killed(gemma: Run, write_config, tmp_path: Path) -> None:
+    pidfile = tmp_path / "server.pid"
+    config = write_config(
+        stdio_server("stubborn", "faulty_server.py", "ignore-term", "--pidfile", str(pidfile))
+    )
+    result = gemma(config, "call", "stubborn", "work")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "worked\n"
+    assert gone(pidfile)
+
+
+def test_server_flooding_stderr_still_answers(gemma: Run, write_config, tmp_path: Path) -> None:
+    config = write_config(stdio_server("noisy", "faulty_server.py", "flood-stderr"))
+    result = gemma(config, "call", "noisy", "work")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "worked\n"
+    assert (tmp_path / "state" / "logs" / "noisy.log").stat().st_size > 5_000_000
+
+
+def test_a_servers_own_children_are_ended_too(gemma: Run, write_config, tmp_path: Path) -> None:
+    config = write_config(stdio_server("parent", "faulty_server.py", "spawn-child"))
+    result = gemma(config, "call", "parent", "work")
+    assert result.returncode == 0, result.stderr
+    log = (tmp_path / "state" / "logs" / "parent.log").read_text()
+    child = int(log.split("child pid ")[1].split()[0])
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not _dead(child):
+        time.sleep(0.05)
+    assert _dead(child)
+
+
+def _dead(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    state = Path(f"/proc/{pid}/stat")
+    return state.exists() and state.read_text().split(")")[1].split()[0] == "Z"
+
+
+def test_ctrl_c_during_a_call_exits_130_and_leaves_nothing(
+    write_config, tmp_path: Path, workdir: Path
+) -> None:
+    pidfile = tmp_path / "server.pid"
+    config = write_config(stdio_server("slow", "faulty_server.py", "slow", "--pidfile", str(pidfile)))
+    command = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config), "call", "slow", "work"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not pidfile.exists() or not (tmp_path / "state" / "logs" / "slow.log").exists():
+        assert time.monotonic() < deadline, "the server never started"
+        time.sleep(0.05)
+    time.sleep(0.5)  # let the call go out
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert "Error: interrupted" in stderr and "Traceback" not in stderr
+    assert gone(pidfile)
