@@ -1,0 +1,594 @@
+"""Time whole gemma-mcp commands as processes: wall time and peak RSS, as a Markdown table.
+
+Run by hand (never in CI), from the repository root:
+
+    .venv/bin/python benchmarks/run.py [--runs N] [--only NAME...] [--list]
+
+Each case runs once as a warm-up and then N counted times (default 10; the quick cases run
+2N). Every run gets fresh, empty HOME, cache, state and data directories and an empty working
+directory, so no configuration is discovered by accident and cold runs are really cold; the
+cached case copies a tool cache, filled once beforehand, into its fresh cache directory. Cases
+that are compared with each other run interleaved (A B A B ...), so that a noisy machine slows
+both sides alike. Wall time is `time.perf_counter()` around the whole process (spawn to exit);
+peak RSS is the `ru_maxrss` that `os.wait4` returns for it (see benchmarks/README.md for what
+that figure includes). The script only measures and reports: nothing here judges the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+PYTHON = sys.executable
+STDLIB_SERVER = REPO / "tests" / "servers" / "legacy_rag_redis.py"
+PLAIN_SDK = HERE / "plain_sdk_call.py"
+SERVER_RSS = HERE / "server_rss.py"
+SERVER_RSS_RUNS = 3
+KIB_PER_MIB = 1024
+OUTLIER_FACTOR = 3
+
+# name -> the servers of that configuration, each (server name, full command line)
+CONFIGS: dict[str, list[tuple[str, list[str]]]] = {
+    "local-memory": [("local-memory", [PYTHON, "-m", "gemma_mcp_cli.servers.local_memory"])],
+    "stdlib": [("stdlib", [PYTHON, str(STDLIB_SERVER)])],
+    "stdlib-x10": [(f"stdlib-{i:02d}", [PYTHON, str(STDLIB_SERVER)]) for i in range(1, 11)],
+}
+
+Check = Callable[[str], str | None]
+
+
+def expect_tools(servers: int) -> Check:
+    """Return a check that `tools list --json` printed tools of `servers` servers and no errors."""
+
+    def check(stdout: str) -> str | None:
+        try:
+            document = json.loads(stdout)
+        except ValueError:
+            return f"stdout is not JSON: {stdout[:200]!r}"
+        if document.get("errors"):
+            return f"errors in the listing: {document['errors']}"
+        seen = {tool.get("server") for tool in document.get("tools", [])}
+        if len(seen) != servers:
+            return f"tools of {len(seen)} server(s) listed, expected {servers}"
+        return None
+
+    return check
+
+
+def expect_text(needle: str) -> Check:
+    """Return a check that stdout contains `needle`."""
+
+    def check(stdout: str) -> str | None:
+        return None if needle in stdout else f"{needle!r} not in stdout: {stdout[:200]!r}"
+
+    return check
+
+
+@dataclass(frozen=True)
+class Case:
+    """One command to time."""
+
+    name: str
+    summary: str
+    args: tuple[str, ...]
+    cli: bool = True  # args follow the gemma-mcp executable (and --config, if any)
+    config: str | None = None  # a key of CONFIGS, passed with --config
+    cached: bool = False  # the tool cache is filled before each run
+    group: str | None = None  # cases of one group run interleaved
+    runs_factor: int = 1
+    server_rss: bool = False  # also measure the servers' own peak RSS, in extra runs
+    check: Check | None = None
+
+
+CALL = ("call", "{server}", "store_memory", "--arg", "content=bench")
+
+CASES: list[Case] = [
+    Case("help", "gemma-mcp --help", ("--help",), runs_factor=2, check=expect_text("Usage")),
+    Case(
+        "servers-list",
+        "gemma-mcp servers list, built-in default configuration",
+        ("servers", "list"),
+        runs_factor=2,
+        check=expect_text("local-memory"),
+    ),
+    Case(
+        "tools-list-cold",
+        "gemma-mcp tools list --json, local-memory, empty cache",
+        ("tools", "list", "--json"),
+        config="local-memory",
+        group="cache",
+        runs_factor=2,
+        check=expect_tools(1),
+    ),
+    Case(
+        "tools-list-cached",
+        "gemma-mcp tools list --json, local-memory, cache filled",
+        ("tools", "list", "--json"),
+        config="local-memory",
+        cached=True,
+        group="cache",
+        runs_factor=2,
+        check=expect_tools(1),
+    ),
+    Case(
+        "call-local-memory",
+        "gemma-mcp call local-memory store_memory --arg content=bench",
+        CALL,
+        config="local-memory",
+        group="call-local-memory",
+        server_rss=True,
+        check=expect_text("short_term"),
+    ),
+    Case(
+        "plain-sdk-local-memory",
+        "benchmarks/plain_sdk_call.py local-memory (official SDK only)",
+        (PYTHON, str(PLAIN_SDK), "local-memory"),
+        cli=False,
+        group="call-local-memory",
+        check=expect_text("Stored"),
+    ),
+    Case(
+        "call-stdlib-server",
+        "gemma-mcp call stdlib store_memory --arg content=bench (legacy_rag_redis.py)",
+        CALL,
+        config="stdlib",
+        group="call-stdlib",
+        server_rss=True,
+        check=expect_text("Stored memory"),
+    ),
+    Case(
+        "plain-sdk-stdlib",
+        "benchmarks/plain_sdk_call.py stdlib (official SDK only)",
+        (PYTHON, str(PLAIN_SDK), "stdlib"),
+        cli=False,
+        group="call-stdlib",
+        check=expect_text("Stored memory"),
+    ),
+    Case(
+        "tools-list-1-server",
+        "gemma-mcp tools list --json, 1 x legacy_rag_redis.py, empty cache",
+        ("tools", "list", "--json"),
+        config="stdlib",
+        group="fan-out",
+        check=expect_tools(1),
+    ),
+    Case(
+        "tools-list-10-servers",
+        "gemma-mcp tools list --json, 10 x legacy_rag_redis.py, empty cache",
+        ("tools", "list", "--json"),
+        config="stdlib-x10",
+        group="fan-out",
+        check=expect_tools(10),
+    ),
+]
+
+# (numerator, denominator, what the ratio means, the team's target for it)
+RATIOS: list[tuple[str, str, str, str]] = [
+    ("call-local-memory", "plain-sdk-local-memory", "call vs plain SDK, local-memory", "<= 1.15"),
+    ("call-stdlib-server", "plain-sdk-stdlib", "call vs plain SDK, stdlib server", "<= 1.15"),
+    ("tools-list-10-servers", "tools-list-1-server", "tools list, 10 servers vs 1", "<= 1.5"),
+    ("tools-list-cold", "tools-list-cached", "tools list, uncached vs cached (speed-up)", ">= 5"),
+]
+
+
+class BenchError(Exception):
+    """A run failed (non-zero exit, unexpected output): the case cannot be measured."""
+
+
+@dataclass
+class RunDirs:
+    """The fresh directories of one run."""
+
+    root: Path
+
+    @property
+    def home(self) -> Path:
+        return self.root / "home"
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
+    @property
+    def state(self) -> Path:
+        return self.root / "state"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def cwd(self) -> Path:
+        return self.root / "cwd"
+
+    @classmethod
+    def create(cls, parent: Path) -> RunDirs:
+        dirs = cls(Path(tempfile.mkdtemp(prefix="run-", dir=parent)))
+        for path in (dirs.home, dirs.cache, dirs.state, dirs.data, dirs.cwd):
+            path.mkdir()
+        return dirs
+
+    def environment(self) -> dict[str, str]:
+        """Return the environment of a run: this one, minus anything that points at user files."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMMA_MCP_", "XDG_"))}
+        env.update(
+            HOME=str(self.home),
+            GEMMA_MCP_CACHE_DIR=str(self.cache),
+            GEMMA_MCP_STATE_DIR=str(self.state),
+            GEMMA_MCP_DATA_DIR=str(self.data),
+        )
+        return env
+
+
+@dataclass
+class Result:
+    """What the counted runs of one case measured."""
+
+    case: Case
+    walls: list[float] = field(default_factory=list)  # seconds
+    starts: list[float] = field(default_factory=list)  # time.time() at each counted run's start
+    rss: list[int] = field(default_factory=list)  # KiB
+    server_rss: list[int] = field(default_factory=list)  # KiB, highest server of each probe run
+    server_floor: list[int] = field(default_factory=list)  # KiB, the wrapper's own peak RSS (VmHWM)
+    cache_misses: int = 0
+    error: str | None = None
+
+
+def toml_string(value: str) -> str:
+    """Quote a string for TOML (JSON's escapes are valid TOML basic-string escapes)."""
+    return json.dumps(value)
+
+
+def servers_toml(config: str, rss_dir: Path | None = None) -> str:
+    """Return the TOML of a configuration; with `rss_dir`, each server runs under server_rss.py."""
+    tables = []
+    for name, argv in CONFIGS[config]:
+        if rss_dir is not None:
+            argv = [PYTHON, "-I", "-S", str(SERVER_RSS), str(rss_dir / f"{name}.rss"), *argv]
+        args = ", ".join(toml_string(arg) for arg in argv[1:])
+        tables.append(f"[{name}]\ncommand = {toml_string(argv[0])}\nargs = [{args}]\n")
+    return "\n".join(tables)
+
+
+def find_cli() -> Path:
+    """Return the gemma-mcp executable installed next to this interpreter (or on PATH)."""
+    beside = Path(PYTHON).with_name("gemma-mcp")
+    if beside.exists():
+        return beside
+    found = shutil.which("gemma-mcp")
+    if found is None:
+        raise SystemExit("gemma-mcp is not installed: run this with the project's .venv/bin/python")
+    return Path(found)
+
+
+class Runner:
+    """Runs the cases in a scratch directory and keeps what they measured."""
+
+    def __init__(self, scratch: Path, cli: Path) -> None:
+        self.scratch = scratch
+        self.cli = cli
+        self.templates: dict[str, Path] = {}  # config -> a filled tool cache
+
+    def config_path(self, config: str) -> Path:
+        path = self.scratch / f"config-{config}.toml"
+        if not path.exists():
+            path.write_text(servers_toml(config), encoding="utf-8")
+        return path
+
+    def argv(self, case: Case, config_path: Path | None) -> list[str]:
+        if not case.cli:
+            return list(case.args)
+        server = CONFIGS[case.config][0][0] if case.config else ""
+        prefix = [str(self.cli)] + (["--config", str(config_path)] if config_path else [])
+        return prefix + [arg.replace("{server}", server) for arg in case.args]
+
+    def execute(self, argv: Sequence[str], dirs: RunDirs) -> tuple[float, int, str]:
+        """Run one process to its end; return wall seconds, ru_maxrss KiB and its stdout."""
+        stdout_path, stderr_path = dirs.root / "stdout", dirs.root / "stderr"
+        env = dirs.environment()
+        with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
+            start = time.perf_counter()
+            proc = subprocess.Popen(
+                argv, cwd=dirs.cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err
+            )
+            _, status, usage = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        stdout = stdout_path.read_text(encoding="utf-8", errors="replace")
+        if proc.returncode != 0:
+            stderr = stderr_path.read_text(encoding="utf-8", errors="replace").strip()
+            raise BenchError(f"exit {proc.returncode}: {' '.join(argv)}\n{stderr[-2000:]}")
+        return wall, usage.ru_maxrss, stdout
+
+    def cache_template(self, case: Case) -> Path:
+        """Fill a tool cache once for the case's configuration, and return its directory."""
+        assert case.config is not None
+        if case.config not in self.templates:
+            dirs = RunDirs.create(self.scratch)
+            self.execute(self.argv(case, self.config_path(case.config)), dirs)
+            template = self.scratch / f"cache-{case.config}"
+            shutil.copytree(dirs.cache, template)
+            shutil.rmtree(dirs.root)
+            self.templates[case.config] = template
+        return self.templates[case.config]
+
+    def run(self, case: Case, result: Result | None) -> None:
+        """Run the case once in fresh directories; record the figures unless `result` is None."""
+        dirs = RunDirs.create(self.scratch)
+        try:
+            if case.cached:
+                shutil.copytree(self.cache_template(case), dirs.cache, dirs_exist_ok=True)
+            config_path = self.config_path(case.config) if case.config else None
+            began = time.time()
+            wall, rss, stdout = self.execute(self.argv(case, config_path), dirs)
+            problem = case.check(stdout) if case.check else None
+            if problem:
+                raise BenchError(f"{case.name}: unexpected output: {problem}")
+            if result is not None:
+                result.walls.append(wall)
+                result.starts.append(began)
+                result.rss.append(rss)
+                # A cache hit starts no server, so it leaves no server log behind.
+                if case.cached and (dirs.state / "logs").exists():
+                    result.cache_misses += 1
+        finally:
+            shutil.rmtree(dirs.root, ignore_errors=True)
+
+    def probe_servers(self, case: Case, result: Result) -> None:
+        """Run the case with each server under server_rss.py, untimed, to learn the servers' RSS."""
+        assert case.config is not None
+        for _ in range(SERVER_RSS_RUNS):
+            dirs = RunDirs.create(self.scratch)
+            try:
+                config_path = dirs.root / "config.toml"
+                config_path.write_text(servers_toml(case.config, rss_dir=dirs.root), encoding="utf-8")
+                self.execute(self.argv(case, config_path), dirs)
+                figures = [path.read_text().split() for path in dirs.root.glob("*.rss")]
+                if figures:
+                    result.server_rss.append(max(int(peak) for peak, _ in figures))
+                    result.server_floor.append(max(int(floor) for _, floor in figures))
+            finally:
+                shutil.rmtree(dirs.root, ignore_errors=True)
+
+
+def own_high_water_mark() -> int:
+    """Return this process's peak RSS in KiB (VmHWM), which Linux counts into every child it starts."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text(encoding="ascii", errors="replace").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def progress(message: str) -> None:
+    sys.stderr.write(message)
+    sys.stderr.flush()
+
+
+def measure(runner: Runner, group: list[Case], runs: int) -> list[Result]:
+    """Warm up each case of the group, then run them interleaved (A B A B ...)."""
+    results = [Result(case) for case in group]
+    count = runs * max(case.runs_factor for case in group)
+    names = " / ".join(case.name for case in group)
+    progress(f"{names}: 1 warm-up + {count} runs ")
+    for result in results:
+        try:
+            runner.run(result.case, None)
+        except BenchError as error:
+            result.error = str(error)
+    for _ in range(count):
+        for result in results:
+            if result.error is None:
+                try:
+                    runner.run(result.case, result)
+                except BenchError as error:
+                    result.error = str(error)
+        progress(".")
+    for result in results:
+        if result.error is None and result.case.server_rss:
+            progress(" +server RSS")
+            try:
+                runner.probe_servers(result.case, result)
+            except BenchError as error:
+                progress(f" (failed: {error})")
+    progress("\n")
+    return results
+
+
+def groups_of(cases: list[Case]) -> list[list[Case]]:
+    """Split the cases into groups to run together, keeping their order."""
+    groups: list[list[Case]] = []
+    by_name: dict[str, list[Case]] = {}
+    for case in cases:
+        if case.group is None:
+            groups.append([case])
+        elif case.group in by_name:
+            by_name[case.group].append(case)
+        else:
+            by_name[case.group] = [case]
+            groups.append(by_name[case.group])
+    return groups
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}"
+
+
+def mib(kib: float) -> str:
+    return f"{kib / KIB_PER_MIB:.1f}"
+
+
+def table(results: list[Result]) -> list[str]:
+    lines = [
+        "| case | runs | median ms | min ms | max ms | median peak RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        if r.error is not None or not r.walls:
+            lines.append(f"| {r.case.name} | 0 | failed | | | |")
+            continue
+        lines.append(
+            f"| {r.case.name} | {len(r.walls)} | {ms(statistics.median(r.walls))} | {ms(min(r.walls))}"
+            f" | {ms(max(r.walls))} | {mib(statistics.median(r.rss))} |"
+        )
+    return lines
+
+
+def server_table(results: list[Result]) -> list[str]:
+    probed = [r for r in results if r.server_rss]
+    if not probed:
+        return []
+    lines = [
+        "",
+        (
+            f"Servers' own peak RSS ({SERVER_RSS_RUNS} extra untimed runs each, server under"
+            " benchmarks/server_rss.py; the floor is that wrapper's own RSS, which Linux counts in):"
+        ),
+        "",
+        "| case | server median peak RSS MiB | floor MiB |",
+        "|---|---:|---:|",
+    ]
+    for r in probed:
+        lines.append(
+            f"| {r.case.name} | {mib(statistics.median(r.server_rss))} | {mib(max(r.server_floor))} |"
+        )
+    return lines
+
+
+def ratio_lines(results: list[Result]) -> list[str]:
+    by_name = {r.case.name: r for r in results if r.error is None and r.walls}
+    lines = ["", "Ratios (median over median; median of the per-pair ratios of interleaved runs):", ""]
+    for top, bottom, meaning, target in RATIOS:
+        if top not in by_name or bottom not in by_name:
+            continue
+        a, b = by_name[top].walls, by_name[bottom].walls
+        overall = statistics.median(a) / statistics.median(b)
+        pairs = statistics.median(x / y for x, y in zip(a, b, strict=False))
+        lines.append(
+            f"- `{top} / {bottom}` ({meaning}): {overall:.2f}x; per pair {pairs:.2f}x (target {target}x)"
+        )
+    return lines if len(lines) > 3 else []
+
+
+def notes(results: list[Result]) -> list[str]:
+    lines = []
+    for r in results:
+        if r.walls:
+            median = statistics.median(r.walls)
+            for index, (wall, began) in enumerate(zip(r.walls, r.starts, strict=True), start=1):
+                if wall > OUTLIER_FACTOR * median:
+                    at = time.strftime("%H:%M:%S UTC", time.gmtime(began))
+                    lines.append(
+                        f"- {r.case.name}: run {index} took {ms(wall)} ms ({wall / median:.0f}x the median),"
+                        f" started {at}"
+                    )
+        if r.cache_misses:
+            lines.append(f"- {r.case.name}: {r.cache_misses} run(s) started a server (cache miss)")
+        if r.error is not None:
+            lines.append(f"- {r.case.name} failed: {r.error}")
+    return ["", f"Outliers (over {OUTLIER_FACTOR}x the median) and problems:", "", *lines] if lines else []
+
+
+def header(cli: Path) -> list[str]:
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    return [
+        f"gemma-mcp benchmarks, {stamp}",
+        "",
+        f"- {os.cpu_count()} CPU(s), {model}; {platform.platform()}",
+        f"- Python {platform.python_version()} ({PYTHON}); CLI {cli}",
+        f"- source: {revision()}",
+        "",
+    ]
+
+
+def revision() -> str:
+    """Return the git commit of the repository, marked when gemma_mcp_cli has local changes."""
+    git = shutil.which("git")
+    if git is None:
+        return "unknown (no git)"
+    try:
+        commit = subprocess.run(
+            [git, "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [git, "-C", str(REPO), "status", "--porcelain", "--", "gemma_mcp_cli"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"commit {commit}" + (" + local changes in gemma_mcp_cli/" if dirty else "")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    names = [case.name for case in CASES]
+    parser = argparse.ArgumentParser(description="Time whole gemma-mcp commands (wall time, peak RSS).")
+    parser.add_argument("--runs", type=int, default=10, help="counted runs per case (default 10)")
+    parser.add_argument("--only", nargs="+", choices=names, metavar="NAME", help="run only these cases")
+    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.list:
+        for case in CASES:
+            print(f"{case.name:24} {case.summary}")
+        return 0
+    cli = find_cli()
+    selected = [case for case in CASES if args.only is None or case.name in args.only]
+    results: list[Result] = []
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="gemma-mcp-bench-") as scratch:
+        runner = Runner(Path(scratch), cli)
+        for group in groups_of(selected):
+            results.extend(measure(runner, group, args.runs))
+    elapsed = time.perf_counter() - started
+    order = {case.name: index for index, case in enumerate(CASES)}
+    results.sort(key=lambda r: order[r.case.name])
+    floor = own_high_water_mark()
+    lines = [
+        *header(cli),
+        *table(results),
+        *server_table(results),
+        *ratio_lines(results),
+        *notes(results),
+        "",
+        (
+            f"Peak RSS is ru_maxrss from os.wait4: the highest of the process and the children it reaped,"
+            f" never a sum; at least this runner's own {mib(floor)} MiB, which Linux counts in."
+        ),
+        f"Total time {elapsed:.0f} s.",
+    ]
+    print("\n".join(lines))
+    return 1 if any(r.error is not None for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
