@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from gemma_mcp_cli._toml_lines import LineIndex
 from gemma_mcp_cli.errors import MCPConfigError
 from gemma_mcp_cli.models import MCPServerConfig, MCPSettings, resolve_cwd
+from gemma_mcp_cli.settings import load_settings
 
 CONFIG_ENV = "GEMMA_MCP_CONFIG"
 CONFIG_NAME = "mcp_servers.toml"
@@ -198,22 +197,6 @@ def raise_for_report(report: ConfigReport) -> None:
     raise MCPConfigError(report.describe(server, first), server=server, hint=hint)
 
 
-def load_settings(path: str | Path | None = None) -> MCPSettings:
-    """Read gemma-cli's `[mcp]` block from its config file; defaults when there is none."""
-    file = Path(path).expanduser() if path else settings_file()
-    if not file.is_file():
-        return MCPSettings()
-    try:
-        block = tomllib.loads(file.read_text(encoding="utf-8")).get("mcp", {})
-        return MCPSettings.model_validate(block)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise MCPConfigError(f"{file}: cannot read gemma-cli settings: {exc}") from exc
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
-        raise MCPConfigError(f"{file}: [mcp] {key}: {first['msg']}") from exc
-
-
 def suggest(key: str) -> str:
     """Return ' (did you mean X?)' for a misspelt server key, or ''."""
     close = difflib.get_close_matches(key, _FIELDS, n=1, cutoff=0.6)
@@ -237,11 +220,6 @@ __all__ = [
     "resolve_cwd",
     "validate_mcp_config",
 ]
-
-
-def settings_file() -> Path:
-    """Return where gemma-cli keeps its settings."""
-    return Path.home() / ".gemma_cli" / "config.toml"
 
 
 @dataclass(frozen=True)
@@ -281,8 +259,8 @@ def load_config(path: str | Path | None = None, settings: MCPSettings | None = N
     settings = settings or load_settings()
     if not settings.enabled:
         raise MCPConfigError(
-            f"MCP is disabled by gemma-cli's settings ([mcp] enabled = false in {settings_file()})",
-            hint="set enabled = true in the [mcp] section to use MCP servers",
+            f"MCP is disabled by gemma-cli's settings ({settings.origin('enabled')})",
+            hint="set enabled = true in the [mcp] section (or GEMMA_MCP_ENABLED=1) to use MCP servers",
         )
     report = validate_mcp_config(path, settings)
     blocking = ConfigReport(report.source, [s for s in report.servers if s.enabled], report.errors)

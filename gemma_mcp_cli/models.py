@@ -48,6 +48,18 @@ class MCPSettings(BaseModel):
     connection_timeout: float = Field(10.0, gt=0)
     retry_count: int | None = Field(None, ge=0)
 
+    # Where each value that is not a default came from: "GEMMA_MCP_ENABLED", or "[mcp] in FILE".
+    _origins: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def with_origins(self, origins: dict[str, str]) -> MCPSettings:
+        """Return these settings marked with where each value came from."""
+        self._origins = origins
+        return self
+
+    def origin(self, key: str) -> str:
+        """Say where a setting came from, for error messages."""
+        return self._origins.get(key, "the default")
+
 
 class MCPServerConfig(BaseModel):
     """One server's effective configuration."""

@@ -25,7 +25,17 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.setenv(name, str(home / name.lower()))
     for name in ("CACHE", "STATE", "DATA"):
         monkeypatch.setenv(f"GEMMA_MCP_{name}_DIR", str(tmp_path / name.lower()))
-    for name in ("GEMMA_MCP_CONFIG", "GEMMA_MCP_DEBUG", "NO_COLOR"):
+    for name in (
+        "GEMMA_MCP_CONFIG",
+        "GEMMA_MCP_DEBUG",
+        "GEMMA_MCP_SETTINGS",
+        "GEMMA_MCP_ENABLED",
+        "GEMMA_MCP_SERVERS_CONFIG",
+        "GEMMA_MCP_TOOL_CACHE_TTL",
+        "GEMMA_MCP_CONNECTION_TIMEOUT",
+        "GEMMA_MCP_RETRY_COUNT",
+        "NO_COLOR",
+    ):
         monkeypatch.delenv(name, raising=False)
     return home
 

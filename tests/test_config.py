@@ -278,7 +278,7 @@ def test_invalid_settings_block_is_a_config_error(isolated_home: Path) -> None:
     settings_file = isolated_home / ".gemma_cli" / "config.toml"
     settings_file.parent.mkdir()
     settings_file.write_text('[mcp]\nconnection_timeout = "soon"\n')
-    with pytest.raises(MCPConfigError, match=r"\[mcp\] connection_timeout"):
+    with pytest.raises(MCPConfigError, match=r"\[mcp\] in .*config.toml: connection_timeout"):
         load_settings()
 
 
@@ -313,3 +313,36 @@ def test_config_loader_class_loads_and_validates(write_config) -> None:
     assert [p.field for _, p in loader.validate().problems()] == ["bogus"]
     with pytest.raises(MCPConfigError, match=r"servers\.b\.bogus \(line 5\)"):
         loader.load()
+
+
+def test_settings_come_from_the_environment_over_the_file(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings_file = isolated_home / ".gemma_cli" / "config.toml"
+    settings_file.parent.mkdir()
+    settings_file.write_text("[mcp]\nconnection_timeout = 2.5\nretry_count = 1\n")
+    monkeypatch.setenv("GEMMA_MCP_RETRY_COUNT", "4")
+    monkeypatch.setenv("GEMMA_MCP_TOOL_CACHE_TTL", "60")
+    settings = load_settings()
+    assert (settings.connection_timeout, settings.retry_count, settings.tool_cache_ttl) == (2.5, 4, 60)
+    assert settings.origin("retry_count") == "GEMMA_MCP_RETRY_COUNT"
+    assert settings.origin("connection_timeout") == f"[mcp] in {settings_file}"
+
+
+def test_disabled_by_the_environment_says_where(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GEMMA_MCP_ENABLED", "false")
+    with pytest.raises(
+        MCPConfigError, match=r"MCP is disabled by gemma-cli's settings \(GEMMA_MCP_ENABLED\)"
+    ):
+        load_config()
+    monkeypatch.setenv("GEMMA_MCP_ENABLED", "perhaps")
+    with pytest.raises(MCPConfigError, match="GEMMA_MCP_ENABLED='perhaps' is not a valid enabled"):
+        load_settings()
+
+
+def test_settings_file_can_be_named_by_the_host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    host_file = tmp_path / "host.toml"
+    host_file.write_text("[mcp]\nenabled = false\n")
+    monkeypatch.setenv("GEMMA_MCP_SETTINGS", str(host_file))
+    with pytest.raises(MCPConfigError, match=f"enabled = false|{host_file}"):
+        load_config()

@@ -27,9 +27,13 @@ class AppState:
 
 def state(ctx: typer.Context) -> AppState:
     """Return the global options of this invocation."""
-    root = ctx.find_root()
-    found = root.obj if isinstance(root.obj, AppState) else None
-    return found or AppState()
+    # Mounted under a host, our root callback runs in a child context: walk up to it.
+    current: Any = ctx
+    while current is not None:
+        if isinstance(current.obj, AppState):
+            return current.obj
+        current = current.parent
+    return AppState()
 
 
 def _debug(ctx: typer.Context) -> bool:

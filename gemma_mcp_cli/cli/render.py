@@ -78,20 +78,37 @@ def emit_text(text: str) -> None:
     sys.stdout.flush()
 
 
+def _styled(stream: Any) -> bool:
+    """Whether output to a stream gets colour and rich layout (a terminal, NO_COLOR unset)."""
+    return bool(hasattr(stream, "isatty") and stream.isatty()) and "NO_COLOR" not in os.environ
+
+
 def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None) -> None:
-    """Print a table of plain values to stdout."""
+    """Print a table of plain values to stdout (aligned plain text when piped)."""
+    cells = [["" if cell is None else str(cell) for cell in row] for row in rows]
+    if not cells:
+        return
+    if not _styled(sys.stdout):
+        emit_text(_plain_table(columns, cells))
+        return
     from rich.table import Table
     from rich.text import Text
 
-    rows = list(rows)
-    if not rows:
-        return
     grid = Table(title=title, title_justify="left", header_style="bold", box=None, pad_edge=False)
     for column in columns:
         grid.add_column(column, overflow="fold")
-    for row in rows:
-        grid.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
+    for row in cells:
+        grid.add_row(*(Text(cell) for cell in row))
     out().print(grid)
+
+
+def _plain_table(columns: Sequence[str], cells: list[list[str]]) -> str:
+    """Align columns with two spaces, as the terminal table does, for pipes and files."""
+    lines = [list(columns), *([" ".join(c.split()) for c in row] for row in cells)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
+    )
 
 
 def fields(pairs: Iterable[tuple[str, Any]]) -> None:
@@ -108,7 +125,11 @@ def fields(pairs: Iterable[tuple[str, Any]]) -> None:
 
 
 def message(text: str, *, style: str | None = None) -> None:
-    """Print a message for people to stderr."""
+    """Print a message for people to stderr (styled only on a terminal)."""
+    if not _styled(sys.stderr):
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+        return
     from rich.text import Text
 
     err().print(Text(text, style=style or ""))
