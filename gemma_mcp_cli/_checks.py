@@ -108,7 +108,7 @@ def _pydantic_problem(error: Any, at: Any) -> Problem:
     """Flatten one pydantic error into a problem at its key and line."""
     if error["type"] == "transport":
         field = error["ctx"]["field"]
-        return Problem(error["ctx"]["message"], field=field, line=at(field))
+        return Problem(error["ctx"]["message"], field=field, line=at(*field.split(".")))
     path = [str(part) for part in error["loc"]]
     message = str(error["msg"])
     if error["type"].endswith("_type") or error["type"] in {"enum", "literal_error"}:

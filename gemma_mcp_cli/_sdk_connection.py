@@ -26,7 +26,7 @@ from gemma_mcp_cli._sdk_errors import translate
 from gemma_mcp_cli._version import __version__
 from gemma_mcp_cli.enums import MCPServerStatus
 from gemma_mcp_cli.errors import MCPError
-from gemma_mcp_cli.models import MCPServerConfig
+from gemma_mcp_cli.models import MCPServerConfig, strip_credentials
 from gemma_mcp_cli.transports import open_transport
 
 LogHook = Callable[[str, str, str | None, Any], Awaitable[None]]
@@ -109,6 +109,7 @@ class ServerConnection:
         self.was_connected = False
         self._broken = False
         self.garbage: str | None = None
+        self.http_failure: tuple[int, str] | None = None
         self._on_list_changed = on_list_changed
 
     @property
@@ -158,7 +159,14 @@ class ServerConnection:
 
     def failure(self, exc: BaseException, action: str, timeout: float | None) -> MCPError:
         """Translate an exception raised while doing `action` on this server."""
-        error = translate(exc, server=self.name, action=action, timeout=timeout, tail=self.stderr_tail())
+        error = translate(
+            exc,
+            server=self.name,
+            action=action,
+            timeout=timeout,
+            tail=self.stderr_tail(),
+            http=self.http_failure,
+        )
         if self.garbage is not None and "non-JSON" not in error.message:
             error.message += f"; it wrote non-JSON to stdout: {self.garbage!r}"
         return error
@@ -206,13 +214,18 @@ class ServerConnection:
 
     def _client(self, log: TextIO) -> Client:
         return Client(
-            open_transport(self.config, log),
+            open_transport(self.config, log, on_response=self._on_response),
             read_timeout_seconds=self.config.request_timeout,
             logging_callback=self._log_message,
             message_handler=self._on_message,
             log_level="debug" if self._verbose else None,
             client_info=Implementation(name="gemma-mcp", version=__version__),
         )
+
+    async def _on_response(self, response: Any) -> None:
+        """Remember the last HTTP error status (the SDK reports it only as a generic error)."""
+        if response.status_code >= 400:
+            self.http_failure = (response.status_code, strip_credentials(str(response.request.url)))
 
     async def _on_message(self, message: Any) -> None:
         """Remember the first line the server wrote that was not JSON-RPC."""

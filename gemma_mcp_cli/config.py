@@ -13,7 +13,7 @@ from typing import Any
 
 from gemma_mcp_cli._toml_lines import LineIndex
 from gemma_mcp_cli.errors import MCPConfigError
-from gemma_mcp_cli.models import MCPServerConfig, MCPSettings, resolve_cwd
+from gemma_mcp_cli.models import MCPServerConfig, MCPSettings, resolve_cwd, strip_credentials
 from gemma_mcp_cli.settings import load_settings
 
 CONFIG_ENV = "GEMMA_MCP_CONFIG"
@@ -229,13 +229,17 @@ class LoadedConfig:
     source: ConfigSource
     servers: dict[str, MCPServerConfig]
     settings: MCPSettings
+    url_transport: str | None = None
+    url_headers: dict[str, str] = field(default_factory=dict)
 
     def enabled(self) -> list[MCPServerConfig]:
         """Return the enabled servers, in file order."""
         return [s for s in self.servers.values() if s.enabled]
 
     def server(self, name: str, *, allow_disabled: bool = False) -> MCPServerConfig:
-        """Return one server by name, or raise MCPConfigError saying why not."""
+        """Return one server by name (or an ad-hoc one for a URL), or raise MCPConfigError saying why not."""
+        if "://" in name:
+            return self._adhoc(name)
         found = self.servers.get(name)
         if found is None:
             close = difflib.get_close_matches(name, list(self.servers), n=1)
@@ -253,8 +257,35 @@ class LoadedConfig:
             )
         return found
 
+    def _adhoc(self, url: str) -> MCPServerConfig:
+        """Describe the server at a URL given where a server name goes (and remember it)."""
+        from pydantic import ValidationError
 
-def load_config(path: str | Path | None = None, settings: MCPSettings | None = None) -> LoadedConfig:
+        scheme = url.split("://", 1)[0].lower()
+        transport = self.url_transport or ("websocket" if scheme in ("ws", "wss") else "http")
+        data = {
+            "name": strip_credentials(url),
+            "transport": transport,
+            "url": url,
+            "headers": self.url_headers,
+        }
+        try:
+            config = MCPServerConfig.model_validate(
+                data | {"connection_timeout": self.settings.connection_timeout}
+            )
+        except ValidationError as exc:
+            raise MCPConfigError(f"cannot use {strip_credentials(url)}: {exc.errors()[0]['msg']}") from None
+        self.servers[config.name] = config
+        return config
+
+
+def load_config(
+    path: str | Path | None = None,
+    settings: MCPSettings | None = None,
+    *,
+    url_transport: str | None = None,
+    url_headers: dict[str, str] | None = None,
+) -> LoadedConfig:
     """Load the configuration for running commands; disabled servers' problems do not stop it."""
     settings = settings or load_settings()
     if not settings.enabled:
@@ -266,7 +297,7 @@ def load_config(path: str | Path | None = None, settings: MCPSettings | None = N
     blocking = ConfigReport(report.source, [s for s in report.servers if s.enabled], report.errors)
     raise_for_report(blocking)
     servers = {s.name: s.config for s in report.servers if s.config is not None}
-    return LoadedConfig(report.source, servers, settings)
+    return LoadedConfig(report.source, servers, settings, url_transport, url_headers or {})
 
 
 class MCPConfigLoader:

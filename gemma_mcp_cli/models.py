@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
@@ -18,6 +18,7 @@ _SCHEMES = {
     MCPTransportType.WEBSOCKET: ("ws", "wss"),
 }
 REDACTED = "***"
+_AUTH_SECRETS = ("token", "client_secret")
 _SECRET_WORDS = (
     "token",
     "key",
@@ -61,6 +62,34 @@ class MCPSettings(BaseModel):
         return self._origins.get(key, "the default")
 
 
+class AuthConfig(BaseModel):
+    """How a remote server is authenticated: a fixed bearer token, or OAuth 2.1."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    type: Literal["bearer", "oauth"]
+    token: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    scopes: list[str] = Field(default_factory=list)
+    grant: Literal["authorization_code", "client_credentials"] = "authorization_code"
+    private_key: str | None = None
+    redirect_port: int | None = Field(None, ge=0, le=65535)
+
+    @model_validator(mode="after")
+    def _check(self) -> AuthConfig:
+        if self.type == "bearer" and not self.token:
+            raise PydanticCustomError(
+                "transport", "{message}", {"field": "auth.token", "message": "bearer auth needs a token"}
+            )
+        if self.grant == "client_credentials" and not self.client_id:
+            message = "the client_credentials grant needs a client_id"
+            raise PydanticCustomError(
+                "transport", "{message}", {"field": "auth.client_id", "message": message}
+            )
+        return self
+
+
 class MCPServerConfig(BaseModel):
     """One server's effective configuration."""
 
@@ -83,6 +112,7 @@ class MCPServerConfig(BaseModel):
     health_check_interval: float = Field(60.0, ge=0)
     tool_cache_ttl: float | None = Field(None, ge=0)
     description: str | None = None
+    auth: AuthConfig | None = None
 
     # Dotted field paths ("env.TOKEN", "url") whose value came from the user's environment.
     _expanded: frozenset[str] = PrivateAttr(default_factory=frozenset)
@@ -115,6 +145,8 @@ class MCPServerConfig(BaseModel):
                 key: REDACTED if looks_secret(key) or f"{section}.{key}" in self._expanded else value
                 for key, value in data[section].items()
             }
+        if data.get("auth"):
+            data["auth"] = {k: REDACTED if k in _AUTH_SECRETS and v else v for k, v in data["auth"].items()}
         for key in ("command", "url", "cwd"):
             if key in self._expanded:
                 data[key] = REDACTED

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -157,3 +159,55 @@ def no_orphans() -> Iterator[None]:
     yield
     left = [(pid, name) for pid, name in child_processes() if pid not in before]
     assert not left, f"child processes left running: {left}"
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class NetworkServer:
+    """A test server process listening on 127.0.0.1; stopped (and waited for) on close."""
+
+    def __init__(self, argv: list[str], port: int, log: Path, env: dict[str, str] | None = None) -> None:
+        self.port = port
+        self._log = log.open("wb")
+        self.process = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 30
+        while not self._accepting():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError(f"test server {argv} did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.05)
+
+    def _accepting(self) -> bool:
+        with socket.socket() as probe:
+            probe.settimeout(0.2)
+            return probe.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def close(self) -> None:
+        """Stop the server and release its log."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._log.close()
+
+
+def python_server(script: str, *args: str, log: Path) -> NetworkServer:
+    """Start tests/servers/SCRIPT on a free port (passed as --port)."""
+    port = free_port()
+    return NetworkServer([PYTHON, str(SERVERS / script), *args, "--port", str(port)], port, log)
+
+
+def everything_server(js: Path, mode: str, log: Path) -> NetworkServer:
+    """Start server-everything in `sse` or `streamableHttp` mode on a free loopback port."""
+    port = free_port()
+    node = shutil.which("node") or "node"
+    argv = [node, "--require", str(SERVERS / "loopback.cjs"), str(js), mode]
+    return NetworkServer(argv, port, log, env=os.environ | {"PORT": str(port)})

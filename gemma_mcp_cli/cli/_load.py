@@ -16,4 +16,5 @@ def config_for(ctx: typer.Context) -> LoadedConfig:
     """Return the configuration named by --config, the environment, or discovery."""
     from gemma_mcp_cli.config import load_config
 
-    return load_config(state(ctx).config)
+    options = state(ctx)
+    return load_config(options.config, url_transport=options.transport, url_headers=options.headers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import traceback
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import typer
@@ -23,6 +23,8 @@ class AppState:
     config: str | None = None
     verbose: bool = False
     retries: int | None = None
+    transport: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def state(ctx: typer.Context) -> AppState:

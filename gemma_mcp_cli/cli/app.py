@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -30,6 +31,19 @@ app.add_typer(tools.app, name="tools")
 app.command("validate")(validate.command)
 
 
+class Transport(StrEnum):
+    """The transports a URL can be reached by."""
+
+    HTTP = "http"
+    SSE = "sse"
+    WEBSOCKET = "websocket"
+
+
+def main() -> None:
+    """Run the gemma-mcp command line."""
+    app(prog_name="gemma-mcp")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"gemma-mcp {__version__}")
@@ -54,15 +68,34 @@ def root(
             "--retries", min=0, help="Retries of a failed connection or safe request (default: the config's)."
         ),
     ] = None,
+    transport: Annotated[
+        Transport | None,
+        typer.Option("--transport", help="For a URL given as SERVER: http (default), sse or websocket."),
+    ] = None,
+    header: Annotated[
+        list[str] | None,
+        typer.Option("--header", "-H", help="'Name: value' for a URL given as SERVER; repeatable."),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """List, call and check MCP servers from a terminal, a script or CI."""
     render.reset()
-    ctx.obj = AppState(config=config, verbose=verbose, retries=retries)
+    ctx.obj = AppState(
+        config=config,
+        verbose=verbose,
+        retries=retries,
+        transport=transport and str(transport),
+        headers=_headers(header),
+    )
 
 
-def main() -> None:
-    """Run the gemma-mcp command line."""
-    app(prog_name="gemma-mcp")
+def _headers(pairs: list[str] | None) -> dict[str, str]:
+    headers = {}
+    for pair in pairs or []:
+        name, colon, value = pair.partition(":")
+        if not colon or not name.strip():
+            raise typer.BadParameter(f"{pair!r} is not 'Name: value'", param_hint="--header")
+        headers[name.strip()] = value.strip()
+    return headers
