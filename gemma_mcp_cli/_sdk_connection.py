@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import anyio
+import httpx2
 from anyio.abc import TaskStatus
 from mcp import Client
 from mcp_types import (
@@ -22,6 +23,7 @@ from mcp_types import (
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
+from gemma_mcp_cli._sdk_auth import oauth_provider
 from gemma_mcp_cli._sdk_errors import translate
 from gemma_mcp_cli._version import __version__
 from gemma_mcp_cli.enums import MCPServerStatus
@@ -93,8 +95,10 @@ class ServerConnection:
         on_log: LogHook | None,
         verbose: bool,
         on_list_changed: Callable[[str, str], None] | None = None,
+        http_auth: httpx2.Auth | None = None,
     ) -> None:
         self.name = config.name
+        self._http_auth = http_auth
         self.config = config
         self.status = MCPServerStatus.DISCONNECTED
         self.client: Client | None = None
@@ -214,7 +218,12 @@ class ServerConnection:
 
     def _client(self, log: TextIO) -> Client:
         return Client(
-            open_transport(self.config, log, on_response=self._on_response),
+            open_transport(
+                self.config,
+                log,
+                on_response=self._on_response,
+                auth=self._http_auth or oauth_provider(self.config),
+            ),
             read_timeout_seconds=self.config.request_timeout,
             logging_callback=self._log_message,
             message_handler=self._on_message,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
 
 import anyio
+import httpx2
 from anyio.abc import TaskGroup
 
 from gemma_mcp_cli._processes import end_group, session_children
@@ -33,6 +34,7 @@ class ConnectionPool:
         on_list_changed: Callable[[str, str], None],
         retries: int | None,
         health_probe: HealthProbe | None = None,
+        http_auth: Mapping[str, httpx2.Auth] | None = None,
     ) -> None:
         self.configs = configs
         self.connections: dict[str, ServerConnection] = {}
@@ -42,6 +44,7 @@ class ConnectionPool:
         self._on_list_changed = on_list_changed
         self._retries = retries
         self._health_probe = health_probe
+        self._http_auth = dict(http_auth or {})
         self._stack = AsyncExitStack()
         self._tg: TaskGroup | None = None
         self._groups: set[int] = set()
@@ -93,7 +96,12 @@ class ConnectionPool:
         deadline = anyio.current_time() + config.connection_timeout
         for attempt in range(1, attempts + 1):
             conn = ServerConnection(
-                config, self._log_dir, self._on_log, self._verbose, on_list_changed=self._on_list_changed
+                config,
+                self._log_dir,
+                self._on_log,
+                self._verbose,
+                on_list_changed=self._on_list_changed,
+                http_auth=self._http_auth.get(name),
             )
             self.connections[name] = conn
             before = session_children()

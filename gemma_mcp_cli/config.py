@@ -231,15 +231,24 @@ class LoadedConfig:
     settings: MCPSettings
     url_transport: str | None = None
     url_headers: dict[str, str] = field(default_factory=dict)
+    # Enabled servers whose own configuration is broken: using them fails, the rest still work.
+    problems: dict[str, MCPConfigError] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
 
     def enabled(self) -> list[MCPServerConfig]:
-        """Return the enabled servers, in file order."""
+        """Return the enabled servers that are valid, in file order."""
         return [s for s in self.servers.values() if s.enabled]
+
+    def enabled_names(self) -> list[str]:
+        """Return every enabled server's name (broken ones too), in file order."""
+        return [name for name in self.order if name in self.problems or self.servers[name].enabled]
 
     def server(self, name: str, *, allow_disabled: bool = False) -> MCPServerConfig:
         """Return one server by name (or an ad-hoc one for a URL), or raise MCPConfigError saying why not."""
         if "://" in name:
             return self._adhoc(name)
+        if name in self.problems:
+            raise self.problems[name]
         found = self.servers.get(name)
         if found is None:
             close = difflib.get_close_matches(name, list(self.servers), n=1)
@@ -286,7 +295,7 @@ def load_config(
     url_transport: str | None = None,
     url_headers: dict[str, str] | None = None,
 ) -> LoadedConfig:
-    """Load the configuration for running commands; disabled servers' problems do not stop it."""
+    """Load the configuration for running commands; one server's problems stop only its own use."""
     settings = settings or load_settings()
     if not settings.enabled:
         raise MCPConfigError(
@@ -294,10 +303,18 @@ def load_config(
             hint="set enabled = true in the [mcp] section (or GEMMA_MCP_ENABLED=1) to use MCP servers",
         )
     report = validate_mcp_config(path, settings)
-    blocking = ConfigReport(report.source, [s for s in report.servers if s.enabled], report.errors)
-    raise_for_report(blocking)
+    raise_for_report(ConfigReport(report.source, [], report.errors))
+    problems = {}
+    for server in report.servers:
+        if server.enabled and server.errors:
+            problems[server.name] = MCPConfigError(
+                report.describe(server.name, server.errors[0]),
+                server=server.name,
+                hint=f"run 'gemma-mcp validate {report.source}' to see every problem",
+            )
     servers = {s.name: s.config for s in report.servers if s.config is not None}
-    return LoadedConfig(report.source, servers, settings, url_transport, url_headers or {})
+    order = [s.name for s in report.servers]
+    return LoadedConfig(report.source, servers, settings, url_transport, url_headers or {}, problems, order)
 
 
 class MCPConfigLoader:

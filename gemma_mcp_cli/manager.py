@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import anyio
+import httpx2
 from mcp import Client
 from mcp_types import INVALID_PARAMS
 from pydantic import BaseModel
@@ -65,6 +66,7 @@ class MCPClientManager:
         stats: StatsStore | None = None,
         retries: int | None = None,
         health_checks: bool = True,
+        http_auth: Mapping[str, httpx2.Auth] | None = None,
     ) -> None:
         items = servers.values() if isinstance(servers, Mapping) else servers
         self._configs: dict[str, MCPServerConfig] = {s.name: s for s in items}
@@ -76,6 +78,7 @@ class MCPClientManager:
             on_list_changed=self._list_changed,
             retries=retries,
             health_probe=self.health_check if health_checks else None,
+            http_auth=http_auth,
         )
         self._tools: dict[str, dict[str, dict[str, Any]]] = {}
         self._server_stats: dict[str, ServerStats] = {}

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 Fetch = Callable[["MCPClientManager", str], Awaitable[list[dict[str, Any]]]]
 
 
-def open_manager(ctx: typer.Context, loaded: LoadedConfig) -> MCPClientManager:
+def open_manager(ctx: typer.Context, loaded: LoadedConfig, **extra: Any) -> MCPClientManager:
     """Return a manager over the configured servers, wired to this command's output."""
     from gemma_mcp_cli.manager import MCPClientManager
     from gemma_mcp_cli.stats import StatsStore
@@ -38,6 +38,7 @@ def open_manager(ctx: typer.Context, loaded: LoadedConfig) -> MCPClientManager:
         stats=StatsStore(warn=render.warning),
         retries=retries if retries is not None else loaded.settings.retry_count,
         health_checks=False,  # a command is over long before the first background check
+        **extra,
     )
 
 
@@ -53,8 +54,10 @@ def quiet_sdk_logging(verbose: bool) -> None:
 def targets(loaded: LoadedConfig, names: Sequence[str] | None) -> list[str]:
     """Return the named servers (each checked), or every enabled server, in file order."""
     if names:
-        return [loaded.server(name).name for name in dict.fromkeys(names)]
-    return [server.name for server in loaded.enabled()]
+        return [
+            name if name in loaded.problems else loaded.server(name).name for name in dict.fromkeys(names)
+        ]
+    return loaded.enabled_names()
 
 
 async def across(
@@ -71,9 +74,11 @@ async def across(
         except MCPError as error:
             found[name] = error
 
+    found.update((name, loaded.problems[name]) for name in names if name in loaded.problems)
     async with open_manager(ctx, loaded) as manager, anyio.create_task_group() as tg:
         for name in names:
-            tg.start_soon(one, manager, name)
+            if name not in found:
+                tg.start_soon(one, manager, name)
     return found
 
 
@@ -93,6 +98,9 @@ def listing(
     cache = registry(loaded)
     found: dict[str, list[dict[str, Any]] | MCPError] = {}
     for name in names:
+        if name in loaded.problems:
+            found[name] = loaded.problems[name]
+            continue
         cached = None if refresh else cache.get(loaded.servers[name], kind, stale_ok=offline)
         if cached is not None:
             found[name] = cached

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gemma_mcp_cli.cli import render, status
+from gemma_mcp_cli.cli._client import error_entries, finish
 from gemma_mcp_cli.cli._load import config_for
 from gemma_mcp_cli.cli._run import run
 from gemma_mcp_cli.cli.options import JsonOpt, ServerArg
@@ -41,15 +42,17 @@ def list_servers(
     def work() -> None:
         loaded = config_for(ctx)
         servers = [_summary(s) for s in loaded.servers.values() if show_all or s.enabled]
+        broken = list(loaded.problems.values())
         if as_json:
-            render.emit_json({"servers": servers})
-            return
-        rows = [
-            (s["name"], "yes" if s["enabled"] else "no", s["transport"], s["target"], s["description"])
-            for s in servers
-        ]
-        render.table(("NAME", "ENABLED", "TRANSPORT", "TARGET", "DESCRIPTION"), rows)
-        render.message(f"{len(servers)} server(s) from {loaded.source}", style="dim")
+            render.emit_json({"servers": servers, "errors": error_entries(broken)})
+        else:
+            rows = [
+                (s["name"], "yes" if s["enabled"] else "no", s["transport"], s["target"], s["description"])
+                for s in servers
+            ]
+            render.table(("NAME", "ENABLED", "TRANSPORT", "TARGET", "DESCRIPTION"), rows)
+            render.message(f"{len(servers)} server(s) from {loaded.source}", style="dim")
+        finish(broken, as_json=as_json)
 
     run(ctx, as_json, work)
 

@@ -1,0 +1,152 @@
+"""`auth`: sign in to remote servers with OAuth, see who is signed in, sign out."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from gemma_mcp_cli.cli import render
+from gemma_mcp_cli.cli._client import open_manager
+from gemma_mcp_cli.cli._load import config_for
+from gemma_mcp_cli.cli._run import run
+from gemma_mcp_cli.cli.options import JsonOpt, ServerArg
+from gemma_mcp_cli.errors import MCPConfigError
+
+if TYPE_CHECKING:
+    from gemma_mcp_cli.config import LoadedConfig
+    from gemma_mcp_cli.models import MCPServerConfig
+
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Sign in to remote servers with OAuth.")
+NoBrowserOpt = Annotated[
+    bool, typer.Option("--no-browser", help="Print the sign-in URL instead of opening it.")
+]
+_LOGIN_LIMIT = 300.0  # seconds a person has to finish signing in
+
+
+@app.command("login")
+def login(
+    ctx: typer.Context, server: ServerArg, no_browser: NoBrowserOpt = False, as_json: JsonOpt = False
+) -> None:
+    """Sign in to a server with OAuth and store its tokens (mode 0600)."""
+
+    def work() -> None:
+        import anyio
+
+        loaded = config_for(ctx)
+        config = _oauth_server(loaded, server)
+        anyio.run(_login, ctx, loaded, config, not no_browser)
+        row = _status_row(config)
+        if as_json:
+            render.emit_json({"server": config.name, "auth": row})
+        else:
+            render.message(
+                f"Signed in to {config.name}" + (f" (expires {row['expires']})" if row["expires"] else "")
+            )
+
+    run(ctx, as_json, work)
+
+
+@app.command("status")
+def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Show which servers have stored tokens, their expiry and scopes (never the tokens)."""
+
+    def work() -> None:
+        loaded = config_for(ctx)
+        rows = [_status_row(s) for s in loaded.servers.values() if s.auth is not None]
+        if as_json:
+            render.emit_json({"servers": rows})
+            return
+        columns = ("SERVER", "TYPE", "SIGNED IN", "EXPIRES", "SCOPES")
+        keys = ("server", "type", "signed_in", "expires", "scopes")
+        render.table(columns, [[_cell(row[key]) for key in keys] for row in rows])
+        if not rows:
+            render.message("no server is configured with [NAME.auth]", style="dim")
+
+    run(ctx, as_json, work)
+
+
+@app.command("logout")
+def logout(ctx: typer.Context, server: ServerArg, as_json: JsonOpt = False) -> None:
+    """Forget a server's stored tokens and client registration."""
+
+    def work() -> None:
+        from gemma_mcp_cli._tokens import token_path
+
+        config = config_for(ctx).server(server, allow_disabled=True)
+        path = token_path(config.name)
+        existed = path.exists()
+        path.unlink(missing_ok=True)
+        if as_json:
+            render.emit_json({"server": config.name, "removed": existed})
+        else:
+            render.message(
+                f"Signed out of {config.name}" if existed else f"No stored tokens for {config.name}"
+            )
+
+    run(ctx, as_json, work)
+
+
+def _oauth_server(loaded: LoadedConfig, name: str) -> MCPServerConfig:
+    config = loaded.server(name)
+    if config.auth is None or config.auth.type != "oauth":
+        raise MCPConfigError(
+            f"server '{config.name}' is not configured for OAuth",
+            server=config.name,
+            hint=f'add [{config.name}.auth] with type = "oauth"',
+        )
+    return config
+
+
+async def _login(
+    ctx: typer.Context, loaded: LoadedConfig, config: MCPServerConfig, use_browser: bool
+) -> None:
+    import anyio
+
+    from gemma_mcp_cli._sdk_auth import (
+        LoopbackReceiver,
+        begin_login,
+        oauth_provider,
+        open_browser,
+        preregister,
+    )
+
+    receiver = LoopbackReceiver(begin_login(config))
+    uri = await receiver.start()
+    await preregister(config, uri)
+
+    async def redirect(url: str) -> None:
+        open_browser(url, use_browser=use_browser, say=render.message)
+
+    provider = oauth_provider(config, redirect=redirect, callback=receiver.wait, redirect_uri=uri)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(receiver.serve)
+        try:
+            async with open_manager(ctx, loaded, http_auth={config.name: provider}) as manager:
+                with anyio.fail_after(_LOGIN_LIMIT):
+                    await manager.health_check(config.name)
+        finally:
+            tg.cancel_scope.cancel()
+            await receiver.aclose()
+
+
+def _status_row(config: MCPServerConfig) -> dict[str, Any]:
+    from gemma_mcp_cli._tokens import read_stored
+
+    assert config.auth is not None
+    tokens = read_stored(config.name).get("tokens") or {}
+    expires_at = tokens.get("expires_at")
+    return {
+        "server": config.name,
+        "type": config.auth.type,
+        "signed_in": bool(tokens.get("access_token")) if config.auth.type == "oauth" else None,
+        "expires": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(expires_at)) if expires_at else None,
+        "expired": bool(expires_at and expires_at <= time.time()),
+        "refreshable": bool(tokens.get("refresh_token")),
+        "scopes": tokens.get("scope") or " ".join(config.auth.scopes) or None,
+    }
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else ("yes" if value is True else "no" if value is False else str(value))
