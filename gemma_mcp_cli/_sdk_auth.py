@@ -7,6 +7,7 @@ script or CI job that lacks a login fails at once with exit 9 instead of waiting
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import webbrowser
@@ -16,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
+import anyio.to_thread
 import httpx2
 from mcp.client.auth import OAuthClientProvider, TokenStorage
 from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
@@ -127,7 +129,7 @@ def oauth_provider(
         if auth.private_key:
             return _private_key_provider(config, storage, scope)
         return ClientCredentialsOAuthProvider(
-            config.url, storage, auth.client_id, auth.client_secret or "", scope=scope
+            config.url, storage, auth.client_id, auth.client_secret or "", scope=scope, issuer=auth.issuer
         )
     uri = redirect_uri or stored_redirect_uri(storage) or "http://127.0.0.1:0/callback"
     metadata = OAuthClientMetadata(
@@ -163,7 +165,12 @@ def _private_key_provider(
     key = Path(auth.private_key).expanduser().read_text(encoding="utf-8")
     parameters = SignedJWTParameters(issuer=auth.client_id, subject=auth.client_id, signing_key=key)
     return PrivateKeyJWTOAuthProvider(
-        config.url, storage, auth.client_id, parameters.create_assertion_provider(), scope=scope
+        config.url,
+        storage,
+        auth.client_id,
+        parameters.create_assertion_provider(),
+        scope=scope,
+        issuer=auth.issuer,
     )
 
 
@@ -217,7 +224,8 @@ class LoopbackReceiver:
 
     async def serve(self) -> None:
         """Answer requests until one carries a code (or an error)."""
-        await self._listener.serve(self._handle)
+        with contextlib.suppress(anyio.ClosedResourceError):
+            await self._listener.serve(self._handle)
 
     async def _handle(self, stream: Any) -> None:
         async with stream:
@@ -255,9 +263,13 @@ class LoopbackReceiver:
             await self._listener.aclose()
 
 
-def open_browser(url: str, *, use_browser: bool, say: Callable[[str], None]) -> None:
-    """Open the authorization URL in the browser ($BROWSER is honoured), or print it."""
-    if not use_browser or not webbrowser.open(url):
-        say(f"Open this URL to sign in:\n{url}")
-    else:
+async def open_browser(url: str, *, use_browser: bool, say: Callable[[str], None]) -> None:
+    """Open the authorization URL in the browser ($BROWSER is honoured), or print it.
+
+    The browser runs in a thread: a $BROWSER command may not return until the sign-in
+    reaches our loopback listener, which this event loop must keep serving.
+    """
+    if use_browser and await anyio.to_thread.run_sync(webbrowser.open, url):
         say("Opened the browser to sign in; waiting for it to come back...")
+    else:
+        say(f"Open this URL to sign in:\n{url}")

@@ -24,10 +24,11 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
 from gemma_mcp_cli._sdk_auth import oauth_provider
-from gemma_mcp_cli._sdk_errors import translate
+from gemma_mcp_cli._sdk_errors import HANDSHAKE, translate
+from gemma_mcp_cli._tokens import read_stored
 from gemma_mcp_cli._version import __version__
 from gemma_mcp_cli.enums import MCPServerStatus
-from gemma_mcp_cli.errors import MCPError
+from gemma_mcp_cli.errors import MCPAuthError, MCPError
 from gemma_mcp_cli.models import MCPServerConfig, strip_credentials
 from gemma_mcp_cli.transports import open_transport
 
@@ -173,6 +174,18 @@ class ServerConnection:
         )
         if self.garbage is not None and "non-JSON" not in error.message:
             error.message += f"; it wrote non-JSON to stdout: {self.garbage!r}"
+        auth = self.config.auth
+        if isinstance(error, MCPAuthError) and auth is not None and auth.type == "oauth":
+            if auth.grant == "authorization_code":
+                had = bool(read_stored(self.name).get("tokens"))
+                error.message = f"server '{self.name}' needs an OAuth login" + (
+                    " (the stored one was refused and could not be refreshed)"
+                    if had
+                    else " and none is stored"
+                )
+                error.hint = f"run gemma-mcp auth login {self.name}"
+            else:
+                error.hint = "check the client_id and client_secret (or private_key) in the server's [auth]"
         return error
 
     def _open_log(self) -> TextIO:
@@ -204,9 +217,9 @@ class ServerConnection:
                             await self._closing.wait()
                 except Exception as exc:
                     if self.status is MCPServerStatus.CONNECTING:
-                        raise self.failure(exc, "start-up and handshake", timeout) from None
+                        raise self.failure(exc, HANDSHAKE, timeout) from None
                 if deadline.cancelled_caught:
-                    raise self.failure(TimeoutError(), "start-up and handshake", timeout)
+                    raise self.failure(TimeoutError(), HANDSHAKE, timeout)
         except MCPError:
             self.status = MCPServerStatus.ERROR
             raise

@@ -20,6 +20,8 @@ from gemma_mcp_cli.errors import (
 )
 from gemma_mcp_cli.models import strip_credentials
 
+HANDSHAKE = "start-up and handshake"
+
 
 def unwrap(exc: BaseException) -> BaseException:
     """Return the one real error inside nested single-member exception groups."""
@@ -142,9 +144,16 @@ def _from_sdk(exc: SDKError, *, server: str, action: str, timeout: float | None,
     if exc.code == REQUEST_TIMEOUT:
         limit = f" within {timeout:g}s" if timeout else ""
         return MCPTimeoutError(f"server '{server}' did not answer {action}{limit}", server=server)
+    detail = exc.message or "no message"
+    if action == HANDSHAKE:
+        # An error instead of a handshake means there is no MCP session to speak of.
+        return MCPConnectionError(
+            f"server '{server}' failed the MCP handshake: {detail} (error {exc.code}); is it an MCP server?",
+            server=server,
+            transient=False,
+        )
     if exc.code == METHOD_NOT_FOUND:
         return MCPServerError(f"server '{server}' does not support {action}", server=server, code=exc.code)
-    detail = exc.message or "no message"
     kind = "invalid params" if exc.code == INVALID_PARAMS else f"error {exc.code}"
     return MCPServerError(
         f"server '{server}' rejected {action}: {detail} ({kind})", server=server, code=exc.code

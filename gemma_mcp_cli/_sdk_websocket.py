@@ -25,8 +25,6 @@ async def websocket_client(
     url: str, headers: dict[str, str], *, open_timeout: float
 ) -> AsyncIterator[TransportStreams]:
     """Connect to `url` with the `mcp` subprotocol and yield the session's read and write streams."""
-    reader, read_stream = anyio.create_memory_object_stream[SessionMessage | Exception](0)
-    write_stream, writer = anyio.create_memory_object_stream[SessionMessage](0)
     async with connect(
         url,
         subprotocols=[Subprotocol("mcp")],
@@ -36,15 +34,19 @@ async def websocket_client(
     ) as socket:
         if socket.subprotocol != "mcp":
             raise ConnectionError(f"the server at {url} did not accept the 'mcp' WebSocket subprotocol")
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(_receive, socket, reader)
-            tg.start_soon(_send, socket, writer)
-            try:
-                yield read_stream, write_stream
-            finally:
-                tg.cancel_scope.cancel()
-    await read_stream.aclose()
-    await write_stream.aclose()
+        reader, read_stream = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+        write_stream, writer = anyio.create_memory_object_stream[SessionMessage](0)
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_receive, socket, reader)
+                tg.start_soon(_send, socket, writer)
+                try:
+                    yield read_stream, write_stream
+                finally:
+                    tg.cancel_scope.cancel()
+        finally:
+            for stream in (reader, read_stream, write_stream, writer):
+                await stream.aclose()
 
 
 async def _receive(

@@ -74,20 +74,29 @@ class AuthConfig(BaseModel):
     scopes: list[str] = Field(default_factory=list)
     grant: Literal["authorization_code", "client_credentials"] = "authorization_code"
     private_key: str | None = None
+    issuer: str | None = None
     redirect_port: int | None = Field(None, ge=0, le=65535)
 
     @model_validator(mode="after")
     def _check(self) -> AuthConfig:
-        if self.type == "bearer" and not self.token:
-            raise PydanticCustomError(
-                "transport", "{message}", {"field": "auth.token", "message": "bearer auth needs a token"}
-            )
-        if self.grant == "client_credentials" and not self.client_id:
-            message = "the client_credentials grant needs a client_id"
-            raise PydanticCustomError(
-                "transport", "{message}", {"field": "auth.client_id", "message": message}
-            )
+        problem = self.problem()
+        if problem is not None:
+            field, message = problem
+            raise PydanticCustomError("transport", "{message}", {"field": field, "message": message})
         return self
+
+    def problem(self) -> tuple[str, str] | None:
+        """Return the field and message of the first requirement the auth settings break."""
+        if self.type == "bearer" and not self.token:
+            return "auth.token", "bearer auth needs a token"
+        if self.grant == "client_credentials" and not self.client_id:
+            return "auth.client_id", "the client_credentials grant needs a client_id"
+        if self.grant == "client_credentials" and not self.issuer:
+            return (
+                "auth.issuer",
+                "the client_credentials grant needs the issuer URL (the secret goes there only)",
+            )
+        return None
 
 
 class MCPServerConfig(BaseModel):

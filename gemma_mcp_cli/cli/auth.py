@@ -117,18 +117,20 @@ async def _login(
     await preregister(config, uri)
 
     async def redirect(url: str) -> None:
-        open_browser(url, use_browser=use_browser, say=render.message)
+        await open_browser(url, use_browser=use_browser, say=render.message)
 
     provider = oauth_provider(config, redirect=redirect, callback=receiver.wait, redirect_uri=uri)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(receiver.serve)
-        try:
-            async with open_manager(ctx, loaded, http_auth={config.name: provider}) as manager:
-                with anyio.fail_after(_LOGIN_LIMIT):
-                    await manager.health_check(config.name)
-        finally:
-            tg.cancel_scope.cancel()
-            await receiver.aclose()
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(receiver.serve)
+            try:
+                async with open_manager(ctx, loaded, http_auth={config.name: provider}) as manager:
+                    with anyio.fail_after(_LOGIN_LIMIT):
+                        await manager.health_check(config.name)
+            finally:
+                tg.cancel_scope.cancel()
+    finally:
+        await receiver.aclose()
 
 
 def _status_row(config: MCPServerConfig) -> dict[str, Any]:

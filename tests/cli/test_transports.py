@@ -11,7 +11,7 @@ import pytest
 from tests.cli.conftest import Invoke, stdout_json
 from tests.conftest import PYTHON, SERVERS, NetworkServer, everything_server, python_server
 
-TRANSPORTS = ["stdio", "http", "sse"]
+TRANSPORTS = ["stdio", "http", "sse", "websocket"]
 
 
 @pytest.fixture(scope="module")
@@ -20,13 +20,15 @@ def sdk_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     logs = tmp_path_factory.mktemp("logs")
     http = python_server("sdk_server.py", "--transport", "streamable-http", log=logs / "http.log")
     sse = python_server("sdk_server.py", "--transport", "sse", log=logs / "sse.log")
-    servers: list[NetworkServer] = [http, sse]
+    ws = python_server("ws_server.py", log=logs / "ws.log")
+    servers: list[NetworkServer] = [http, sse, ws]
     script = json.dumps([str(SERVERS / "sdk_server.py")])
     try:
         yield {
             "stdio": f"command = {json.dumps(PYTHON)}\nargs = {script}\n",
             "http": f'transport = "http"\nurl = "http://127.0.0.1:{http.port}/mcp"\n',
             "sse": f'transport = "sse"\nurl = "http://127.0.0.1:{sse.port}/sse"\n',
+            "websocket": f'transport = "websocket"\nurl = "ws://127.0.0.1:{ws.port}/mcp"\n',
         }
     finally:
         for server in servers:
@@ -79,6 +81,8 @@ def test_a_url_can_stand_where_a_server_goes(cli: Invoke, sdk_servers: dict[str,
     assert stdout_json(result)["server"] == url
     sse_url = sdk_servers["sse"].split('url = "')[1].split('"')[0]
     assert cli("--transport", "sse", "call", sse_url, "echo", "--arg", "text=hi").stdout == "hi\n"
+    ws_url = sdk_servers["websocket"].split('url = "')[1].split('"')[0]
+    assert cli("call", ws_url, "echo", "--arg", "text=ws").stdout == "ws\n"
 
 
 @pytest.mark.parametrize("mode", ["streamableHttp", "sse"])
