@@ -149,11 +149,12 @@ class MCPServerConfig(BaseModel):
     def redacted(self) -> dict[str, Any]:
         """Return the configuration as plain data with every secret replaced by `***`."""
         data = self.model_dump(mode="json")
-        for section in ("env", "headers"):
-            data[section] = {
-                key: REDACTED if looks_secret(key) or f"{section}.{key}" in self._expanded else value
-                for key, value in data[section].items()
-            }
+        # Header values are credentials more often than not: none is ever shown.
+        data["headers"] = dict.fromkeys(data["headers"], REDACTED)
+        data["env"] = {
+            key: REDACTED if looks_secret(key) or f"env.{key}" in self._expanded else value
+            for key, value in data["env"].items()
+        }
         if data.get("auth"):
             data["auth"] = {k: REDACTED if k in _AUTH_SECRETS and v else v for k, v in data["auth"].items()}
         for key in ("command", "url", "cwd"):

@@ -210,7 +210,7 @@ def test_redaction_hides_secret_keys_and_expanded_values(
         'headers = { Authorization = "Bearer abc", X-Team = "${PLAIN_VALUE}", X-Plain = "ok" }\n'
     )
     shown = load_mcp_servers(path)["r"].redacted()
-    assert shown["headers"] == {"Authorization": "***", "X-Team": "***", "X-Plain": "ok"}
+    assert shown["headers"] == {"Authorization": "***", "X-Team": "***", "X-Plain": "***"}
     assert shown["url"] == "https://h.example/mcp"
     assert "pw" not in str(shown) and "visible-only-by-expansion" not in str(shown)
 
