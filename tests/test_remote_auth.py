@@ -105,7 +105,7 @@ def stats(server: NetworkServer) -> dict[str, Any]:
         return dict(json.load(response))
 
 
-def oauth_config(write_config, server: NetworkServer, grant: str = "") -> Path:
+def oauth_config(write_config: Callable[..., Path], server: NetworkServer, grant: str = "") -> Path:
     url = f"http://127.0.0.1:{server.port}/mcp"
     table = f'[svc]\ntransport = "http"\nurl = "{url}"\n[svc.auth]\ntype = "oauth"\n{grant}'
     return write_config(table, name="oauth.toml")
@@ -166,7 +166,7 @@ def test_login_without_a_browser_prints_the_url(write_config, oauth: NetworkServ
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
-    lines = []
+    lines: list[str] = []
     while not (lines and lines[-1].startswith("http")):
         line = process.stderr.readline()
         assert line, "no URL printed"

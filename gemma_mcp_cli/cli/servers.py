@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gemma_mcp_cli.cli import render, status
+from gemma_mcp_cli.cli import render, server_edits, status
 from gemma_mcp_cli.cli._client import error_entries, finish
 from gemma_mcp_cli.cli._load import config_for
 from gemma_mcp_cli.cli._run import run
@@ -19,6 +19,11 @@ app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="Show the configured servers and how they answer."
 )
 app.command("status")(status.command)
+app.command("import")(server_edits.import_servers)
+app.command("add")(server_edits.add_server)
+app.command("remove")(server_edits.remove_server)
+app.command("enable")(server_edits.enable_server)
+app.command("disable")(server_edits.disable_server)
 
 
 def _summary(server: MCPServerConfig) -> dict[str, Any]:
