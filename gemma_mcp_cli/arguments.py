@@ -187,3 +187,17 @@ def _describe(error: Any) -> str:
         extra = re.findall(r"'([^']+)'", error.message.split("(")[-1])
         return f"{', '.join(extra)}: not a parameter of this tool"
     return f"{path or '(arguments)'}: {error.message}"
+
+
+def build(
+    server: str,
+    tool: str,
+    definition: Mapping[str, Any],
+    base: Mapping[str, Any],
+    pairs: Iterable[str] | None,
+) -> dict[str, Any]:
+    """Build a call's arguments from --args and --arg, typed and checked by the tool's schema."""
+    schema = definition.get("inputSchema")
+    values = dict(base) | parse_pairs(pairs or [], schema)
+    validate(values, schema, server=server, tool=tool)
+    return values

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import os
 import re
 import sys
 import tomllib
@@ -11,13 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gemma_mcp_cli._discovery import CONFIG_ENV, ConfigSource
+from gemma_mcp_cli._discovery import find_config as _find
 from gemma_mcp_cli._toml_lines import LineIndex
 from gemma_mcp_cli.errors import MCPConfigError
 from gemma_mcp_cli.models import MCPServerConfig, MCPSettings, resolve_cwd, strip_credentials
 from gemma_mcp_cli.settings import load_settings
 
-CONFIG_ENV = "GEMMA_MCP_CONFIG"
-CONFIG_NAME = "mcp_servers.toml"
 _FIELDS = tuple(name for name in MCPServerConfig.model_fields if name != "name")
 _SETTINGS_DEFAULTS = ("connection_timeout", "tool_cache_ttl")
 LOCAL_MEMORY = "local-memory"
@@ -32,17 +31,6 @@ def builtin_servers() -> dict[str, dict[str, Any]]:
             "description": "The packaged memory server (SQLite, no setup needed).",
         }
     }
-
-
-@dataclass(frozen=True)
-class ConfigSource:
-    """Where the configuration came from: a file, or the built-in default (path None)."""
-
-    path: Path | None
-    origin: str
-
-    def __str__(self) -> str:
-        return str(self.path) if self.path is not None else "<built-in default>"
 
 
 @dataclass
@@ -112,36 +100,7 @@ class ConfigReport:
 
 def find_config(explicit: str | Path | None = None, settings: MCPSettings | None = None) -> ConfigSource:
     """Return the first configuration found, in the documented order."""
-    if explicit is not None:
-        return _must_exist(Path(explicit).expanduser(), "--config")
-    if os.environ.get(CONFIG_ENV):
-        return _must_exist(Path(os.environ[CONFIG_ENV]).expanduser(), CONFIG_ENV)
-    if settings is not None and settings.servers_config:
-        return _must_exist(Path(settings.servers_config).expanduser(), "[mcp] servers_config")
-    for candidate in _search_path():
-        if candidate.is_file():
-            return ConfigSource(candidate, "discovered")
-    return ConfigSource(None, "built-in")
-
-
-def _search_path() -> list[Path]:
-    """Return the implicit locations, first hit wins."""
-    import platformdirs
-
-    return [
-        Path.cwd() / "config" / CONFIG_NAME,
-        Path(platformdirs.user_config_dir("gemma-mcp")) / CONFIG_NAME,
-        Path.home() / ".gemma_cli" / CONFIG_NAME,
-    ]
-
-
-def _must_exist(path: Path, origin: str) -> ConfigSource:
-    if not path.exists():
-        raise MCPConfigError(
-            f"configuration file {path} (from {origin}) does not exist",
-            hint="run 'gemma-mcp validate PATH' on the file you meant, or unset it to use the default",
-        )
-    return ConfigSource(path, origin)
+    return _find(explicit, settings.servers_config if settings is not None else None)
 
 
 def validate_mcp_config(

@@ -34,7 +34,8 @@ class Edit:
 
 def edit_target(explicit: str | None = None) -> Path:
     """Return the file edits go to: the one commands read, else where a new one belongs."""
-    from gemma_mcp_cli.config import CONFIG_ENV, CONFIG_NAME, find_config, load_settings
+    from gemma_mcp_cli._discovery import CONFIG_ENV, CONFIG_NAME
+    from gemma_mcp_cli.config import find_config, load_settings
 
     settings = load_settings()
     named = explicit or os.environ.get(CONFIG_ENV) or settings.servers_config

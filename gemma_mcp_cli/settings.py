@@ -9,17 +9,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gemma_mcp_cli._discovery import settings_file
 from gemma_mcp_cli.errors import MCPConfigError
 from gemma_mcp_cli.models import MCPSettings
 
-SETTINGS_ENV = "GEMMA_MCP_SETTINGS"
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
-
-
-def settings_file() -> Path:
-    """Return gemma-cli's config file: $GEMMA_MCP_SETTINGS, else ~/.gemma_cli/config.toml."""
-    given = os.environ.get(SETTINGS_ENV)
-    return Path(given).expanduser() if given else Path.home() / ".gemma_cli" / "config.toml"
 
 
 def _from_file(file: Path) -> dict[str, Any]:

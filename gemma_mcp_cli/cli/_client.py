@@ -16,30 +16,42 @@ from gemma_mcp_cli.errors import MCPConfigError, MCPError, MCPToolNotFoundError,
 
 if TYPE_CHECKING:
     from gemma_mcp_cli.cache import MCPToolRegistry
+    from gemma_mcp_cli.cli._routed import RoutedManager
     from gemma_mcp_cli.config import LoadedConfig
     from gemma_mcp_cli.manager import MCPClientManager
 
-Fetch = Callable[["MCPClientManager", str], Awaitable[list[dict[str, Any]]]]
+Fetch = Callable[["RoutedManager", str], Awaitable[list[dict[str, Any]]]]
 
 
-def open_manager(ctx: typer.Context, loaded: LoadedConfig, **extra: Any) -> MCPClientManager:
-    """Return a manager over the configured servers, wired to this command's output."""
-    from gemma_mcp_cli.manager import MCPClientManager
-    from gemma_mcp_cli.stats import StatsStore
+def open_manager(
+    ctx: typer.Context, loaded: LoadedConfig, *, sessions: bool = True, **extra: Any
+) -> RoutedManager:
+    """Return a manager over the configured servers, wired to this command's output.
 
-    verbose = state(ctx).verbose
-    retries = state(ctx).retries
-    quiet_sdk_logging(verbose)
-    return MCPClientManager(
-        loaded.servers,
-        verbose=verbose,
-        on_log=render.server_log if verbose else None,
-        cache=registry(loaded),
-        stats=StatsStore(warn=render.warning),
-        retries=retries if retries is not None else loaded.settings.retry_count,
-        health_checks=False,  # a command is over long before the first background check
-        **extra,
-    )
+    A server with a live warm session is served by it; the others by a manager started on
+    first use (so a command that sessions answer never imports the SDK).
+    """
+    from gemma_mcp_cli.cli._routed import RoutedManager
+
+    options = state(ctx)
+
+    def direct() -> MCPClientManager:
+        from gemma_mcp_cli.manager import MCPClientManager
+        from gemma_mcp_cli.stats import StatsStore
+
+        quiet_sdk_logging(options.verbose)
+        return MCPClientManager(
+            loaded.servers,
+            verbose=options.verbose,
+            on_log=render.server_log if options.verbose else None,
+            cache=registry(loaded),
+            stats=StatsStore(warn=render.warning),
+            retries=options.retries if options.retries is not None else loaded.settings.retry_count,
+            health_checks=False,  # a command is over long before the first background check
+            **extra,
+        )
+
+    return RoutedManager(direct, loaded, use_sessions=sessions and not extra and not options.no_session)
 
 
 def quiet_sdk_logging(verbose: bool) -> None:
@@ -68,7 +80,7 @@ async def across(
 
     found: dict[str, list[dict[str, Any]] | MCPError] = {}
 
-    async def one(manager: MCPClientManager, name: str) -> None:
+    async def one(manager: RoutedManager, name: str) -> None:
         try:
             found[name] = await fetch(manager, name)
         except MCPError as error:
@@ -194,6 +206,6 @@ def cached_tools(
     return tools
 
 
-async def list_tools_of(manager: MCPClientManager, name: str) -> list[dict[str, Any]]:
+async def list_tools_of(manager: RoutedManager, name: str) -> list[dict[str, Any]]:
     """Fetch one server's tools (the listing a command fans out)."""
     return await manager.list_tools(name)

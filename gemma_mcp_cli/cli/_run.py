@@ -24,6 +24,7 @@ class AppState:
     verbose: bool = False
     retries: int | None = None
     transport: str | None = None
+    no_session: bool = False
     headers: dict[str, str] = field(default_factory=dict)
 
 

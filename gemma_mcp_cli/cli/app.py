@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from gemma_mcp_cli._version import __version__
-from gemma_mcp_cli.cli import auth, call, prompts, render, resources, servers, stats, tools, validate
+from gemma_mcp_cli.cli import auth, call, prompts, render, resources, servers, session, stats, tools, validate
 from gemma_mcp_cli.cli._run import AppState
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app.command("call")(call.command)
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(resources.app, name="resources")
 app.add_typer(servers.app, name="servers")
+app.add_typer(session.app, name="session")
 app.command("stats")(stats.command)
 app.add_typer(tools.app, name="tools")
 app.command("validate")(validate.command)
@@ -77,6 +78,9 @@ def root(
         list[str] | None,
         typer.Option("--header", "-H", help="'Name: value' for a URL given as SERVER; repeatable."),
     ] = None,
+    no_session: Annotated[
+        bool, typer.Option("--no-session", help="Do not use warm sessions; talk to the servers directly.")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
@@ -87,6 +91,7 @@ def root(
         config=config,
         verbose=verbose,
         retries=retries,
+        no_session=no_session,
         transport=transport and str(transport),
         headers=_headers(header),
     )

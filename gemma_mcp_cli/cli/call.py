@@ -11,9 +11,8 @@ from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli._client import cached_tools, open_manager
 from gemma_mcp_cli.cli._load import config_for
 from gemma_mcp_cli.cli._run import run
-from gemma_mcp_cli.cli.content import print_result
+from gemma_mcp_cli.cli.content import report_call
 from gemma_mcp_cli.cli.options import JsonOpt, ServerArg, TimeoutOpt, ToolArg
-from gemma_mcp_cli.errors import MCPToolExecutionError
 
 if TYPE_CHECKING:
     from gemma_mcp_cli.config import LoadedConfig
@@ -46,7 +45,7 @@ def command(
         base = arguments.load_args_object(args)
         tools = cached_tools(loaded, name)
         known = next((t for t in tools or [] if t.get("name") == tool), None)
-        values = _checked(name, tool, known, base, arg) if known else None
+        values = arguments.build(name, tool, known, base, arg) if known else None
         if values is not None and dry_run:
             _print_request(name, tool, values)  # answered from the cache: no server started
             return
@@ -56,7 +55,7 @@ def command(
             _call, ctx, loaded, name, tool, tools if known else None, base, arg, timeout, dry_run
         )
         if result is not None:
-            _report(name, tool, result, as_json=as_json)
+            report_call(name, tool, result, as_json=as_json)
 
     run(ctx, as_json, work)
 
@@ -76,35 +75,12 @@ async def _call(
         async with open_manager(ctx, loaded) as manager:
             if tools is not None:
                 manager.remember_tools(name, tools)
-            values = _checked(name, tool, await manager.get_tool(name, tool), base, pairs)
+            values = arguments.build(name, tool, await manager.get_tool(name, tool), base, pairs)
             if dry_run:
                 _print_request(name, tool, values)
                 return None
             return await manager.call_tool(name, tool, values, timeout=timeout, on_progress=progress.update)
 
 
-def _checked(
-    server: str, tool: str, definition: dict[str, Any], base: dict[str, Any], pairs: list[str] | None
-) -> dict[str, Any]:
-    """Build the arguments from --args and --arg, typed and checked by the tool's schema."""
-    schema = definition.get("inputSchema")
-    values = base | arguments.parse_pairs(pairs or [], schema)
-    arguments.validate(values, schema, server=server, tool=tool)
-    return values
-
-
 def _print_request(server: str, tool: str, values: dict[str, Any]) -> None:
     render.emit_json({"server": server, "tool": tool, "arguments": values, "dry_run": True})
-
-
-def _report(server: str, tool: str, result: dict[str, Any], *, as_json: bool) -> None:
-    failed = bool(result.get("isError"))
-    if as_json:
-        render.emit_json({"server": server, "tool": tool, "result": result})
-    elif not failed:
-        print_result(result)
-    if failed:
-        text = " ".join(c.get("text", "") for c in result.get("content") or [] if c.get("type") == "text")
-        raise MCPToolExecutionError(
-            f"tool {tool} on '{server}' failed: {' '.join(text.split()) or 'no message'}", server=server
-        )

@@ -6,6 +6,7 @@ import base64
 from typing import Any
 
 from gemma_mcp_cli.cli import render
+from gemma_mcp_cli.errors import MCPToolExecutionError
 
 
 def size_of(block: dict[str, Any]) -> str:
@@ -43,3 +44,22 @@ def print_result(result: dict[str, Any]) -> None:
                 render.emit_text(block.get("text", ""))
         else:
             render.emit_text(describe(block))
+
+
+def report_call(server: str, tool: str, result: dict[str, Any], *, as_json: bool) -> None:
+    """Print a tool result; an `isError` result raises (exit 6) after --json printed it whole."""
+    failed = bool(result.get("isError"))
+    if as_json:
+        render.emit_json({"server": server, "tool": tool, "result": result})
+    elif not failed:
+        print_result(result)
+    if failed:
+        raise tool_failure(server, tool, result.get("content") or [])
+
+
+def tool_failure(server: str, tool: str, content: list[dict[str, Any]]) -> MCPToolExecutionError:
+    """Return the error for a failed tool call, with its text on one line."""
+    text = " ".join(str(c.get("text", "")) for c in content if c.get("type") == "text")
+    return MCPToolExecutionError(
+        f"tool {tool} on '{server}' failed: {' '.join(text.split()) or 'no message'}", server=server
+    )

@@ -180,6 +180,10 @@ class ProgressDisplay:
 
     async def update(self, server: str, progress: float, total: float | None, note: str | None) -> None:
         """Move the bar to the server's latest progress."""
+        self.show(progress, total, note)
+
+    def show(self, progress: float, total: float | None, note: str | None) -> None:
+        """Move the bar (from plain code, such as a session's event callback)."""
         if self._progress is None:
             return
         description = f"{self._label}: {note}" if note else self._label

@@ -74,19 +74,18 @@ async def _connect_all(ctx: typer.Context, report: ConfigReport) -> dict[str, di
     async def check(name: str) -> None:
         try:
             tools = await manager.list_tools(name)
-            conn = manager.connection(name)
-            assert conn is not None
+            health = await manager.health_check(name)
             checks[name] = {
                 "ok": True,
-                "protocolVersion": conn.protocol_version,
-                "serverInfo": conn.server_info,
+                "protocolVersion": health["protocolVersion"],
+                "serverInfo": health["serverInfo"],
                 "tools": [t["name"] for t in tools],
                 "error": None,
             }
         except MCPError as error:
             checks[name] = error
 
-    async with open_manager(ctx, loaded) as manager, anyio.create_task_group() as tg:
+    async with open_manager(ctx, loaded, sessions=False) as manager, anyio.create_task_group() as tg:
         for name in servers:
             tg.start_soon(check, name)
     return {name: checks[name] for name in servers}

@@ -1,0 +1,150 @@
+"""The warm path: `call` answered by a live session with the standard library alone.
+
+Parsing the command line with Typer and loading the configuration with pydantic cost more
+than a warm call itself, so a plain `call` whose server has a live session is read here and
+sent straight to the session. Anything this parser does not recognise (help, other commands,
+unusual options, --verbose, a URL) returns None and takes the ordinary path, which gives the
+same output and exit codes.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+_GLOBAL_VALUE = {"--config", "-c", "--retries"}
+_CALL_VALUE = {"--arg", "-a", "--args", "--timeout"}
+_CALL_FLAGS = {"--dry-run", "--json"}
+
+
+def _split_value(argv: list[str], i: int) -> tuple[str, str | None, int]:
+    """Read `--opt value` or `--opt=value`; return the option, its value and the next index."""
+    word = argv[i]
+    if word.startswith("--") and "=" in word:
+        name, value = word.split("=", 1)
+        return name, value, i + 1
+    return word, argv[i + 1] if i + 1 < len(argv) else None, i + 2
+
+
+def parse(argv: list[str]) -> dict[str, Any] | None:
+    """Return the parts of a plain `call` command line, or None when it is anything else."""
+    found: dict[str, Any] = {
+        "config": None,
+        "pairs": [],
+        "args": None,
+        "timeout": None,
+        "dry_run": False,
+        "json": False,
+    }
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        name, value, i = _split_value(argv, i)
+        if name not in _GLOBAL_VALUE or value is None:
+            return None
+        if name in ("--config", "-c"):
+            found["config"] = value
+    if (
+        argv[i : i + 1] != ["call"]
+        or len(argv) < i + 3
+        or argv[i + 1].startswith("-")
+        or argv[i + 2].startswith("-")
+    ):
+        return None
+    found["server"], found["tool"] = argv[i + 1], argv[i + 2]
+    if "://" in found["server"]:
+        return None
+    i += 3
+    while i < len(argv):
+        if argv[i] in _CALL_FLAGS:
+            found["dry_run" if argv[i] == "--dry-run" else "json"] = True
+            i += 1
+            continue
+        name, value, i = _split_value(argv, i)
+        if name not in _CALL_VALUE or value is None:
+            return None
+        if name in ("--arg", "-a"):
+            found["pairs"].append(value)
+        else:
+            found[name.lstrip("-")] = value
+    return found
+
+
+def run(argv: list[str]) -> int | None:
+    """Answer a warm `call`; return its exit code, or None to take the ordinary path."""
+    command = parse(argv)
+    if command is None:
+        return None
+    try:
+        key = _live_session(command)
+        if key is None:
+            return None
+        return _call(key, command)
+    except KeyboardInterrupt:
+        from gemma_mcp_cli.cli import render
+        from gemma_mcp_cli.errors import MCPInterruptedError
+
+        render.failure(MCPInterruptedError("interrupted"), as_json=command["json"])
+        return 130
+
+
+def _live_session(command: dict[str, Any]) -> str | None:
+    from gemma_mcp_cli import _discovery, _sessions
+    from gemma_mcp_cli.errors import MCPError
+
+    if _disabled():
+        return None  # the ordinary path says so, and where
+    try:
+        source = _discovery.find_config(command["config"], _discovery.servers_config_setting())
+    except MCPError:
+        return None
+    key = _sessions.session_key(command["server"], source.path)
+    return key if _sessions.read_info(key) is not None else None
+
+
+def _disabled() -> bool:
+    import os
+    import tomllib
+
+    from gemma_mcp_cli._discovery import settings_file
+
+    if os.environ.get("GEMMA_MCP_ENABLED", "").lower() in ("0", "false", "no", "off"):
+        return True
+    try:
+        block = tomllib.loads(settings_file().read_text(encoding="utf-8")).get("mcp", {})
+    except (OSError, ValueError):
+        return False
+    return isinstance(block, dict) and block.get("enabled") is False
+
+
+def _call(key: str, command: dict[str, Any]) -> int | None:
+    from gemma_mcp_cli import _sessions, arguments
+    from gemma_mcp_cli.cli import render
+    from gemma_mcp_cli.cli.content import report_call
+    from gemma_mcp_cli.errors import MCPError
+
+    server, tool, as_json = command["server"], command["tool"], command["json"]
+    try:
+        params = {
+            "tool": tool,
+            "pairs": command["pairs"],
+            "args": arguments.load_args_object(command["args"]),
+            "timeout": float(command["timeout"]) if command["timeout"] is not None else None,
+            "dry_run": command["dry_run"],
+        }
+        with render.ProgressDisplay(f"{server} {tool}") as bar:
+            request = {"op": "call", "params": params, "progress": sys.stderr.isatty()}
+            result = _sessions.ask(
+                key, request, lambda e: bar.show(e["progress"], e.get("total"), e.get("message"))
+            )
+        if "dry_run" in result:
+            render.emit_json(
+                {"server": server, "tool": tool, "arguments": result["dry_run"], "dry_run": True}
+            )
+        else:
+            report_call(server, tool, result, as_json=as_json)
+    except (ConnectionError, OSError, ValueError):
+        return None  # the session went away (or --timeout is not a number): the ordinary path decides
+    except MCPError as error:
+        render.failure(error, as_json=as_json)
+        return int(error.exit_code)
+    return 0

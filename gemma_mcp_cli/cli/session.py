@@ -1,0 +1,174 @@
+"""`session`: keep servers connected between invocations, so shell loops pay for start-up once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from typing import Annotated, Any
+
+import typer
+
+from gemma_mcp_cli import _sessions
+from gemma_mcp_cli.cli import render
+from gemma_mcp_cli.cli._client import error_entries, finish
+from gemma_mcp_cli.cli._load import config_for
+from gemma_mcp_cli.cli._run import run
+from gemma_mcp_cli.cli.completion import complete_server
+from gemma_mcp_cli.cli.options import JsonOpt
+from gemma_mcp_cli.errors import MCPConnectionError, MCPError, MCPUsageError
+
+app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Keep servers connected between invocations."
+)
+NamesArg = Annotated[list[str] | None, typer.Argument(help="Server names.", autocompletion=complete_server)]
+IdleOpt = Annotated[float, typer.Option("--idle-timeout", min=0.1, help="Stop after this many idle seconds.")]
+AllOpt = Annotated[bool, typer.Option("--all", help="Stop every session.")]
+_START_GRACE = 10.0  # seconds beyond the server's connection_timeout for the session to come up
+
+
+@app.command("start")
+def start(
+    ctx: typer.Context, servers: NamesArg = None, idle_timeout: IdleOpt = 600.0, as_json: JsonOpt = False
+) -> None:
+    """Start a background session for each server; later commands for it go through the session."""
+
+    def work() -> None:
+        if not servers:
+            raise MCPUsageError("name at least one server to start a session for")
+        loaded = config_for(ctx)
+        started, errors = [], []
+        for name in dict.fromkeys(servers):
+            try:
+                started.append(_start(loaded, loaded.server(name).name, idle_timeout))
+            except MCPError as error:
+                errors.append(error)
+        if as_json:
+            render.emit_json({"sessions": started, "errors": error_entries(errors)})
+        else:
+            for info in started:
+                render.message(f"session for {info['server']} running (pid {info['pid']})")
+        finish(errors, as_json=as_json)
+
+    run(ctx, as_json, work)
+
+
+def _start(loaded: Any, name: str, idle_timeout: float) -> dict[str, Any]:
+    """Start one session detached (its own process group) and wait until it serves."""
+    key = _sessions.session_key(name, loaded.source.path)
+    live = _sessions.read_info(key)
+    if live is not None:
+        return live
+    from gemma_mcp_cli._paths import log_dir
+
+    log_dir().mkdir(parents=True, exist_ok=True, mode=0o700)
+    log = log_dir() / f"session-{key}.log"
+    command = [sys.executable, "-m", "gemma_mcp_cli._session_daemon", "--server", name]
+    command += ["--idle-timeout", str(idle_timeout)]
+    command += ["--config", str(loaded.source.path.resolve())] if loaded.source.path else []
+    with log.open("ab") as errors:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + loaded.servers[name].connection_timeout + _START_GRACE
+    while time.monotonic() < deadline:
+        info = _sessions.read_info(key)
+        if info is not None:
+            return info
+        if process.poll() is not None:
+            lines = [
+                line for line in log.read_text(errors="replace").splitlines() if line.startswith("Error:")
+            ]
+            reason = (
+                lines[-1].removeprefix("Error: ") if lines else f"it exited with status {process.returncode}"
+            )
+            raise MCPConnectionError(f"the session for '{name}' did not start: {reason}", server=name)
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    raise MCPConnectionError(f"the session for '{name}' did not start in time (see {log})", server=name)
+
+
+@app.command("list")
+def list_sessions(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List the live sessions: server, pid, uptime, requests served, idle time."""
+
+    def work() -> None:
+        rows = [_describe(info) for info in _sessions.all_sessions()]
+        if as_json:
+            render.emit_json({"sessions": rows})
+            return
+        table = [
+            (
+                r["server"],
+                r["pid"],
+                f"{r['uptime_s']:.0f}s",
+                r["requests"],
+                f"{r['idle_s']:.0f}s",
+                r["config"] or "",
+            )
+            for r in rows
+        ]
+        render.table(("SERVER", "PID", "UPTIME", "REQUESTS", "IDLE", "CONFIG"), table)
+        if not rows:
+            render.message("no live sessions", style="dim")
+
+    run(ctx, as_json, work)
+
+
+def _describe(info: dict[str, Any]) -> dict[str, Any]:
+    """Ask a session for its counters (falling back to what its description says)."""
+    try:
+        live = _sessions.ask(info["key"], {"op": "info"}, timeout=5.0)
+    except (ConnectionError, OSError, MCPError):
+        live = info
+    return {
+        "server": live["server"],
+        "pid": live["pid"],
+        "config": live.get("config"),
+        "uptime_s": round(_sessions.uptime(live), 1),
+        "requests": live.get("requests", 0),
+        "idle_s": live.get("idle_s", 0.0),
+    }
+
+
+@app.command("stop")
+def stop(
+    ctx: typer.Context, servers: NamesArg = None, every: AllOpt = False, as_json: JsonOpt = False
+) -> None:
+    """Stop the sessions of the named servers (or --all)."""
+
+    def work() -> None:
+        if not servers and not every:
+            raise MCPUsageError("name the servers whose sessions to stop, or give --all")
+        wanted = set(servers or [])
+        stopped = [_stop(info) for info in _sessions.all_sessions() if every or info["server"] in wanted]
+        if as_json:
+            render.emit_json({"stopped": stopped})
+        else:
+            render.message(
+                f"stopped {len(stopped)} session(s)" + (f": {', '.join(stopped)}" if stopped else "")
+            )
+
+    run(ctx, as_json, work)
+
+
+def _stop(info: dict[str, Any]) -> str:
+    """Ask a session to stop; end it by signal if it does not go within a few seconds."""
+    pid = int(info["pid"])
+    try:
+        _sessions.ask(info["key"], {"op": "stop"}, timeout=5.0)
+    except (ConnectionError, OSError, MCPError):
+        os.kill(pid, 15)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _sessions.read_info(info["key"]) is not None:
+        time.sleep(0.05)
+    if _sessions.read_info(info["key"]) is not None:
+        os.kill(pid, 9)
+        _sessions.remove(info["key"])
+    return str(info["server"])
