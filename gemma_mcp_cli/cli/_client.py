@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -209,3 +210,39 @@ def cached_tools(
 async def list_tools_of(manager: RoutedManager, name: str) -> list[dict[str, Any]]:
     """Fetch one server's tools (the listing a command fans out)."""
     return await manager.list_tools(name)
+
+
+@dataclass(frozen=True)
+class ListingView:
+    """How one kind of listing is fetched and shown: the JSON key (also the cache kind) and a table."""
+
+    kind: str
+    fetch: Fetch
+    columns: tuple[str, ...]
+    row: Callable[[dict[str, Any]], Sequence[Any]]
+
+
+def show_listing(
+    ctx: typer.Context,
+    view: ListingView,
+    servers: list[str] | None,
+    *,
+    refresh: bool,
+    offline: bool,
+    as_json: bool,
+) -> None:
+    """Run a list command: every server's items (cached while fresh), then its failures."""
+    from gemma_mcp_cli.cli._load import config_for
+    from gemma_mcp_cli.cli._run import run
+
+    def work() -> None:
+        loaded = config_for(ctx)
+        names = targets(loaded, servers)
+        items, errors = listing(ctx, loaded, names, view.kind, view.fetch, refresh=refresh, offline=offline)
+        if as_json:
+            render.emit_json({view.kind: items, "errors": error_entries(errors)})
+        else:
+            render.table(view.columns, [view.row(item) for item in items])
+        finish(errors, as_json=as_json)
+
+    run(ctx, as_json, work)

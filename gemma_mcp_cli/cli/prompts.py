@@ -7,9 +7,9 @@ from typing import Annotated, Any
 import typer
 
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli._client import error_entries, finish, listing, open_manager, targets
+from gemma_mcp_cli.cli._client import ListingView, open_manager, show_listing
 from gemma_mcp_cli.cli._load import config_for
-from gemma_mcp_cli.cli._run import run, run_async
+from gemma_mcp_cli.cli._run import run_async
 from gemma_mcp_cli.cli.content import describe
 from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, PromptArg, RefreshOpt, ServerArg, ServersArg
 from gemma_mcp_cli.errors import MCPUsageError
@@ -18,6 +18,14 @@ app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="List the servers' prompts and render one."
 )
 PromptArgOpt = Annotated[list[str] | None, typer.Option("--arg", "-a", help="key=value; repeatable.")]
+
+
+PROMPTS = ListingView(
+    "prompts",
+    lambda manager, name: manager.list_prompts(name),
+    ("SERVER", "PROMPT", "ARGUMENTS", "DESCRIPTION"),
+    lambda p: (p["server"], p["name"], _arguments(p), p.get("description")),
+)
 
 
 @app.command("list")
@@ -29,21 +37,7 @@ def list_prompts(
     as_json: JsonOpt = False,
 ) -> None:
     """List the prompts of the named servers, or of every enabled server (cached)."""
-
-    def work() -> None:
-        loaded = config_for(ctx)
-        fetch = _list_prompts
-        items, errors = listing(
-            ctx, loaded, targets(loaded, servers), "prompts", fetch, refresh=refresh, offline=offline
-        )
-        if as_json:
-            render.emit_json({"prompts": items, "errors": error_entries(errors)})
-        else:
-            rows = [(p["server"], p["name"], _arguments(p), p.get("description")) for p in items]
-            render.table(("SERVER", "PROMPT", "ARGUMENTS", "DESCRIPTION"), rows)
-        finish(errors, as_json=as_json)
-
-    run(ctx, as_json, work)
+    show_listing(ctx, PROMPTS, servers, refresh=refresh, offline=offline, as_json=as_json)
 
 
 @app.command("get")
@@ -82,7 +76,3 @@ def _pair(text: str) -> tuple[str, str]:
 
 def _arguments(prompt: dict[str, Any]) -> str:
     return ", ".join(a["name"] + ("" if a.get("required") else "?") for a in prompt.get("arguments") or [])
-
-
-async def _list_prompts(manager: Any, name: str) -> list[dict[str, Any]]:
-    return await manager.list_prompts(name)  # type: ignore[no-any-return]

@@ -11,14 +11,28 @@ import typer
 
 from gemma_mcp_cli._files import write_atomically
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli._client import error_entries, finish, listing, open_manager, targets
+from gemma_mcp_cli.cli._client import ListingView, open_manager, show_listing
 from gemma_mcp_cli.cli._load import config_for
-from gemma_mcp_cli.cli._run import run, run_async
+from gemma_mcp_cli.cli._run import run_async
 from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg, UriArg
 from gemma_mcp_cli.errors import MCPUsageError
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="List and read the servers' resources.")
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the contents to this file.")]
+
+
+RESOURCES = ListingView(
+    "resources",
+    lambda manager, name: manager.list_resources(name),
+    ("SERVER", "URI", "NAME", "MIME TYPE"),
+    lambda r: (r["server"], r["uri"], r.get("name"), r.get("mimeType")),
+)
+TEMPLATES = ListingView(
+    "resourceTemplates",
+    lambda manager, name: manager.list_resource_templates(name),
+    ("SERVER", "URI TEMPLATE", "NAME", "MIME TYPE"),
+    lambda t: (t["server"], t["uriTemplate"], t.get("name"), t.get("mimeType")),
+)
 
 
 @app.command("list")
@@ -30,21 +44,7 @@ def list_resources(
     as_json: JsonOpt = False,
 ) -> None:
     """List the resources of the named servers, or of every enabled server (cached)."""
-
-    def work() -> None:
-        loaded = config_for(ctx)
-        fetch = _list_resources
-        items, errors = listing(
-            ctx, loaded, targets(loaded, servers), "resources", fetch, refresh=refresh, offline=offline
-        )
-        if as_json:
-            render.emit_json({"resources": items, "errors": error_entries(errors)})
-        else:
-            rows = [(r["server"], r["uri"], r.get("name"), r.get("mimeType")) for r in items]
-            render.table(("SERVER", "URI", "NAME", "MIME TYPE"), rows)
-        finish(errors, as_json=as_json)
-
-    run(ctx, as_json, work)
+    show_listing(ctx, RESOURCES, servers, refresh=refresh, offline=offline, as_json=as_json)
 
 
 @app.command("templates")
@@ -56,27 +56,7 @@ def list_templates(
     as_json: JsonOpt = False,
 ) -> None:
     """List the resource templates of the named servers, or of every enabled server (cached)."""
-
-    def work() -> None:
-        loaded = config_for(ctx)
-        fetch = _list_templates
-        items, errors = listing(
-            ctx,
-            loaded,
-            targets(loaded, servers),
-            "resourceTemplates",
-            fetch,
-            refresh=refresh,
-            offline=offline,
-        )
-        if as_json:
-            render.emit_json({"resourceTemplates": items, "errors": error_entries(errors)})
-        else:
-            rows = [(t["server"], t["uriTemplate"], t.get("name"), t.get("mimeType")) for t in items]
-            render.table(("SERVER", "URI TEMPLATE", "NAME", "MIME TYPE"), rows)
-        finish(errors, as_json=as_json)
-
-    run(ctx, as_json, work)
+    show_listing(ctx, TEMPLATES, servers, refresh=refresh, offline=offline, as_json=as_json)
 
 
 @app.command("read")
@@ -121,11 +101,3 @@ def _to_stdout(contents: list[dict[str, Any]]) -> None:
             sys.stdout.buffer.flush()
         else:
             render.emit_text(str(content.get("text", "")))
-
-
-async def _list_resources(manager: Any, name: str) -> list[dict[str, Any]]:
-    return await manager.list_resources(name)  # type: ignore[no-any-return]
-
-
-async def _list_templates(manager: Any, name: str) -> list[dict[str, Any]]:
-    return await manager.list_resource_templates(name)  # type: ignore[no-any-return]

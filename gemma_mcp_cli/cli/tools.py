@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli._client import error_entries, find_tool, finish, list_tools_of, listing, targets
+from gemma_mcp_cli.cli._client import ListingView, find_tool, list_tools_of, show_listing
 from gemma_mcp_cli.cli._load import config_for
 from gemma_mcp_cli.cli._run import run
 from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg, ToolArg
@@ -15,6 +15,14 @@ from gemma_mcp_cli.cli.schema import parameters
 
 app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="List the servers' tools and show one in detail."
+)
+
+
+TOOLS = ListingView(
+    "tools",
+    list_tools_of,
+    ("SERVER", "TOOL", "DESCRIPTION"),
+    lambda t: (t["server"], t["name"], _first_line(t.get("description"))),
 )
 
 
@@ -27,19 +35,7 @@ def list_tools(
     as_json: JsonOpt = False,
 ) -> None:
     """List the tools of the named servers, or of every enabled server (cached)."""
-
-    def work() -> None:
-        loaded = config_for(ctx)
-        names = targets(loaded, servers)
-        tools, errors = listing(ctx, loaded, names, "tools", list_tools_of, refresh=refresh, offline=offline)
-        if as_json:
-            render.emit_json({"tools": tools, "errors": error_entries(errors)})
-        else:
-            rows = [(t["server"], t["name"], _first_line(t.get("description"))) for t in tools]
-            render.table(("SERVER", "TOOL", "DESCRIPTION"), rows)
-        finish(errors, as_json=as_json)
-
-    run(ctx, as_json, work)
+    show_listing(ctx, TOOLS, servers, refresh=refresh, offline=offline, as_json=as_json)
 
 
 @app.command("show")
