@@ -147,6 +147,7 @@ def oauth_provider(
         storage,
         redirect_handler=redirect or _no_login(config.name),
         callback_handler=callback,
+        client_metadata_url=auth.client_metadata_url,
     )
 
 

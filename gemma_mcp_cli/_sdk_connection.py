@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from gemma_mcp_cli.transports import open_transport
 
 LogHook = Callable[[str, str, str | None, Any], Awaitable[None]]
 _LOG_LIMIT = 1 << 20
+_ECHO_LIMIT = 64 * 1024  # bytes of a server's stderr that --verbose shows
 _CHANGED: dict[type, str] = {
     ToolListChangedNotification: "tools",
     ResourceListChangedNotification: "resources",
@@ -227,7 +229,20 @@ class ServerConnection:
             self.client = None
             if self.status is not MCPServerStatus.ERROR:
                 self.status = MCPServerStatus.DISCONNECTED
+            if self._verbose:
+                self._echo_stderr()
             self._closed.set()
+
+    def _echo_stderr(self) -> None:
+        """With --verbose, show what the server wrote to stderr during this run (it is in its log)."""
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(self._log_offset)
+                text = log.read(_ECHO_LIMIT).decode("utf-8", "replace")
+        except OSError:
+            return
+        for line in text.splitlines():
+            sys.stderr.write(f"[{self.name} stderr] {line}\n")
 
     def _client(self, log: TextIO) -> Client:
         return Client(

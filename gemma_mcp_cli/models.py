@@ -75,6 +75,7 @@ class AuthConfig(BaseModel):
     grant: Literal["authorization_code", "client_credentials"] = "authorization_code"
     private_key: str | None = None
     issuer: str | None = None
+    client_metadata_url: str | None = None
     redirect_port: int | None = Field(None, ge=0, le=65535)
 
     @model_validator(mode="after")

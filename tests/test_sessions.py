@@ -198,3 +198,28 @@ def test_a_warm_call_uses_the_standard_library_only(gemma: Run, config: Path) ->
     )
     assert done.stdout.startswith("Stored memory "), done.stderr
     assert [line for line in done.stderr.splitlines() if line.startswith("HEAVY=")] == ["HEAVY="]
+
+
+def test_a_client_that_leaves_mid_request_does_not_disturb_others(gemma: Run, config: Path) -> None:
+    assert gemma("session", "start", "sdk").returncode == 0
+    command = [
+        sys.executable,
+        "-m",
+        "gemma_mcp_cli",
+        "--config",
+        str(config),
+        "call",
+        "sdk",
+        "slow",
+        "--arg",
+        "seconds=2",
+    ]
+    leaver = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # its request is in the session now
+    leaver.kill()
+    leaver.wait(timeout=10)
+    assert gemma("call", "sdk", "echo", "--arg", "text=still here").stdout == "still here\n"
+    time.sleep(2.0)  # past the abandoned call's end
+    assert gemma("call", "sdk", "echo", "--arg", "text=and after").stdout == "and after\n"
+    (row,) = sessions(gemma)
+    assert row["server"] == "sdk"

@@ -229,3 +229,12 @@ def test_non_json_on_stdout_is_named_in_the_error(cli: Invoke, write_config) -> 
     assert result.exit_code == 8
     assert "it wrote non-JSON to stdout: 'this is not json'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_verbose_shows_the_servers_stderr(cli: Invoke, servers_config: Path) -> None:
+    quiet = cli("--config", str(servers_config), "call", "sdk", "write_stderr", "--arg", "text=marker-42")
+    assert quiet.exit_code == 0 and "marker-42" not in quiet.stderr
+    loud = cli(
+        "--config", str(servers_config), "-v", "call", "sdk", "write_stderr", "--arg", "text=marker-42"
+    )
+    assert "[sdk stderr] marker-42" in loud.stderr

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import http.server
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.cli.conftest import Invoke, stderr_json
-from tests.conftest import free_port
+from tests.conftest import free_port, python_server
 
 
 class _NotMCP(http.server.BaseHTTPRequestHandler):
@@ -96,3 +100,36 @@ def test_websocket_without_a_server_exits_4(cli: Invoke) -> None:
     result = cli("--retries", "0", "tools", "list", f"ws://127.0.0.1:{free_port()}/mcp")
     assert result.exit_code == 4
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("transport", "path"), [("websocket", "/mcp"), ("sse", "/sse")])
+def test_a_stream_dropped_mid_call_exits_4(transport: str, path: str, tmp_path: Path, workdir: Path) -> None:
+    args = ["--transport", "sse"] if transport == "sse" else []
+    server = python_server(
+        "ws_server.py" if transport == "websocket" else "sdk_server.py",
+        *([] if transport == "websocket" else ["--transport", "sse"]),
+        log=tmp_path / "server.log",
+    )
+    scheme = "ws" if transport == "websocket" else "http"
+    url = f"{scheme}://127.0.0.1:{server.port}{path}"
+    command = [
+        sys.executable,
+        "-m",
+        "gemma_mcp_cli",
+        "--retries",
+        "0",
+        *args,
+        "call",
+        url,
+        "slow",
+        "--arg",
+        "seconds=60",
+    ]
+    try:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(2.0)  # let the call go out before the server goes away
+    finally:
+        server.close()
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 4, stderr
+    assert stderr.startswith("Error: ") and "Traceback" not in stderr
