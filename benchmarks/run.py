@@ -2,12 +2,16 @@
 
 Run by hand (never in CI), from the repository root:
 
-    .venv/bin/python benchmarks/run.py [--runs N] [--only NAME...] [--list]
+    .venv/bin/python benchmarks/run.py [--runs N] [--only NAME...] [--inspector PATH] [--list]
 
 Each case runs once as a warm-up and then N counted times (default 10; the quick cases run
-2N). Every run gets fresh, empty HOME, cache, state and data directories and an empty working
-directory, so no configuration is discovered by accident and cold runs are really cold; the
-cached case copies a tool cache, filled once beforehand, into its fresh cache directory. Cases
+2N, the warm cases 2N and at least 20). Every run gets fresh, empty HOME, cache, state and data
+directories and an empty working directory, so no configuration is discovered by accident and
+cold runs are really cold; the cached case copies a tool cache, filled once beforehand, into its
+fresh cache directory. The warm cases are the exception: each starts a session for its server
+(`gemma-mcp session start`) in directories of its own, runs all its commands there, checks from
+the session's request counter that the session answered them, and stops it (`session stop
+--all`), also when a run fails. Cases
 that are compared with each other run interleaved (A B A B ...), so that a noisy machine slows
 both sides alike. Wall time is `time.perf_counter()` around the whole process (spawn to exit);
 peak RSS is the `ru_maxrss` that `os.wait4` returns for it (see benchmarks/README.md for what
@@ -22,6 +26,7 @@ import os
 import platform
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -40,6 +45,9 @@ SERVER_RSS = HERE / "server_rss.py"
 SERVER_RSS_RUNS = 3
 KIB_PER_MIB = 1024
 OUTLIER_FACTOR = 3
+WARM_MIN_RUNS = 20
+SESSION_IDLE_TIMEOUT = 900  # seconds: a session left behind by a killed runner stops on its own
+SESSION_COMMAND_TIMEOUT = 120  # seconds for `session start|list|stop`
 
 # name -> the servers of that configuration, each (server name, full command line)
 CONFIGS: dict[str, list[tuple[str, list[str]]]] = {
@@ -90,11 +98,19 @@ class Case:
     cached: bool = False  # the tool cache is filled before each run
     group: str | None = None  # cases of one group run interleaved
     runs_factor: int = 1
+    min_runs: int = 1
     server_rss: bool = False  # also measure the servers' own peak RSS, in extra runs
+    session: bool = False  # runs while a session for the configuration's server is live
+    inspector: bool = False  # needs --inspector (the MCP Inspector's executable)
     check: Check | None = None
+
+    def runs(self, runs: int) -> int:
+        """Return how many counted runs the case makes for `--runs runs`."""
+        return max(runs * self.runs_factor, self.min_runs)
 
 
 CALL = ("call", "{server}", "store_memory", "--arg", "content=bench")
+WARM_TOOLS_LIST = ("tools", "list", "{server}", "--json", "--refresh")
 
 CASES: list[Case] = [
     Case("help", "gemma-mcp --help", ("--help",), runs_factor=2, check=expect_text("Usage")),
@@ -125,6 +141,17 @@ CASES: list[Case] = [
         check=expect_tools(1),
     ),
     Case(
+        "warm-tools-list-local-memory",
+        "gemma-mcp tools list local-memory --json --refresh, session live",
+        WARM_TOOLS_LIST,
+        config="local-memory",
+        group="cache",
+        runs_factor=2,
+        min_runs=WARM_MIN_RUNS,
+        session=True,
+        check=expect_tools(1),
+    ),
+    Case(
         "call-local-memory",
         "gemma-mcp call local-memory store_memory --arg content=bench",
         CALL,
@@ -140,6 +167,17 @@ CASES: list[Case] = [
         cli=False,
         group="call-local-memory",
         check=expect_text("Stored"),
+    ),
+    Case(
+        "warm-call-local-memory",
+        "gemma-mcp call local-memory store_memory --arg content=bench, session live",
+        CALL,
+        config="local-memory",
+        group="call-local-memory",
+        runs_factor=2,
+        min_runs=WARM_MIN_RUNS,
+        session=True,
+        check=expect_text("short_term"),
     ),
     Case(
         "call-stdlib-server",
@@ -159,6 +197,37 @@ CASES: list[Case] = [
         check=expect_text("Stored memory"),
     ),
     Case(
+        "warm-call-stdlib-server",
+        "gemma-mcp call stdlib store_memory --arg content=bench, session live",
+        CALL,
+        config="stdlib",
+        group="call-stdlib",
+        runs_factor=2,
+        min_runs=WARM_MIN_RUNS,
+        session=True,
+        check=expect_text("Stored memory"),
+    ),
+    Case(
+        "inspector-cli-stdlib",
+        "mcp-inspector --cli ... --method tools/call (MCP Inspector; only with --inspector)",
+        (
+            "{inspector}",
+            "--cli",
+            PYTHON,
+            str(STDLIB_SERVER),
+            "--method",
+            "tools/call",
+            "--tool-name",
+            "store_memory",
+            "--tool-arg",
+            "content=bench",
+        ),
+        cli=False,
+        group="call-stdlib",
+        inspector=True,
+        check=expect_text("Stored memory"),
+    ),
+    Case(
         "tools-list-1-server",
         "gemma-mcp tools list --json, 1 x legacy_rag_redis.py, empty cache",
         ("tools", "list", "--json"),
@@ -174,6 +243,17 @@ CASES: list[Case] = [
         group="fan-out",
         check=expect_tools(10),
     ),
+    Case(
+        "warm-tools-list-stdlib-server",
+        "gemma-mcp tools list stdlib --json --refresh, session live",
+        WARM_TOOLS_LIST,
+        config="stdlib",
+        group="fan-out",
+        runs_factor=2,
+        min_runs=WARM_MIN_RUNS,
+        session=True,
+        check=expect_tools(1),
+    ),
 ]
 
 # (numerator, denominator, what the ratio means, the team's target for it)
@@ -182,6 +262,10 @@ RATIOS: list[tuple[str, str, str, str]] = [
     ("call-stdlib-server", "plain-sdk-stdlib", "call vs plain SDK, stdlib server", "<= 1.15"),
     ("tools-list-10-servers", "tools-list-1-server", "tools list, 10 servers vs 1", "<= 1.5"),
     ("tools-list-cold", "tools-list-cached", "tools list, uncached vs cached (speed-up)", ">= 5"),
+    ("call-local-memory", "warm-call-local-memory", "call, cold vs warm session, local-memory", ""),
+    ("call-stdlib-server", "warm-call-stdlib-server", "call, cold vs warm session, stdlib server", ""),
+    ("inspector-cli-stdlib", "call-stdlib-server", "MCP Inspector CLI vs cold call, stdlib server", ""),
+    ("inspector-cli-stdlib", "warm-call-stdlib-server", "MCP Inspector CLI vs warm call, stdlib", ""),
 ]
 
 
@@ -245,6 +329,8 @@ class Result:
     server_rss: list[int] = field(default_factory=list)  # KiB, highest server of each probe run
     server_floor: list[int] = field(default_factory=list)  # KiB, the wrapper's own peak RSS (VmHWM)
     cache_misses: int = 0
+    session_runs: int = 0  # runs made while the session was live, warm-up included
+    session_requests: int | None = None  # requests the session says it served (None: unknown)
     error: str | None = None
 
 
@@ -264,6 +350,18 @@ def servers_toml(config: str, rss_dir: Path | None = None) -> str:
     return "\n".join(tables)
 
 
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """Ask a command that the runner started to end (SIGTERM), then kill it after 5 s."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def find_cli() -> Path:
     """Return the gemma-mcp executable installed next to this interpreter (or on PATH)."""
     beside = Path(PYTHON).with_name("gemma-mcp")
@@ -278,10 +376,12 @@ def find_cli() -> Path:
 class Runner:
     """Runs the cases in a scratch directory and keeps what they measured."""
 
-    def __init__(self, scratch: Path, cli: Path) -> None:
+    def __init__(self, scratch: Path, cli: Path, inspector: Path | None = None) -> None:
         self.scratch = scratch
         self.cli = cli
+        self.inspector = inspector
         self.templates: dict[str, Path] = {}  # config -> a filled tool cache
+        self.sessions: dict[str, tuple[RunDirs, int]] = {}  # case -> its directories, session pid
 
     def config_path(self, config: str) -> Path:
         path = self.scratch / f"config-{config}.toml"
@@ -291,10 +391,74 @@ class Runner:
 
     def argv(self, case: Case, config_path: Path | None) -> list[str]:
         if not case.cli:
-            return list(case.args)
+            inspector = str(self.inspector) if self.inspector else "mcp-inspector"
+            return [arg.replace("{inspector}", inspector) for arg in case.args]
         server = CONFIGS[case.config][0][0] if case.config else ""
         prefix = [str(self.cli)] + (["--config", str(config_path)] if config_path else [])
         return prefix + [arg.replace("{server}", server) for arg in case.args]
+
+    def session_command(self, case: Case, dirs: RunDirs, *args: str) -> str:
+        """Run `gemma-mcp --config <case's config> session ARGS` untimed in `dirs`; return stdout."""
+        assert case.config is not None
+        argv = [str(self.cli), "--config", str(self.config_path(case.config)), "session", *args]
+        try:
+            done = subprocess.run(
+                argv,
+                cwd=dirs.cwd,
+                env=dirs.environment(),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=SESSION_COMMAND_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired as error:
+            raise BenchError(f"timed out after {SESSION_COMMAND_TIMEOUT} s: {' '.join(argv)}") from error
+        if done.returncode != 0:
+            raise BenchError(f"exit {done.returncode}: {' '.join(argv)}\n{done.stderr.strip()[-2000:]}")
+        return done.stdout
+
+    def start_session(self, case: Case) -> None:
+        """Start a session for the case's server, in directories that all the case's runs share."""
+        assert case.config is not None
+        dirs = RunDirs.create(self.scratch)
+        self.sessions[case.name] = (dirs, 0)
+        server = CONFIGS[case.config][0][0]
+        started = self.session_command(
+            case, dirs, "start", server, "--idle-timeout", str(SESSION_IDLE_TIMEOUT), "--json"
+        )
+        try:
+            pid = int(json.loads(started)["sessions"][0]["pid"])
+        except (ValueError, KeyError, IndexError, TypeError) as error:
+            raise BenchError(f"{case.name}: unexpected `session start` output: {started[:200]!r}") from error
+        self.sessions[case.name] = (dirs, pid)
+
+    def session_requests(self, case: Case) -> int:
+        """Return how many requests the case's session has served so far."""
+        dirs, _ = self.sessions[case.name]
+        listed = self.session_command(case, dirs, "list", "--json")
+        try:
+            return sum(int(row["requests"]) for row in json.loads(listed)["sessions"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise BenchError(f"{case.name}: unexpected `session list` output: {listed[:200]!r}") from error
+
+    def stop_session(self, case: Case) -> str | None:
+        """Stop the case's session and remove its directories; return what went wrong, if anything."""
+        if case.name not in self.sessions:
+            return None
+        dirs, pid = self.sessions.pop(case.name)
+        problem = None
+        try:
+            self.session_command(case, dirs, "stop", "--all")
+        except BenchError as error:
+            problem = f"`session stop --all` failed: {error}"
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGTERM)  # the session we started, by its pid
+                    problem += f"; sent SIGTERM to the session (pid {pid})"
+                except OSError:
+                    pass
+        shutil.rmtree(dirs.root, ignore_errors=True)
+        return problem
 
     def execute(self, argv: Sequence[str], dirs: RunDirs) -> tuple[float, int, str]:
         """Run one process to its end; return wall seconds, ru_maxrss KiB and its stdout."""
@@ -305,7 +469,11 @@ class Runner:
             proc = subprocess.Popen(
                 argv, cwd=dirs.cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err
             )
-            _, status, usage = os.wait4(proc.pid, 0)
+            try:
+                _, status, usage = os.wait4(proc.pid, 0)
+            except BaseException:  # Ctrl-C or SIGTERM: end the command too, so that it cleans up
+                stop_process(proc)
+                raise
             wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         stdout = stdout_path.read_text(encoding="utf-8", errors="replace")
@@ -327,7 +495,13 @@ class Runner:
         return self.templates[case.config]
 
     def run(self, case: Case, result: Result | None) -> None:
-        """Run the case once in fresh directories; record the figures unless `result` is None."""
+        """Run the case once in fresh directories; record the figures unless `result` is None.
+
+        A warm case runs in its session's directories instead, which stay until the session stops.
+        """
+        if case.session:
+            self.run_warm(case, result)
+            return
         dirs = RunDirs.create(self.scratch)
         try:
             if case.cached:
@@ -347,6 +521,20 @@ class Runner:
                     result.cache_misses += 1
         finally:
             shutil.rmtree(dirs.root, ignore_errors=True)
+
+    def run_warm(self, case: Case, result: Result | None) -> None:
+        """Run a warm case once, in the directories of its live session."""
+        dirs, _ = self.sessions[case.name]
+        assert case.config is not None
+        began = time.time()
+        wall, rss, stdout = self.execute(self.argv(case, self.config_path(case.config)), dirs)
+        problem = case.check(stdout) if case.check else None
+        if problem:
+            raise BenchError(f"{case.name}: unexpected output: {problem}")
+        if result is not None:
+            result.walls.append(wall)
+            result.starts.append(began)
+            result.rss.append(rss)
 
     def probe_servers(self, case: Case, result: Result) -> None:
         """Run the case with each server under server_rss.py, untimed, to learn the servers' RSS."""
@@ -380,25 +568,56 @@ def progress(message: str) -> None:
     sys.stderr.flush()
 
 
+def attempt(runner: Runner, result: Result, record: bool) -> None:
+    """Run the result's case once (counted if `record`); a failure ends the case."""
+    try:
+        runner.run(result.case, result if record else None)
+    except BenchError as error:
+        result.error = str(error)
+        return
+    if result.case.session:
+        result.session_runs += 1
+
+
 def measure(runner: Runner, group: list[Case], runs: int) -> list[Result]:
-    """Warm up each case of the group, then run them interleaved (A B A B ...)."""
+    """Warm up each case of the group, then run them interleaved (A B A B ...).
+
+    A case that asks for more runs than the others goes on alone once they are done. The warm
+    cases' sessions are started before the warm-ups and stopped at the end, whatever happens.
+    """
     results = [Result(case) for case in group]
-    count = runs * max(case.runs_factor for case in group)
-    names = " / ".join(case.name for case in group)
-    progress(f"{names}: 1 warm-up + {count} runs ")
-    for result in results:
-        try:
-            runner.run(result.case, None)
-        except BenchError as error:
-            result.error = str(error)
-    for _ in range(count):
+    counts = [case.runs(runs) for case in group]
+    names = " / ".join(
+        f"{case.name} ({count})" if len(set(counts)) > 1 else case.name
+        for case, count in zip(group, counts, strict=True)
+    )
+    progress(f"{names}: 1 warm-up + {max(counts)} runs ")
+    try:
+        for result in results:
+            if result.case.session:
+                try:
+                    runner.start_session(result.case)
+                except BenchError as error:
+                    result.error = f"the session did not start: {error}"
         for result in results:
             if result.error is None:
+                attempt(runner, result, record=False)
+        for index in range(max(counts)):
+            for result, count in zip(results, counts, strict=True):
+                if result.error is None and index < count:
+                    attempt(runner, result, record=True)
+            progress(".")
+        for result in results:
+            if result.case.session and result.case.name in runner.sessions:
                 try:
-                    runner.run(result.case, result)
+                    result.session_requests = runner.session_requests(result.case)
                 except BenchError as error:
-                    result.error = str(error)
-        progress(".")
+                    progress(f" (session list failed: {error})")
+    finally:
+        for result in results:
+            problem = runner.stop_session(result.case)
+            if problem and result.error is None:
+                result.error = problem
     for result in results:
         if result.error is None and result.case.server_rss:
             progress(" +server RSS")
@@ -472,17 +691,39 @@ def server_table(results: list[Result]) -> list[str]:
 
 def ratio_lines(results: list[Result]) -> list[str]:
     by_name = {r.case.name: r for r in results if r.error is None and r.walls}
-    lines = ["", "Ratios (median over median; median of the per-pair ratios of interleaved runs):", ""]
+    lines = [
+        "",
+        (
+            "Ratios (median over median; median of the per-pair ratios of interleaved runs, pairing"
+            " run i with run i as far as the shorter case goes):"
+        ),
+        "",
+    ]
     for top, bottom, meaning, target in RATIOS:
         if top not in by_name or bottom not in by_name:
             continue
         a, b = by_name[top].walls, by_name[bottom].walls
         overall = statistics.median(a) / statistics.median(b)
         pairs = statistics.median(x / y for x, y in zip(a, b, strict=False))
-        lines.append(
-            f"- `{top} / {bottom}` ({meaning}): {overall:.2f}x; per pair {pairs:.2f}x (target {target}x)"
-        )
+        wanted = f" (target {target}x)" if target else ""
+        lines.append(f"- `{top} / {bottom}` ({meaning}): {overall:.2f}x; per pair {pairs:.2f}x{wanted}")
     return lines if len(lines) > 3 else []
+
+
+def session_lines(results: list[Result]) -> list[str]:
+    """Say, for each warm case, how many requests its session served for how many runs."""
+    lines = []
+    for r in results:
+        if not r.case.session or r.session_runs == 0:
+            continue
+        served = "unknown" if r.session_requests is None else str(r.session_requests)
+        lines.append(
+            f"- {r.case.name}: the session served {served} request(s) for {r.session_runs} run(s)"
+            " (warm-up included; one request per run means every run went through it)"
+        )
+    if not lines:
+        return []
+    return ["", "Sessions (from `gemma-mcp session list --json` after the runs):", "", *lines]
 
 
 def notes(results: list[Result]) -> list[str]:
@@ -499,6 +740,11 @@ def notes(results: list[Result]) -> list[str]:
                     )
         if r.cache_misses:
             lines.append(f"- {r.case.name}: {r.cache_misses} run(s) started a server (cache miss)")
+        if r.session_requests is not None and r.session_requests < r.session_runs:
+            lines.append(
+                f"- {r.case.name}: only {r.session_requests} of {r.session_runs} run(s) went through"
+                " the session (the others may have started the server themselves)"
+            )
         if r.error is not None:
             lines.append(f"- {r.case.name} failed: {r.error}")
     return ["", f"Outliers (over {OUTLIER_FACTOR}x the median) and problems:", "", *lines] if lines else []
@@ -549,9 +795,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=10, help="counted runs per case (default 10)")
     parser.add_argument("--only", nargs="+", choices=names, metavar="NAME", help="run only these cases")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument(
+        "--inspector",
+        type=Path,
+        metavar="PATH",
+        help="the MCP Inspector's executable (node_modules/.bin/mcp-inspector): adds inspector-cli-stdlib",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.inspector is not None:
+        if not os.access(args.inspector, os.X_OK):
+            parser.error(f"--inspector: {args.inspector} is not an executable file")
+        args.inspector = args.inspector.resolve()
+    elif args.only and any(case.inspector and case.name in args.only for case in CASES):
+        parser.error("inspector-cli-stdlib needs --inspector PATH")
     return args
 
 
@@ -559,14 +817,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.list:
         for case in CASES:
-            print(f"{case.name:24} {case.summary}")
+            print(f"{case.name:30} {case.summary}")
         return 0
     cli = find_cli()
-    selected = [case for case in CASES if args.only is None or case.name in args.only]
+    selected = [
+        case
+        for case in CASES
+        if (args.only is None or case.name in args.only) and (args.inspector or not case.inspector)
+    ]
+    # A SIGTERM ends the runner through SystemExit, so that the sessions it started are stopped.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     results: list[Result] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="gemma-mcp-bench-") as scratch:
-        runner = Runner(Path(scratch), cli)
+        runner = Runner(Path(scratch), cli, args.inspector)
         for group in groups_of(selected):
             results.extend(measure(runner, group, args.runs))
     elapsed = time.perf_counter() - started
@@ -578,6 +842,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         *table(results),
         *server_table(results),
         *ratio_lines(results),
+        *session_lines(results),
         *notes(results),
         "",
         (
