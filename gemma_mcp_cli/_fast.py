@@ -9,10 +9,11 @@ same output and exit codes.
 
 from __future__ import annotations
 
+import io
+import math
 import sys
 from typing import Any
 
-_GLOBAL_VALUE = {"--config", "-c", "--retries"}
 _CALL_VALUE = {"--arg", "-a", "--args", "--timeout"}
 _CALL_FLAGS = {"--dry-run", "--json"}
 
@@ -39,10 +40,9 @@ def parse(argv: list[str]) -> dict[str, Any] | None:
     i = 0
     while i < len(argv) and argv[i].startswith("-"):
         name, value, i = _split_value(argv, i)
-        if name not in _GLOBAL_VALUE or value is None:
-            return None
-        if name in ("--config", "-c"):
-            found["config"] = value
+        if name not in ("--config", "-c") or value is None:
+            return None  # --retries and the rest belong to the full command line
+        found["config"] = value
     if (
         argv[i : i + 1] != ["call"]
         or len(argv) < i + 3
@@ -71,13 +71,14 @@ def parse(argv: list[str]) -> dict[str, Any] | None:
 
 def run(argv: list[str]) -> int | None:
     """Answer a warm `call`; return its exit code, or None to take the ordinary path."""
-    command = parse(argv)
-    if command is None:
+    try:
+        command = parse(argv)
+        key = _live_session(command) if command is not None else None
+    except Exception:  # anything unexpected here: the ordinary path knows better
+        return None
+    if command is None or key is None:
         return None
     try:
-        key = _live_session(command)
-        if key is None:
-            return None
         return _call(key, command)
     except KeyboardInterrupt:
         from gemma_mcp_cli.cli import render
@@ -89,45 +90,53 @@ def run(argv: list[str]) -> int | None:
 
 def _live_session(command: dict[str, Any]) -> str | None:
     from gemma_mcp_cli import _discovery, _sessions
-    from gemma_mcp_cli.errors import MCPError
 
-    if _disabled():
-        return None  # the ordinary path says so, and where
-    try:
-        source = _discovery.find_config(command["config"], _discovery.servers_config_setting())
-    except MCPError:
-        return None
+    timeout = command["timeout"]
+    if (timeout is not None and not (_finite(timeout) and float(timeout) > 0)) or _disabled():
+        return None  # the ordinary path reports these, and says where
+    source = _discovery.find_config(command["config"], _discovery.servers_config_setting())
     key = _sessions.session_key(command["server"], source.path)
-    return key if _sessions.read_info(key) is not None else None
+    info = _sessions.read_info(key)
+    return key if info is not None and _sessions.usable(info) else None
+
+
+def _finite(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _disabled() -> bool:
+    """Tell whether the settings might say anything but "enabled" (then the ordinary path decides)."""
     import os
     import tomllib
 
     from gemma_mcp_cli._discovery import settings_file
 
-    if os.environ.get("GEMMA_MCP_ENABLED", "").lower() in ("0", "false", "no", "off"):
+    if os.environ.get("GEMMA_MCP_ENABLED", "true").lower() not in ("1", "true", "yes", "on"):
         return True
     try:
-        block = tomllib.loads(settings_file().read_text(encoding="utf-8")).get("mcp", {})
+        file = settings_file()
+        block = tomllib.loads(file.read_text(encoding="utf-8")).get("mcp", {}) if file.exists() else {}
     except (OSError, ValueError):
-        return False
-    return isinstance(block, dict) and block.get("enabled") is False
+        return True
+    return not isinstance(block, dict) or block.get("enabled", True) is not True
 
 
 def _call(key: str, command: dict[str, Any]) -> int | None:
     from gemma_mcp_cli import _sessions, arguments
     from gemma_mcp_cli.cli import render
     from gemma_mcp_cli.cli.content import report_call
-    from gemma_mcp_cli.errors import MCPError
+    from gemma_mcp_cli.errors import MCPConnectionError, MCPError
 
     server, tool, as_json = command["server"], command["tool"], command["json"]
+    given = sys.stdin.read() if command["args"] == "-" else None
     try:
         params = {
             "tool": tool,
             "pairs": command["pairs"],
-            "args": arguments.load_args_object(command["args"]),
+            "args": arguments.load_args_object(command["args"], stdin_text=given),
             "timeout": float(command["timeout"]) if command["timeout"] is not None else None,
             "dry_run": command["dry_run"],
         }
@@ -136,14 +145,33 @@ def _call(key: str, command: dict[str, Any]) -> int | None:
             result = _sessions.ask(
                 key, request, lambda e: bar.show(e["progress"], e.get("total"), e.get("message"))
             )
+    except _sessions.SessionUnavailable:
+        if given is not None:
+            sys.stdin = io.StringIO(given)  # the ordinary path reads --args - again
+        return None
+    except _sessions.SessionLost as lost:
+        message = f"the session for '{server}' ended during tools/call {tool} ({lost})"
+        error: MCPError = MCPConnectionError(message + "; not retried: it may have run", server=server)
+        render.failure(error, as_json=as_json)
+        return int(error.exit_code)
+    except MCPError as failure:
+        render.failure(failure, as_json=as_json)
+        return int(failure.exit_code)
+    return _print(server, tool, result, as_json, report_call)
+
+
+def _print(server: str, tool: str, result: dict[str, Any], as_json: bool, report: Any) -> int:
+    """Print what the session answered, as the ordinary path does."""
+    from gemma_mcp_cli.cli import render
+    from gemma_mcp_cli.errors import MCPError
+
+    try:
         if "dry_run" in result:
             render.emit_json(
                 {"server": server, "tool": tool, "arguments": result["dry_run"], "dry_run": True}
             )
         else:
-            report_call(server, tool, result, as_json=as_json)
-    except (ConnectionError, OSError, ValueError):
-        return None  # the session went away (or --timeout is not a number): the ordinary path decides
+            report(server, tool, result, as_json=as_json)
     except MCPError as error:
         render.failure(error, as_json=as_json)
         return int(error.exit_code)

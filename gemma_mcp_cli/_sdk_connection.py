@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -192,8 +193,10 @@ class ServerConnection:
 
     def _open_log(self) -> TextIO:
         self.log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if self.log_path.exists() and self.log_path.stat().st_size > _LOG_LIMIT:
-            self.log_path.replace(self.log_path.with_suffix(".log.1"))
+        # Another invocation may rotate the same log at the same moment; either rotation will do.
+        with contextlib.suppress(FileNotFoundError):
+            if self.log_path.stat().st_size > _LOG_LIMIT:
+                self.log_path.replace(self.log_path.with_suffix(".log.1"))
         log = self.log_path.open("a", encoding="utf-8")
         self._log_offset = log.tell()
         return log

@@ -12,21 +12,33 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+import traceback
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.to_thread
 from anyio.abc import SocketStream
 
 from gemma_mcp_cli import arguments
 from gemma_mcp_cli._files import write_atomically
-from gemma_mcp_cli._sessions import error_document, info_path, remove, session_key, sessions_dir, socket_path
+from gemma_mcp_cli._sessions import (
+    env_fingerprint,
+    env_names,
+    error_document,
+    info_path,
+    remove,
+    session_key,
+    sessions_dir,
+    socket_path,
+)
 from gemma_mcp_cli.cache import MCPToolRegistry, fingerprint
 from gemma_mcp_cli.config import LoadedConfig, load_config
-from gemma_mcp_cli.errors import MCPConnectionError, MCPError
+from gemma_mcp_cli.errors import MCPConnectionError, MCPError, MCPUsageError
 from gemma_mcp_cli.manager import MCPClientManager
 from gemma_mcp_cli.stats import StatsStore
 
@@ -45,6 +57,8 @@ class Session:
         self.config = self.loaded.server(name)
         self.fingerprint = fingerprint(self.config)
         self.stamp = self._stamp()
+        text = config_path.read_text(encoding="utf-8", errors="replace") if config_path else ""
+        self.env_names = env_names(text)
         self.started_at = time.time()
         self.last_request_at = time.time()
         self.requests = 0
@@ -88,6 +102,8 @@ class Session:
             "requests": self.requests,
             "last_request_at": self.last_request_at,
             "idle_s": 0.0 if self.active else round(time.time() - self.last_request_at, 1),
+            "env_names": self.env_names,
+            "env_hash": env_fingerprint(self.env_names),
         }
 
 
@@ -136,47 +152,69 @@ async def _operate(session: Session, request: dict[str, Any], send: Any) -> Any:
 async def _handle(session: Session, stream: SocketStream) -> None:
     """Serve one client: read its request, stream events, write the reply."""
     async with stream:
-        buffer = b""
-        while b"\n" not in buffer and len(buffer) < _LINE_LIMIT:
-            try:
-                chunk = await stream.receive()
-            except (anyio.EndOfStream, anyio.BrokenResourceError):
-                return
-            buffer += chunk
-        request = json.loads(buffer.split(b"\n", 1)[0])
 
         async def send(message: dict[str, Any]) -> None:
             # A client that left mid-request costs only its own replies; the others go on.
             with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
                 await stream.send(json.dumps(message).encode() + b"\n")
 
-        await send(await _reply(session, request, send))
+        request = await _read_request(stream)
+        if request is None:
+            return
+        session.active += 1  # until the reply is out: a stopping session waits for it
+        try:
+            try:
+                reply = await _reply(session, request, send)
+            except Exception as exc:  # one bad request must not take the session (and its clients) down
+                traceback.print_exc()
+                reply = {"error": error_document(MCPError(f"internal error in the session: {exc!r}"))}
+            await send(reply)
+        finally:
+            session.active -= 1
+        if request.get("op") == "stop":
+            session.stopping.set()  # after the reply, so the client hears it
+
+
+async def _read_request(stream: SocketStream) -> dict[str, Any] | None:
+    """Read one JSON line; None for a client that left, sent too much, or sent no JSON object."""
+    buffer = b""
+    while b"\n" not in buffer:
+        if len(buffer) > _LINE_LIMIT:
+            return None
+        try:
+            buffer += await stream.receive()
+        except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
+            return None
+    try:
+        request = json.loads(buffer.split(b"\n", 1)[0])
+    except ValueError:
+        return None
+    return request if isinstance(request, dict) and isinstance(request.get("params", {}), dict) else None
 
 
 async def _reply(session: Session, request: dict[str, Any], send: Any) -> dict[str, Any]:
     """Return the final reply to one request (a result or an error)."""
     op = request.get("op")
     if op == "info":
-        return {"result": session.info()}
+        return {"result": session.info() | {"stale": session.config_changed()}}
     if op == "stop":
-        session.stopping.set()
         return {"result": {"stopped": True}}
-    if session.config_changed():
+    if session.stopping.is_set() or session.config_changed():
         session.stopping.set()
-        return {"error": {"type": "stale", "message": f"the configuration of '{session.name}' changed"}}
-    session.active += 1
+        return {"error": {"type": "stale", "message": f"the session for '{session.name}' is stopping"}}
     try:
-        result = await _operate(session, request, send)
-        return {"result": result}
+        return {"result": await _operate(session, request, send)}
+    except KeyError as missing:
+        return {"error": error_document(MCPUsageError(f"the request lacks {missing}"))}
     except MCPError as error:
         if isinstance(error, MCPConnectionError):
             session.stopping.set()  # the server is gone and the retry policy could not bring it back
         return {"error": error_document(error)}
     finally:
-        session.active -= 1
         session.requests += 1
         session.last_request_at = time.time()
-        session.manager.flush_stats()
+        # SQLite may wait on other writers; the event loop serves the other clients meanwhile.
+        await anyio.to_thread.run_sync(session.manager.flush_stats)
 
 
 async def serve(session: Session) -> None:
@@ -184,19 +222,56 @@ async def serve(session: Session) -> None:
     directory = sessions_dir()
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     directory.chmod(0o700)
-    async with session.manager:
-        await session.manager.connect_server(session.name)
-        listener = await _listen(socket_path(session.key))
+    with _exclusive(directory / f"{session.key}.lock"):
+        async with session.manager:
+            await session.manager.connect_server(session.name)
+            listener = await _listen(socket_path(session.key))
+            try:
+                write_atomically(info_path(session.key), json.dumps(session.info()).encode(), mode=0o600)
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(listener.serve, lambda s: _handle(session, s), tg)
+                    tg.start_soon(_watch_idle, session)
+                    tg.start_soon(_watch_signals, session)
+                    await session.stopping.wait()
+                    await _drain(session, listener)
+                    tg.cancel_scope.cancel()
+            finally:
+                remove(session.key, owner=os.getpid())
+                with contextlib.suppress(anyio.ClosedResourceError):
+                    await listener.aclose()
+
+
+async def _drain(session: Session, listener: Any) -> None:
+    """Stop taking requests, then let the ones under way finish (within a bound)."""
+    remove(session.key, owner=os.getpid())  # new clients go direct from now on
+    with anyio.move_on_after(session.config.request_timeout + 5):
+        while session.active:
+            await anyio.sleep(0.05)
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Hold the lock that makes this the only session for its key; exit quietly if another has it."""
+    import fcntl
+
+    with path.open("a") as lock:
         try:
-            write_atomically(info_path(session.key), json.dumps(session.info()).encode(), mode=0o600)
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(listener.serve, lambda s: _handle(session, s), tg)
-                tg.start_soon(_watch_idle, session)
-                await session.stopping.wait()
-                tg.cancel_scope.cancel()
-        finally:
-            remove(session.key)
-            await listener.aclose()
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _AlreadyRunning from None
+        yield
+
+
+class _AlreadyRunning(Exception):
+    """Another process serves this server's session already."""
+
+
+async def _watch_signals(session: Session) -> None:
+    """Stop cleanly (servers and their children too) on SIGTERM, SIGINT or SIGHUP."""
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+        async for _ in signals:
+            session.stopping.set()
+            return
 
 
 async def _listen(path: Path) -> Any:
@@ -231,6 +306,8 @@ def main() -> None:
     config = Path(options.config) if options.config else None
     try:
         anyio.run(serve, Session(options.server, config, options.idle_timeout))
+    except _AlreadyRunning:
+        return  # a concurrent `session start` won; the caller finds that session
     except MCPError as error:
         # `session start` shows this line: the reason the session could not start.
         sys.stderr.write(f"Error: {error.message}\n")

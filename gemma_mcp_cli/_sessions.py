@@ -12,7 +12,9 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -48,18 +50,58 @@ def socket_path(key: str) -> Path:
 
 def read_info(key: str) -> dict[str, Any] | None:
     """Return a session's description if its process is alive; remove a dead one's files."""
+    if not _trusted(sessions_dir()):
+        return None
     try:
         info = json.loads(info_path(key).read_text(encoding="utf-8"))
         pid = int(info["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not _alive(pid):
-        remove(key)
+    if not alive(pid):
+        remove(key, only_if_dead=True)
         return None
     return info if isinstance(info, dict) else None
 
 
-def _alive(pid: int) -> bool:
+def _trusted(directory: Path) -> bool:
+    """Use sessions only from a directory that is ours and closed to everybody else."""
+    try:
+        status = directory.stat()
+    except OSError:
+        return False
+    return status.st_uid == os.getuid() and not status.st_mode & 0o077
+
+
+def env_names(config_text: str) -> list[str]:
+    """Return the environment variables a configuration reads, and the settings overrides."""
+    names = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", config_text))
+    names |= {"GEMMA_MCP_ENABLED", "GEMMA_MCP_TOOL_CACHE_TTL", "GEMMA_MCP_CONNECTION_TIMEOUT"}
+    names |= {"GEMMA_MCP_RETRY_COUNT", "GEMMA_MCP_SETTINGS", "GEMMA_MCP_SERVERS_CONFIG"}
+    return sorted(names)
+
+
+def env_fingerprint(names: list[str]) -> str:
+    """Digest the values of the given variables (a session serves only the environment it began in)."""
+    text = "\0".join(f"{name}={os.environ.get(name, '<unset>')}" for name in names)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def usable(info: dict[str, Any]) -> bool:
+    """Whether this process's environment is the one the session resolved its configuration in."""
+    names = info.get("env_names")
+    return isinstance(names, list) and env_fingerprint([str(n) for n in names]) == info.get("env_hash")
+
+
+def is_session_process(pid: int) -> bool:
+    """Whether a pid is (still) a session process, not another program that got its number."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return alive(pid)  # no /proc here: trust the signal test
+    return b"gemma_mcp_cli._session_daemon" in command
+
+
+def alive(pid: int) -> bool:
     """Tell whether a process runs (a zombie, killed but not yet reaped, does not)."""
     try:
         os.kill(pid, 0)
@@ -74,8 +116,18 @@ def _alive(pid: int) -> bool:
     return stat[stat.rindex(")") + 2 :].split()[0] != "Z"
 
 
-def remove(key: str) -> None:
-    """Remove a session's socket and description (a stale one, or on its way out)."""
+def remove(key: str, *, only_if_dead: bool = False, owner: int | None = None) -> None:
+    """Remove a session's socket and description (a stale one's, or one's own on the way out).
+
+    Never a newer session's: with `owner`, only if the description names that pid; with
+    `only_if_dead`, only if the process it names is gone.
+    """
+    try:
+        pid = int(json.loads(info_path(key).read_text(encoding="utf-8"))["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pid = None
+    if (owner is not None and pid not in (owner, None)) or (only_if_dead and pid is not None and alive(pid)):
+        return
     for path in (socket_path(key), info_path(key)):
         path.unlink(missing_ok=True)
 
@@ -90,6 +142,17 @@ def all_sessions() -> list[dict[str, Any]]:
     return found
 
 
+_CHDIR = threading.Lock()  # connecting by a relative name changes the working directory briefly
+
+
+class SessionUnavailable(ConnectionError):
+    """Nothing was sent: no session listens (or it refused the request unread). Safe to go direct."""
+
+
+class SessionLost(Exception):
+    """The request went out and the session ended before answering: it may have run."""
+
+
 @contextlib.contextmanager
 def _connected(path: Path, timeout: float | None) -> Iterator[socket.socket]:
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -98,13 +161,14 @@ def _connected(path: Path, timeout: float | None) -> Iterator[socket.socket]:
         if len(os.fsencode(path)) < SOCKET_LIMIT:
             client.connect(os.fspath(path))
         else:  # too long for sockaddr_un: connect by a short relative name
-            here = os.open(".", os.O_RDONLY)
-            try:
-                os.chdir(path.parent)
-                client.connect(path.name)
-            finally:
-                os.fchdir(here)
-                os.close(here)
+            with _CHDIR:
+                here = os.open(".", os.O_RDONLY)
+                try:
+                    os.chdir(path.parent)
+                    client.connect(path.name)
+                finally:
+                    os.fchdir(here)
+                    os.close(here)
         yield client
     finally:
         client.close()
@@ -115,33 +179,41 @@ def ask(
 ) -> Any:
     """Send one request to a session; return its result or raise the error it reports.
 
-    Raises ConnectionError when the session cannot be reached (the caller falls back).
+    Raises SessionUnavailable when nothing was sent (the caller may go direct) and
+    SessionLost when the request went out but no answer came back.
     """
     try:
-        return _ask(key, request, on_event, timeout)
-    except (ConnectionRefusedError, FileNotFoundError):
-        remove(key)  # nothing listens there any more: a stale socket
-        raise
+        with _connected(socket_path(key), timeout) as client:
+            client.sendall(json.dumps(request).encode() + b"\n")
+            return _replies(client, on_event)
+    except SessionUnavailable:
+        raise  # a stale session refused the request unread
+    except (ConnectionRefusedError, FileNotFoundError) as exc:
+        remove(key, only_if_dead=True)  # nothing listens there any more: a stale socket
+        raise SessionUnavailable(str(exc)) from None
+    except OSError as exc:
+        raise SessionLost(f"the session stopped answering ({exc})") from None
 
 
-def _ask(key: str, request: dict[str, Any], on_event: Event | None, timeout: float | None) -> Any:
-    with _connected(socket_path(key), timeout) as client:
-        client.sendall(json.dumps(request).encode() + b"\n")
-        with client.makefile("rb") as replies:
-            for line in replies:
+def _replies(client: socket.socket, on_event: Event | None) -> Any:
+    with client.makefile("rb") as replies:
+        for line in replies:
+            try:
                 message = json.loads(line)
-                if "event" in message:
-                    if on_event is not None:
-                        on_event(message)
-                    continue
-                if "error" in message:
-                    raise error_from(message["error"])
-                return message.get("result")
-    raise ConnectionError("the session closed the connection without a reply")
+            except ValueError:
+                raise SessionLost("the session sent a broken reply") from None
+            if "event" in message:
+                if on_event is not None:
+                    on_event(message)
+                continue
+            if "error" in message:
+                raise error_from(message["error"])
+            return message.get("result")
+    raise SessionLost("the session ended before answering")
 
 
-class StaleSessionError(ConnectionError):
-    """The session serves an older configuration of the server and is stopping."""
+class StaleSessionError(SessionUnavailable):
+    """The session serves an older configuration of the server; it did nothing and is stopping."""
 
 
 def error_from(data: dict[str, Any]) -> Exception:

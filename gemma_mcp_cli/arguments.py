@@ -13,6 +13,7 @@ from typing import Any
 from gemma_mcp_cli.errors import MCPInvalidArgumentsError, MCPUsageError
 
 _INTEGER = re.compile(r"^[+-]?\d+$")
+_DIGITS = 4000  # Python refuses to read longer integers from text; such a value stays text
 _BOOLEANS = {
     "true": True,
     "false": False,
@@ -25,12 +26,12 @@ _BOOLEANS = {
 }
 
 
-def load_args_object(source: str | None) -> dict[str, Any]:
-    """Read `--args`: JSON text, `@file`, or `-` for standard input."""
+def load_args_object(source: str | None, *, stdin_text: str | None = None) -> dict[str, Any]:
+    """Read `--args`: JSON text, `@file`, or `-` for standard input (already read: `stdin_text`)."""
     if source is None:
         return {}
     if source == "-":
-        text, origin = sys.stdin.read(), "standard input"
+        text, origin = sys.stdin.read() if stdin_text is None else stdin_text, "standard input"
     elif source.startswith("@"):
         try:
             text, origin = Path(source[1:]).expanduser().read_text(encoding="utf-8"), source[1:]
@@ -56,8 +57,8 @@ def parse_pairs(pairs: Iterable[str], schema: Mapping[str, Any] | None) -> dict[
         if raw_json:
             try:
                 parsed[key] = json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise MCPUsageError(f"--arg {key}:= needs JSON: {exc.msg}") from None
+            except ValueError as exc:  # bad JSON, or an integer too long to read
+                raise MCPUsageError(f"--arg {key}:= needs JSON: {getattr(exc, 'msg', exc)}") from None
         else:
             parsed[key] = convert(value, _types_of(properties.get(key), schema or {}))
     return parsed
@@ -121,7 +122,7 @@ def convert(value: str, types: list[str]) -> Any:
     for kind in types:
         if kind == "null" and value == "null":
             return None
-        if kind == "integer" and _INTEGER.match(value):
+        if kind == "integer" and _INTEGER.match(value) and len(value) <= _DIGITS:
             return int(value)
         if kind == "number":
             try:
@@ -130,13 +131,13 @@ def convert(value: str, types: list[str]) -> Any:
                 continue
             if not math.isfinite(number):
                 continue  # JSON has no NaN or infinity; let the schema check reject the text
-            return int(value) if _INTEGER.match(value) else number
+            return int(value) if _INTEGER.match(value) and len(value) <= _DIGITS else number
         if kind == "boolean" and value.lower() in _BOOLEANS:
             return _BOOLEANS[value.lower()]
         if kind in {"array", "object"}:
             try:
                 return json.loads(value)
-            except json.JSONDecodeError:
+            except ValueError:
                 continue
     return value
 

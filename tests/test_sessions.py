@@ -223,3 +223,85 @@ def test_a_client_that_leaves_mid_request_does_not_disturb_others(gemma: Run, co
     assert gemma("call", "sdk", "echo", "--arg", "text=and after").stdout == "and after\n"
     (row,) = sessions(gemma)
     assert row["server"] == "sdk"
+
+
+def test_a_call_that_crashes_the_server_in_a_session_is_not_sent_twice(
+    gemma: Run, write_config: Callable[..., Path], tmp_path: Path, workdir: Path
+) -> None:
+    once = tmp_path / "crashed"
+    config = write_config(
+        stdio_server("crashy", "faulty_server.py", "crash-mid-call", "--once", str(once)), name="crashy.toml"
+    )
+    run = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config)]
+    assert (
+        subprocess.run([*run, "session", "start", "crashy"], capture_output=True, timeout=60).returncode == 0
+    )
+    try:
+        warm = subprocess.run([*run, "call", "crashy", "work"], capture_output=True, text=True, timeout=60)
+        assert warm.returncode == 4, warm.stderr
+        assert "not retried" in warm.stderr and warm.stdout == ""
+        again = subprocess.run([*run, "call", "crashy", "work"], capture_output=True, text=True, timeout=60)
+        assert again.stdout == "worked\n"  # the crash happened once: the first call was not repeated
+    finally:
+        subprocess.run([*run, "session", "stop", "--all"], capture_output=True, timeout=60)
+
+
+def test_stopping_a_session_ends_its_servers_children(gemma: Run, write_config, tmp_path: Path) -> None:
+    config = write_config(stdio_server("parent", "faulty_server.py", "spawn-child"), name="parent.toml")
+    run = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config)]
+    assert (
+        subprocess.run([*run, "session", "start", "parent"], capture_output=True, timeout=60).returncode == 0
+    )
+    stopped = subprocess.run([*run, "session", "stop", "parent"], capture_output=True, text=True, timeout=60)
+    assert stopped.returncode == 0, stopped.stderr
+    log = next((tmp_path / "state" / "logs").glob("parent.log")).read_text()
+    child = int(log.split("child pid ")[1].split()[0])
+    wait_until(lambda: not _alive(child))
+
+
+def test_a_malformed_request_does_not_take_the_session_down(gemma: Run, config: Path) -> None:
+    from gemma_mcp_cli import _sessions
+    from gemma_mcp_cli.errors import MCPUsageError
+
+    (info,) = json.loads(gemma("session", "start", "legacy", "--json").stdout)["sessions"]
+    key = _sessions.session_key("legacy", config)
+    with pytest.raises(MCPUsageError, match="lacks"):
+        _sessions.ask(key, {"op": "call", "params": {}}, timeout=10)
+    assert gemma("call", "legacy", "store_memory", "--arg", "content=still").returncode == 0
+    assert [row["pid"] for row in sessions(gemma)] == [info["pid"]]
+
+
+def test_concurrent_starts_leave_one_session(gemma: Run) -> None:
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda _: gemma("session", "start", "legacy", "--json"), range(3)))
+    assert [r.returncode for r in results] == [0, 0, 0]
+    assert len({json.loads(r.stdout)["sessions"][0]["pid"] for r in results}) == 1
+    assert len(sessions(gemma)) == 1
+
+
+def test_a_different_environment_goes_direct(write_config, tmp_path: Path, workdir: Path) -> None:
+    config = write_config(
+        stdio_server("legacy", "legacy_rag_redis.py") + 'env = { MARK = "${MARK:-a}" }\n', name="env.toml"
+    )
+    run = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config)]
+    clean = {k: v for k, v in os.environ.items() if k != "MARK"}
+    assert (
+        subprocess.run(
+            [*run, "session", "start", "legacy"], capture_output=True, timeout=60, env=clean
+        ).returncode
+        == 0
+    )
+    try:
+        other = subprocess.run(
+            [*run, "call", "legacy", "get_memory_stats"],
+            capture_output=True,
+            timeout=60,
+            env=clean | {"MARK": "b"},
+        )
+        assert other.returncode == 0
+        listed = subprocess.run(
+            [*run, "session", "list", "--json"], capture_output=True, timeout=60, env=clean
+        )
+        assert json.loads(listed.stdout)["sessions"][0]["requests"] == 0
+    finally:
+        subprocess.run([*run, "session", "stop", "--all"], capture_output=True, timeout=60)

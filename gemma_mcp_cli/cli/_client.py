@@ -52,7 +52,9 @@ def open_manager(
             **extra,
         )
 
-    return RoutedManager(direct, loaded, use_sessions=sessions and not extra and not options.no_session)
+    # --verbose shows a server's own logs and stderr, which only a direct connection sees.
+    use = sessions and not extra and not options.no_session and not options.verbose
+    return RoutedManager(direct, loaded, use_sessions=use)
 
 
 def quiet_sdk_logging(verbose: bool) -> None:

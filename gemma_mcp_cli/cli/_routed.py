@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gemma_mcp_cli import _sessions
+from gemma_mcp_cli.errors import MCPConnectionError
 
 T = TypeVar("T")
 
@@ -60,11 +61,12 @@ class RoutedManager:
             await self._closing.wait()
 
     def _session(self, name: str) -> str | None:
-        if not self._use_sessions or name in self._loaded.problems:
+        if not self._use_sessions or name in self._loaded.problems or "://" in name:
             return None
         if name not in self._keys:
             key = _sessions.session_key(name, self._loaded.source.path)
-            self._keys[name] = key if _sessions.read_info(key) is not None else None
+            info = _sessions.read_info(key)
+            self._keys[name] = key if info is not None and _sessions.usable(info) else None
         return self._keys[name]
 
     async def _route(
@@ -79,8 +81,16 @@ class RoutedManager:
         if key is not None:
             try:
                 return await _ask(key, op, params, name, on_progress)
-            except ConnectionError:
-                self._keys[name] = None  # dead or stale: this command goes on without it
+            except _sessions.SessionUnavailable:
+                self._keys[name] = None  # dead or stale, and nothing was sent: go on without it
+            except _sessions.SessionLost as lost:
+                self._keys[name] = None
+                if op == "call_tool":  # it may have run: never send it twice
+                    raise MCPConnectionError(
+                        f"the session for '{name}' ended during tools/call {params['tool']} ({lost}); "
+                        "not retried: it may have run",
+                        server=name,
+                    ) from None
         return await direct(await self._direct())
 
     async def list_tools(self, name: str) -> list[dict[str, Any]]:

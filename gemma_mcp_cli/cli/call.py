@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -13,6 +14,7 @@ from gemma_mcp_cli.cli._load import config_for
 from gemma_mcp_cli.cli._run import run
 from gemma_mcp_cli.cli.content import report_call
 from gemma_mcp_cli.cli.options import JsonOpt, ServerArg, TimeoutOpt, ToolArg
+from gemma_mcp_cli.errors import MCPUsageError
 
 if TYPE_CHECKING:
     from gemma_mcp_cli.config import LoadedConfig
@@ -40,6 +42,8 @@ def command(
     """Call a tool on a server and print its result."""
 
     def work() -> None:
+        if timeout is not None and not math.isfinite(timeout):
+            raise MCPUsageError("--timeout must be a finite number of seconds")
         loaded = config_for(ctx)
         name = loaded.server(server).name
         base = arguments.load_args_object(args)

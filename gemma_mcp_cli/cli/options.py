@@ -30,7 +30,10 @@ PromptArg = Annotated[
     str, typer.Argument(help="A prompt name.", show_default=False, autocompletion=complete_prompt)
 ]
 TimeoutOpt = Annotated[
-    float | None, typer.Option("--timeout", help="Seconds to wait for the answer (default: request_timeout).")
+    float | None,
+    typer.Option(
+        "--timeout", min=0.001, max=86400.0, help="Seconds to wait for the answer (default: request_timeout)."
+    ),
 ]
 RefreshOpt = Annotated[bool, typer.Option("--refresh", help="Ask the servers again and rewrite the cache.")]
 OfflineOpt = Annotated[

@@ -167,12 +167,7 @@ class ProgressDisplay:
         self._task: Any = None
 
     def __enter__(self) -> ProgressDisplay:
-        if sys.stderr.isatty():
-            from rich.progress import Progress
-
-            self._progress = Progress(console=err(), transient=True)
-            self._progress.__enter__()
-        return self
+        return self  # the bar (and rich) come with the first progress report, if one ever comes
 
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
@@ -185,7 +180,12 @@ class ProgressDisplay:
     def show(self, progress: float, total: float | None, note: str | None) -> None:
         """Move the bar (from plain code, such as a session's event callback)."""
         if self._progress is None:
-            return
+            if not sys.stderr.isatty():
+                return
+            from rich.progress import Progress
+
+            self._progress = Progress(console=err(), transient=True)
+            self._progress.__enter__()
         description = f"{self._label}: {note}" if note else self._label
         if self._task is None:
             self._task = self._progress.add_task(description, total=total)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -41,6 +43,10 @@ def start(
         started, errors = [], []
         for name in dict.fromkeys(servers):
             try:
+                if "://" in name:
+                    raise MCPUsageError(
+                        f"sessions are for configured servers; add {name} with 'servers add' first"
+                    )
                 started.append(_start(loaded, loaded.server(name).name, idle_timeout))
             except MCPError as error:
                 errors.append(error)
@@ -58,8 +64,10 @@ def _start(loaded: Any, name: str, idle_timeout: float) -> dict[str, Any]:
     """Start one session detached (its own process group) and wait until it serves."""
     key = _sessions.session_key(name, loaded.source.path)
     live = _sessions.read_info(key)
-    if live is not None:
+    if live is not None and _sessions.usable(live) and not _describe(live | {"key": key}).get("stale"):
         return live
+    if live is not None:
+        _stop(live | {"key": key})  # it serves an older configuration or environment
     from gemma_mcp_cli._paths import log_dir
 
     log_dir().mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -67,6 +75,7 @@ def _start(loaded: Any, name: str, idle_timeout: float) -> dict[str, Any]:
     command = [sys.executable, "-m", "gemma_mcp_cli._session_daemon", "--server", name]
     command += ["--idle-timeout", str(idle_timeout)]
     command += ["--config", str(loaded.source.path.resolve())] if loaded.source.path else []
+    offset = log.stat().st_size if log.exists() else 0
     with log.open("ab") as errors:
         process = subprocess.Popen(
             command,
@@ -81,15 +90,16 @@ def _start(loaded: Any, name: str, idle_timeout: float) -> dict[str, Any]:
         if info is not None:
             return info
         if process.poll() is not None:
-            lines = [
-                line for line in log.read_text(errors="replace").splitlines() if line.startswith("Error:")
-            ]
+            with log.open("rb") as written:
+                written.seek(offset)
+                fresh = written.read().decode(errors="replace")
+            lines = [line for line in fresh.splitlines() if line.startswith("Error:")]
             reason = (
                 lines[-1].removeprefix("Error: ") if lines else f"it exited with status {process.returncode}"
             )
             raise MCPConnectionError(f"the session for '{name}' did not start: {reason}", server=name)
         time.sleep(0.05)
-    process.kill()
+    process.terminate()  # the session ends its server (and the server's children) on SIGTERM
     process.wait()
     raise MCPConnectionError(f"the session for '{name}' did not start in time (see {log})", server=name)
 
@@ -134,6 +144,7 @@ def _describe(info: dict[str, Any]) -> dict[str, Any]:
         "uptime_s": round(_sessions.uptime(live), 1),
         "requests": live.get("requests", 0),
         "idle_s": live.get("idle_s", 0.0),
+        "stale": bool(live.get("stale")),
     }
 
 
@@ -163,12 +174,19 @@ def _stop(info: dict[str, Any]) -> str:
     pid = int(info["pid"])
     try:
         _sessions.ask(info["key"], {"op": "stop"}, timeout=5.0)
-    except (ConnectionError, OSError, MCPError):
-        os.kill(pid, 15)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and _sessions.read_info(info["key"]) is not None:
+    except (ConnectionError, OSError, MCPError, _sessions.SessionLost):
+        _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and _sessions.is_session_process(pid) and _sessions.alive(pid):
         time.sleep(0.05)
-    if _sessions.read_info(info["key"]) is not None:
-        os.kill(pid, 9)
-        _sessions.remove(info["key"])
+    if _sessions.is_session_process(pid) and _sessions.alive(pid):
+        _signal(pid, signal.SIGKILL)
+    _sessions.remove(info["key"], only_if_dead=True)
     return str(info["server"])
+
+
+def _signal(pid: int, number: int) -> None:
+    """Signal a session process, and never another program that got its pid."""
+    if _sessions.is_session_process(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, number)
