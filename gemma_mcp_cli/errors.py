@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -109,6 +110,14 @@ class MCPToolExecutionError(MCPError):
 
     exit_code = ExitCode.TOOL
     kind = "tool"
+
+
+def tool_failure(server: str, tool: str, content: list[dict[str, Any]]) -> MCPToolExecutionError:
+    """Return the error for a tool result with `isError: true`, its text on one line."""
+    text = " ".join(str(c.get("text", "")) for c in content if c.get("type") == "text")
+    return MCPToolExecutionError(
+        f"tool {tool} on '{server}' failed: {' '.join(text.split()) or 'no message'}", server=server
+    )
 
 
 class MCPInvalidArgumentsError(MCPError):

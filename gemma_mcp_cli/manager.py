@@ -29,8 +29,8 @@ from gemma_mcp_cli.errors import (
     MCPPromptError,
     MCPResourceError,
     MCPServerError,
-    MCPToolExecutionError,
     MCPToolNotFoundError,
+    tool_failure,
 )
 from gemma_mcp_cli.models import MCPServerConfig
 from gemma_mcp_cli.stats import Request, StatsStore
@@ -398,7 +398,6 @@ def _tool_failure(name: str, tool: str) -> Callable[[Any], MCPError | None]:
     def judge(result: Any) -> MCPError | None:
         if not getattr(result, "is_error", False):
             return None
-        text = " ".join(getattr(block, "text", "") for block in result.content)
-        return MCPToolExecutionError(f"tool {tool} on '{name}' failed: {' '.join(text.split())}", server=name)
+        return tool_failure(name, tool, [wire(block) for block in result.content])
 
     return judge

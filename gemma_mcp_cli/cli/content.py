@@ -6,7 +6,7 @@ import base64
 from typing import Any
 
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.errors import MCPToolExecutionError
+from gemma_mcp_cli.errors import tool_failure
 
 
 def size_of(block: dict[str, Any]) -> str:
@@ -55,11 +55,3 @@ def report_call(server: str, tool: str, result: dict[str, Any], *, as_json: bool
         print_result(result)
     if failed:
         raise tool_failure(server, tool, result.get("content") or [])
-
-
-def tool_failure(server: str, tool: str, content: list[dict[str, Any]]) -> MCPToolExecutionError:
-    """Return the error for a failed tool call, with its text on one line."""
-    text = " ".join(str(c.get("text", "")) for c in content if c.get("type") == "text")
-    return MCPToolExecutionError(
-        f"tool {tool} on '{server}' failed: {' '.join(text.split()) or 'no message'}", server=server
-    )
