@@ -7,9 +7,11 @@ import sys
 
 def main() -> None:
     """Run gemma-mcp."""
-    from gemma_mcp_cli._fast import run
+    from gemma_mcp_cli import _fast, _fast_lists
 
-    code = run(sys.argv[1:])
+    code = _fast.run(sys.argv[1:])
+    if code is None:
+        code = _fast_lists.run(sys.argv[1:])
     if code is not None:
         sys.stdout.flush()
         sys.exit(code)

@@ -92,7 +92,7 @@ def _live_session(command: dict[str, Any]) -> str | None:
     from gemma_mcp_cli import _discovery, _sessions
 
     timeout = command["timeout"]
-    if (timeout is not None and not (_finite(timeout) and float(timeout) > 0)) or _disabled():
+    if (timeout is not None and not (_finite(timeout) and float(timeout) > 0)) or disabled():
         return None  # the ordinary path reports these, and says where
     source = _discovery.find_config(command["config"], _discovery.servers_config_setting())
     key = _sessions.session_key(command["server"], source.path)
@@ -107,7 +107,7 @@ def _finite(text: str) -> bool:
         return False
 
 
-def _disabled() -> bool:
+def disabled() -> bool:
     """Tell whether the settings might say anything but "enabled" (then the ordinary path decides)."""
     import os
     import tomllib

@@ -9,11 +9,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gemma_mcp_cli._files import write_atomically
 from gemma_mcp_cli._paths import cache_dir
-from gemma_mcp_cli.models import MCPServerConfig
+
+if TYPE_CHECKING:
+    from gemma_mcp_cli.models import MCPServerConfig
 
 FORMAT = "gemma-mcp-cache/1"
 KINDS = ("tools", "resources", "resourceTemplates", "prompts")
@@ -65,22 +67,31 @@ class MCPToolRegistry:
         return self.directory / f"{safe}-{digest}.json"
 
     def _read(self, config: MCPServerConfig) -> dict[str, Any]:
+        return self._entries(config.name, fingerprint(config))
+
+    def _entries(self, name: str, print_: str) -> dict[str, Any]:
         try:
-            document = json.loads(self.path(config.name).read_text(encoding="utf-8"))
+            document = json.loads(self.path(name).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
         valid = (
             isinstance(document, dict)
             and document.get("format") == FORMAT
-            and document.get("server") == config.name
-            and document.get("fingerprint") == fingerprint(config)
+            and document.get("server") == name
+            and document.get("fingerprint") == print_
             and isinstance(document.get("entries"), dict)
         )
         return document["entries"] if valid else {}
 
     def entry(self, config: MCPServerConfig, kind: str, *, stale_ok: bool = False) -> dict[str, Any] | None:
         """Return a cached entry (`items`, `fetched_at`, `expires_at`) while fresh, or None."""
-        found = self._read(config).get(kind)
+        return self.entry_for(config.name, fingerprint(config), kind, stale_ok=stale_ok)
+
+    def entry_for(
+        self, name: str, print_: str, kind: str, *, stale_ok: bool = False
+    ) -> dict[str, Any] | None:
+        """Return a cached entry by server name and configuration fingerprint (no model needed)."""
+        found = self._entries(name, print_).get(kind)
         if not isinstance(found, dict) or not isinstance(found.get("items"), list):
             return None
         if not isinstance(found.get("expires_at"), int | float) or not isinstance(

@@ -166,6 +166,16 @@ class MCPServerConfig(BaseModel):
             data["url"] = strip_credentials(data["url"])
         return data
 
+    def summary(self) -> dict[str, Any]:
+        """Return the `servers list` entry: name, enabled, transport, redacted target, description."""
+        return {
+            "name": self.name,
+            "enabled": self.enabled,
+            "transport": str(self.transport),
+            "target": self.redacted_target(),
+            "description": self.description,
+        }
+
     def redacted_target(self) -> str:
         """Return `target` with every secret replaced by `***`."""
         data = self.redacted()

@@ -17,4 +17,11 @@ def config_for(ctx: typer.Context) -> LoadedConfig:
     from gemma_mcp_cli.config import load_config
 
     options = state(ctx)
-    return load_config(options.config, url_transport=options.transport, url_headers=options.headers)
+    loaded = load_config(options.config, url_transport=options.transport, url_headers=options.headers)
+    if not loaded.problems:
+        from gemma_mcp_cli import _snapshot
+        from gemma_mcp_cli.cache import fingerprint
+
+        servers = [{"summary": s.summary(), "fingerprint": fingerprint(s)} for s in loaded.servers.values()]
+        _snapshot.save(loaded.source, servers)
+    return loaded

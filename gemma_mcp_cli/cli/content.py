@@ -55,3 +55,9 @@ def report_call(server: str, tool: str, result: dict[str, Any], *, as_json: bool
         print_result(result)
     if failed:
         raise tool_failure(server, tool, result.get("content") or [])
+
+
+def first_line(text: str | None) -> str:
+    """Return the first non-empty line of a description (for one-row-per-item tables)."""
+    stripped = (text or "").strip()
+    return stripped.splitlines()[0] if stripped else ""

@@ -13,7 +13,7 @@ from gemma_mcp_cli.cli._run import run
 from gemma_mcp_cli.cli.options import JsonOpt, ServerArg
 
 if TYPE_CHECKING:
-    from gemma_mcp_cli.models import MCPServerConfig
+    pass
 
 app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="Show the configured servers and how they answer."
@@ -26,16 +26,6 @@ app.command("enable")(server_edits.enable_server)
 app.command("disable")(server_edits.disable_server)
 
 
-def _summary(server: MCPServerConfig) -> dict[str, Any]:
-    return {
-        "name": server.name,
-        "enabled": server.enabled,
-        "transport": str(server.transport),
-        "target": server.redacted_target(),
-        "description": server.description,
-    }
-
-
 @app.command("list")
 def list_servers(
     ctx: typer.Context,
@@ -46,7 +36,7 @@ def list_servers(
 
     def work() -> None:
         loaded = config_for(ctx)
-        servers = [_summary(s) for s in loaded.servers.values() if show_all or s.enabled]
+        servers = [s.summary() for s in loaded.servers.values() if show_all or s.enabled]
         broken = list(loaded.problems.values())
         if as_json:
             render.emit_json({"servers": servers, "errors": error_entries(broken)})

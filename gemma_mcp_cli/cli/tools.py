@@ -10,6 +10,7 @@ from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli._client import ListingView, find_tool, list_tools_of, show_listing
 from gemma_mcp_cli.cli._load import config_for
 from gemma_mcp_cli.cli._run import run
+from gemma_mcp_cli.cli.content import first_line
 from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg, ToolArg
 from gemma_mcp_cli.cli.schema import parameters
 
@@ -22,7 +23,7 @@ TOOLS = ListingView(
     "tools",
     list_tools_of,
     ("SERVER", "TOOL", "DESCRIPTION"),
-    lambda t: (t["server"], t["name"], _first_line(t.get("description"))),
+    lambda t: (t["server"], t["name"], first_line(t.get("description"))),
 )
 
 
@@ -77,7 +78,3 @@ def _print_tool(server: str, tool: dict[str, Any]) -> None:
         render.table(("PARAMETER", "TYPE", "REQUIRED", "DEFAULT", "ENUM", "DESCRIPTION"), rows)
     else:
         render.message("(no parameters)", style="dim")
-
-
-def _first_line(text: str | None) -> str:
-    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""

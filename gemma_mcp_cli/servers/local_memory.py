@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -122,9 +123,19 @@ class MemoryStore:
             if self._schema_ready:
                 return
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            with closing(self._open()) as conn:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(_SCHEMA)
+            # Switching a new database to WAL does not always wait on SQLite's busy handler, so
+            # many processes creating it at once retry here within the same time budget.
+            deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+            while True:
+                try:
+                    with closing(self._open()) as conn:
+                        conn.execute("PRAGMA journal_mode=WAL")
+                        conn.executescript(_SCHEMA)
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.02)
             self._schema_ready = True
 
     @contextmanager
