@@ -122,6 +122,15 @@ CASES: list[Case] = [
         check=expect_text("local-memory"),
     ),
     Case(
+        "servers-list-again",
+        "gemma-mcp servers list, local-memory config, after an earlier command (config snapshot saved)",
+        ("servers", "list"),
+        config="local-memory",
+        cached=True,
+        runs_factor=2,
+        check=expect_text("local-memory"),
+    ),
+    Case(
         "tools-list-cold",
         "gemma-mcp tools list --json, local-memory, empty cache",
         ("tools", "list", "--json"),
