@@ -21,7 +21,7 @@ class _NotMCP(http.server.BaseHTTPRequestHandler):
     """Answers every request like an ordinary web site would."""
 
     def do_POST(self) -> None:
-        status = 404 if self.path.startswith("/missing") else 200
+        status = 404 if self.path.startswith("/missing") else 500 if self.path.startswith("/boom") else 200
         body = b"<html><body>a web page</body></html>"
         self.send_response(status)
         self.send_header("Content-Type", "text/html")
@@ -68,6 +68,16 @@ def test_http_404_exits_4_with_the_status(cli: Invoke, website: int) -> None:
     result = cli("--retries", "0", "tools", "list", f"http://127.0.0.1:{website}/missing/mcp")
     assert result.exit_code == 4
     assert f"HTTP 404 from http://127.0.0.1:{website}/missing/mcp" in result.stderr
+
+
+def test_http_500_exits_4_after_the_retries(cli: Invoke, website: int, write_config) -> None:
+    url = f"http://127.0.0.1:{website}/boom/mcp"
+    config = write_config(
+        f'[boom]\ntransport = "http"\nurl = "{url}"\nmax_reconnect_attempts = 2\nreconnect_delay = 0.01\n'
+    )
+    result = cli("--config", str(config), "tools", "list", "boom")
+    assert result.exit_code == 4
+    assert f"HTTP 500 from {url}" in result.stderr and "(after 3 attempts)" in result.stderr
 
 
 def test_a_server_that_is_not_mcp_exits_4(cli: Invoke, website: int) -> None:
