@@ -193,3 +193,46 @@ def test_client_credentials_need_no_login(
     assert "robot" in result.stdout
     assert stats(oauth)["tokens"]["client_credentials"] == 1
     assert_no_secret(tmp_path, outputs, CLIENT_SECRET)
+
+
+def test_client_credentials_with_a_private_key_jwt(
+    gemma: Run, write_config, tmp_path: Path, outputs: list[str]
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = tmp_path / "client.pem"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    public = tmp_path / "client.pub.pem"
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    server = python_server(
+        "auth_server.py",
+        "oauth",
+        "--client-id",
+        "robot",
+        "--client-secret",
+        CLIENT_SECRET,
+        "--jwt-public-key",
+        str(public),
+        log=tmp_path / "jwt.log",
+    )
+    try:
+        grant = (
+            f'grant = "client_credentials"\nclient_id = "robot"\nprivate_key = "{private}"\n'
+            f'issuer = "http://127.0.0.1:{server.port}"\n'
+        )
+        result = gemma(oauth_config(write_config, server, grant), "call", "svc", "whoami", "--json")
+        assert result.returncode == 0, result.stderr
+        assert "robot" in result.stdout
+        assert stats(server)["tokens"]["client_credentials"] == 1
+    finally:
+        server.close()

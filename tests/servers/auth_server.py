@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import anyio
+import jwt
 import uvicorn
 from mcp.server.auth.handlers.metadata import MetadataHandler
 from mcp.server.auth.handlers.token import TokenErrorResponse, TokenHandler
@@ -277,6 +278,7 @@ class TokenEndpoint:
 
     provider: MemoryProvider
     sdk_handler: TokenHandler
+    jwt_key: str | None = None
 
     async def handle(self, request: Request) -> Response:
         """Dispatch on grant_type (the SDK's TokenHandler does not know client_credentials)."""
@@ -288,10 +290,15 @@ class TokenEndpoint:
 
     async def client_credentials(self, request: Request, form: FormData) -> Response:
         """RFC 6749 section 4.4: authenticate a confidential client and issue an access token."""
-        client_id, secret = client_credentials_of(request, form)
-        client = await self.provider.get_client(client_id)
-        stored = (client.client_secret or "") if client else ""
-        if client is None or not stored or not hmac.compare_digest(stored.encode(), secret.encode()):
+        if "client_assertion" in form:
+            client = await self.asserted_client(str(form["client_assertion"]))
+        else:
+            client_id, secret = client_credentials_of(request, form)
+            client = await self.provider.get_client(client_id)
+            stored = (client.client_secret or "") if client else ""
+            if client is not None and not (stored and hmac.compare_digest(stored.encode(), secret.encode())):
+                client = None
+        if client is None:
             return token_error("invalid_client", "client authentication failed", 401)
         if "client_credentials" not in client.grant_types:
             return token_error("unauthorized_client", "client may not use client_credentials")
@@ -305,6 +312,18 @@ class TokenEndpoint:
         granted = scopes or (client.scope or SCOPE).split()
         token = self.provider.issue(client.client_id, granted, "client_credentials", None)
         return PydanticJSONResponse(content=token, headers=NO_STORE)
+
+    async def asserted_client(self, assertion: str) -> OAuthClientInformationFull | None:
+        """RFC 7523: the client proves itself with a JWT signed by its private key."""
+        if self.jwt_key is None:
+            return None
+        try:
+            claims = jwt.decode(
+                assertion, self.jwt_key, algorithms=["RS256", "ES256"], audience=self.provider.issuer
+            )
+        except jwt.PyJWTError:
+            return None
+        return await self.provider.get_client(str(claims.get("sub", "")))
 
 
 class WhoAmI(BaseModel):
@@ -345,7 +364,9 @@ def oauth_settings(issuer: str, resource: str) -> AuthSettings:
     )
 
 
-def extra_routes(provider: MemoryProvider, settings: AuthSettings) -> list[BaseRoute]:
+def extra_routes(
+    provider: MemoryProvider, settings: AuthSettings, jwt_key: str | None = None
+) -> list[BaseRoute]:
     """Routes that take precedence over the SDK's: /token, AS metadata advertising the extras, /_stats."""
     assert settings.client_registration_options is not None and settings.revocation_options is not None
     metadata = build_metadata(
@@ -353,7 +374,10 @@ def extra_routes(provider: MemoryProvider, settings: AuthSettings) -> list[BaseR
     )
     metadata.grant_types_supported = [*(metadata.grant_types_supported or []), "client_credentials"]
     metadata.authorization_response_iss_parameter_supported = True
-    token = TokenEndpoint(provider, TokenHandler(provider, ClientAuthenticator(provider)))
+    token = TokenEndpoint(provider, TokenHandler(provider, ClientAuthenticator(provider)), jwt_key)
+    if jwt_key:
+        methods = metadata.token_endpoint_auth_methods_supported or []
+        metadata.token_endpoint_auth_methods_supported = [*methods, "private_key_jwt"]
 
     async def stats(request: Request) -> Response:
         """Return the counters."""
@@ -367,7 +391,9 @@ def extra_routes(provider: MemoryProvider, settings: AuthSettings) -> list[BaseR
     ]
 
 
-def build_oauth_app(port: int, token_ttl: int, client_id: str | None, client_secret: str | None) -> ASGIApp:
+def build_oauth_app(
+    port: int, token_ttl: int, client_id: str | None, client_secret: str | None, jwt_key: str | None = None
+) -> ASGIApp:
     """Return the combined authorization server and MCP resource server."""
     issuer = f"http://{HOST}:{port}"
     settings = oauth_settings(issuer, f"{issuer}/mcp")
@@ -378,7 +404,7 @@ def build_oauth_app(port: int, token_ttl: int, client_id: str | None, client_sec
     server.add_tool(echo, structured_output=False)
     server.add_tool(whoami)
     app = server.streamable_http_app(host=HOST)
-    app.router.routes[:0] = extra_routes(provider, settings)
+    app.router.routes[:0] = extra_routes(provider, settings, jwt_key)
     return app
 
 
@@ -402,6 +428,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     oauth.add_argument("--token-ttl", type=int, default=3600, help="access token lifetime in seconds")
     oauth.add_argument("--client-id", help="pre-registered confidential client for client_credentials")
     oauth.add_argument("--client-secret")
+    oauth.add_argument("--jwt-public-key", help="PEM file: accept JWT client assertions signed by its key")
     args = parser.parse_args(argv)
     if args.mode == "oauth" and bool(args.client_id) != bool(args.client_secret):
         parser.error("--client-id and --client-secret go together")
@@ -414,7 +441,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.mode == "bearer":
         app = build_bearer_app(args.token)
     else:
-        app = build_oauth_app(args.port, args.token_ttl, args.client_id, args.client_secret)
+        key = Path(args.jwt_public_key).read_text() if args.jwt_public_key else None
+        app = build_oauth_app(args.port, args.token_ttl, args.client_id, args.client_secret, key)
     anyio.run(serve, app, args.port)
 
 
