@@ -172,9 +172,4 @@ class MCPToolRegistry:
         return rows
 
 
-def registry_for(default_ttl: float | None = None) -> MCPToolRegistry:
-    """Return the registry under the configured cache directory."""
-    return MCPToolRegistry(default_ttl=DEFAULT_TTL if default_ttl is None else default_ttl)
-
-
-__all__ = ["KINDS", "CachedTool", "MCPToolRegistry", "fingerprint", "registry_for"]
+__all__ = ["KINDS", "CachedTool", "MCPToolRegistry", "fingerprint"]

@@ -19,7 +19,6 @@ from gemma_mcp_cli._names import close_names
 from gemma_mcp_cli._paths import log_dir as default_log_dir
 from gemma_mcp_cli._retry import backoff, safe_to_repeat
 from gemma_mcp_cli._sdk_connection import LogHook, ServerConnection, ServerStats
-from gemma_mcp_cli._sdk_errors import translate
 from gemma_mcp_cli._sdk_pool import ConnectionPool
 from gemma_mcp_cli.cache import MCPToolRegistry
 from gemma_mcp_cli.enums import MCPServerStatus
@@ -375,10 +374,6 @@ class MCPClientManager:
     def get_stats(self) -> dict[str, dict[str, Any]]:
         """Return the request statistics of this manager, per server."""
         return {name: stats.as_dict() for name, stats in self._server_stats.items()}
-
-    def translate(self, exc: BaseException, name: str, action: str) -> MCPError:
-        """Translate an exception raised while talking to a server."""
-        return translate(exc, server=name, action=action, timeout=None)
 
 
 def _round_trip(conn: ServerConnection) -> Callable[[Client], Awaitable[Any]]:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import click
 
-SETTINGS_ENV = "GEMMA_MCP_SETTINGS"  # the same name _discovery reads; kept here so the bridge imports nothing
+from gemma_mcp_cli._discovery import SETTINGS_ENV
 
 
 def run_app(args: Sequence[str], prog_name: str = "gemma mcp") -> int:

@@ -78,8 +78,3 @@ def run_async(ctx: typer.Context, as_json: bool, work: Callable[[], Awaitable[T]
         return anyio.run(main)
 
     return run(ctx, as_json, body)
-
-
-def fail(error: MCPError) -> Any:
-    """Raise a project error from a command (for expressions)."""
-    raise error
