@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import subprocess
@@ -39,6 +40,8 @@ def start(
     def work() -> None:
         if not servers:
             raise MCPUsageError("name at least one server to start a session for")
+        if not math.isfinite(idle_timeout):
+            raise MCPUsageError("--idle-timeout must be a finite number of seconds")
         loaded = config_for(ctx)
         started, errors = [], []
         for name in dict.fromkeys(servers):
