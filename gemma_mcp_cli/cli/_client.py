@@ -8,14 +8,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import typer
-
 from gemma_mcp_cli._names import close_names
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli._run import state
+from gemma_mcp_cli.cli._state import Invocation, state
 from gemma_mcp_cli.errors import MCPConfigError, MCPError, MCPToolNotFoundError, MCPUsageError
 
 if TYPE_CHECKING:
+    import typer
+
     from gemma_mcp_cli.cache import MCPToolRegistry
     from gemma_mcp_cli.cli._routed import RoutedManager
     from gemma_mcp_cli.config import LoadedConfig
@@ -25,7 +25,7 @@ Fetch = Callable[["RoutedManager", str], Awaitable[list[dict[str, Any]]]]
 
 
 def open_manager(
-    ctx: typer.Context, loaded: LoadedConfig, *, sessions: bool = True, **extra: Any
+    ctx: Invocation, loaded: LoadedConfig, *, sessions: bool = True, **extra: Any
 ) -> RoutedManager:
     """Return a manager over the configured servers, wired to this command's output.
 
@@ -76,7 +76,7 @@ def targets(loaded: LoadedConfig, names: Sequence[str] | None) -> list[str]:
 
 
 async def across(
-    ctx: typer.Context, loaded: LoadedConfig, names: list[str], fetch: Fetch
+    ctx: Invocation, loaded: LoadedConfig, names: list[str], fetch: Fetch
 ) -> dict[str, list[dict[str, Any]] | MCPError]:
     """Run `fetch` on every server concurrently; return each server's items or its failure."""
     import anyio
@@ -98,7 +98,7 @@ async def across(
 
 
 def listing(
-    ctx: typer.Context,
+    ctx: Invocation,
     loaded: LoadedConfig,
     names: list[str],
     kind: str,
@@ -167,7 +167,7 @@ def finish(errors: Sequence[MCPError], *, as_json: bool) -> None:
 
 
 def find_tool(
-    ctx: typer.Context,
+    ctx: Invocation,
     loaded: LoadedConfig,
     server: str,
     tool: str,

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import typer
-
-from gemma_mcp_cli.cli._run import state
+from gemma_mcp_cli.cli._state import Invocation, state
 
 if TYPE_CHECKING:
     from gemma_mcp_cli.config import LoadedConfig
 
 
-def config_for(ctx: typer.Context) -> LoadedConfig:
+def config_for(invocation: Invocation) -> LoadedConfig:
     """Return the configuration named by --config, the environment, or discovery."""
     from gemma_mcp_cli.config import load_config
 
-    options = state(ctx)
+    options = state(invocation)
     loaded = load_config(options.config, url_transport=options.transport, url_headers=options.headers)
     if not loaded.problems:
         from gemma_mcp_cli import _snapshot

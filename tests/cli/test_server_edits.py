@@ -15,7 +15,7 @@ import typer
 from typer.testing import CliRunner, Result
 
 from gemma_mcp_cli.cli import render, server_edits
-from gemma_mcp_cli.cli._run import AppState
+from gemma_mcp_cli.cli._state import AppState
 from gemma_mcp_cli.config import load_config, validate_mcp_config
 from tests.cli.conftest import Invoke, stderr_json, stdout_json
 
