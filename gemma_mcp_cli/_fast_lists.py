@@ -1,9 +1,10 @@
-"""`servers list` and a cached `tools list`, answered without Typer, pydantic or the SDK.
+"""`servers list` and a cached `tools list`, answered without Typer or the SDK.
 
-Both are read from what an earlier full run saved: the snapshot of the validated
-configuration and the listing cache. Anything this cannot answer exactly as the full path
-would (an option it does not know, a server with no fresh cache, a changed configuration)
-returns None and takes the full path.
+Both are read from the snapshot of the validated configuration and the listing cache. When
+no snapshot matches the configuration (the first run after an install or an edit), the
+configuration is validated here, with pydantic but without Typer, which saves one. Anything
+this cannot answer exactly as the full path would (an option it does not know, a server with
+no fresh cache, a configuration with problems) returns None and takes the full path.
 """
 
 from __future__ import annotations
@@ -51,7 +52,16 @@ def _snapshot(request: dict[str, Any]) -> dict[str, Any] | None:
     if disabled():
         return None
     source = _discovery.find_config(request["config"], _discovery.servers_config_setting())
-    return _snapshot.read(source)
+    found = _snapshot.read(source)
+    if found is None:
+        # Nothing saved for this configuration yet: validate it (pydantic, without Typer),
+        # which saves the snapshot when the file has no problems; else the full path reports.
+        from gemma_mcp_cli.cli._load import config_for
+        from gemma_mcp_cli.cli._state import AppState
+
+        if not config_for(AppState(config=request["config"])).problems:
+            found = _snapshot.read(source)
+    return found
 
 
 def _servers(snapshot: dict[str, Any], request: dict[str, Any]) -> int:

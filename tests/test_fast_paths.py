@@ -14,38 +14,38 @@ from tests.conftest import stdio_server
 REPO = Path(__file__).resolve().parent.parent
 PROBE = """
 import sys
-from gemma_mcp_cli.cli.app import main
+from {module} import main
 sys.argv = ["gemma-mcp", *{args!r}]
 try:
     main()
 except SystemExit:
     pass
-roots = {{"mcp", "mcp_types", "httpx", "httpx2", "starlette", "anyio"}}
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in roots)
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {roots!r})
 sys.stderr.write("HEAVY=" + ",".join(heavy) + "\\n")
 """
+SDK = ("mcp", "mcp_types", "httpx", "httpx2", "starlette", "anyio")
+TYPER = ("typer", "rich")
+
+
+def run_probe(
+    args: list[str], env: dict[str, str] | None = None, *, entry: bool = False, roots: tuple[str, ...] = SDK
+) -> subprocess.CompletedProcess[str]:
+    """Run a command in a fresh interpreter, which reports on stderr what it imported of `roots`.
+
+    With `entry`, through the program's own entry point (the front ends), else Typer's app.
+    """
+    module = "gemma_mcp_cli._entry" if entry else "gemma_mcp_cli.cli.app"
+    code = PROBE.format(module=module, args=args, roots=set(roots))
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False, env=env
+    )
 
 
 def probe(args: list[str], env: dict[str, str] | None = None, *, entry: bool = False) -> list[str]:
-    """Run a command in a fresh interpreter; return the heavy packages it imported.
-
-    With `entry`, through the program's own entry point (warm and snapshot paths), where
-    Typer, pydantic and rich count as heavy too.
-    """
-    code = PROBE.format(args=args)
-    if entry:
-        code = code.replace("gemma_mcp_cli.cli.app import main", "gemma_mcp_cli._entry import main")
-        code = code.replace('"anyio"}}', '"anyio", "typer", "pydantic", "rich"}}').replace(
-            '"anyio"}', '"anyio", "typer", "pydantic", "rich"}'
-        )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=env,
-    )
+    """Return the heavy packages a command imported (through the entry point, Typer,
+    pydantic and rich count as heavy too)."""
+    roots = (*SDK, *TYPER, "pydantic") if entry else SDK
+    done = run_probe(args, env, entry=entry, roots=roots)
     return [line for line in done.stderr.splitlines() if line.startswith("HEAVY=")] or [done.stderr]
 
 
@@ -133,3 +133,51 @@ def test_a_changed_config_or_environment_is_not_answered_from_the_snapshot(
     assert "second" in gemma(config, "servers", "list", env=os.environ | {"WHO": "second"}).stdout
     path.write_text(path.read_text().replace("first", "third"))
     assert "third" in gemma(config, "servers", "list").stdout
+
+
+COLD_CALLS = [
+    ["call", "legacy", "get_memory_stats"],
+    ["call", "legacy", "recall_memory", "--arg", "query=x", "--json"],
+    ["call", "legacy", "clear_memory"],  # the tool reports an error: exit 6
+    ["call", "legacy", "clear_memory", "--json"],
+    ["call", "legacy", "store_memory", "--arg", "content=x", "--arg", "importance=2"],  # exit 7
+    ["call", "legacy", "store_memory", "--args", '{"content": "x"}', "--dry-run"],
+    ["call", "legacy", "nosuch", "--json"],  # exit 5
+    ["call", "ghost", "get_memory_stats"],  # exit 3
+    ["call", "legacy", "get_memory_stats", "--args", "@missing.json"],  # exit 2
+    ["call", "legacy", "get_memory_stats", "--timeout", "nan"],  # left to the full path
+]
+
+
+def test_cold_calls_without_typer_match_the_full_path(write_config, workdir: Path) -> None:
+    config = str(write_config(stdio_server("legacy", "legacy_rag_redis.py")))
+    for args in COLD_CALLS:
+        fast, full = gemma(config, *args), gemma(config, "--no-session", *args)
+        assert (fast.returncode, fast.stdout, fast.stderr) == (full.returncode, full.stdout, full.stderr), (
+            args
+        )
+    assert gemma(config, *COLD_CALLS[0]).stdout.startswith('{"total_memories": 0')
+    assert [gemma(config, *args).returncode for args in COLD_CALLS[2:9:2]] == [6, 7, 5, 2]
+
+
+def test_a_cold_call_reads_its_command_line_without_typer(write_config, workdir: Path) -> None:
+    config = str(write_config(stdio_server("legacy", "legacy_rag_redis.py")))
+    done = run_probe(["--config", config, "call", "legacy", "get_memory_stats"], entry=True, roots=TYPER)
+    assert '"total_memories": 0' in done.stdout, done.stderr
+    assert "HEAVY=\n" in done.stderr  # the SDK was loaded to make the call, Typer was not
+
+
+def test_a_first_servers_list_is_answered_without_typer(write_config, workdir: Path, tmp_path: Path) -> None:
+    config = str(
+        write_config(
+            stdio_server("legacy", "legacy_rag_redis.py") + stdio_server("off", "x.py", enabled=False)
+        )
+    )
+    for args in (["servers", "list"], ["servers", "list", "--all", "--json"]):
+        for snapshot in tmp_path.rglob("config-*.json"):
+            snapshot.unlink()  # as after an install or an edit: nothing saved for this file yet
+        first = run_probe(["--config", config, *args], entry=True, roots=(*SDK, *TYPER))
+        assert "HEAVY=\n" in first.stderr, first.stderr
+        assert list(tmp_path.rglob("config-*.json")), "the first run saves the snapshot"
+        full = gemma(config, "--no-session", *args)
+        assert (first.stdout, full.returncode) == (full.stdout, 0), args
