@@ -25,7 +25,6 @@ from mcp_types import (
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
-from gemma_mcp_cli._sdk_auth import oauth_provider
 from gemma_mcp_cli._sdk_errors import HANDSHAKE, translate
 from gemma_mcp_cli._tokens import read_stored
 from gemma_mcp_cli._version import __version__
@@ -248,12 +247,17 @@ class ServerConnection:
             sys.stderr.write(f"[{self.name} stderr] {line}\n")
 
     def _client(self, log: TextIO) -> Client:
+        auth = self._http_auth
+        if auth is None and self.config.auth is not None and self.config.auth.type == "oauth":
+            from gemma_mcp_cli._sdk_auth import oauth_provider  # the OAuth machinery: HTTP only
+
+            auth = oauth_provider(self.config)
         return Client(
             open_transport(
                 self.config,
                 log,
                 on_response=self._on_response,
-                auth=self._http_auth or oauth_provider(self.config),
+                auth=auth,
             ),
             read_timeout_seconds=self.config.request_timeout,
             logging_callback=self._log_message,
