@@ -317,7 +317,11 @@ class RunDirs:
 
     def environment(self) -> dict[str, str]:
         """Return the environment of a run: this one, minus anything that points at user files."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMMA_MCP_", "XDG_"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("GEMMA_MCP_", "XDG_")) and k != "PYTHONDONTWRITEBYTECODE"
+        }
         env.update(
             HOME=str(self.home),
             GEMMA_MCP_CACHE_DIR=str(self.cache),
@@ -380,6 +384,22 @@ def find_cli() -> Path:
     if found is None:
         raise SystemExit("gemma-mcp is not installed: run this with the project's .venv/bin/python")
     return Path(found)
+
+
+def compile_bytecode() -> None:
+    """Write the bytecode of the package and the test servers, as `pip install .` does.
+
+    Without it, and with PYTHONDONTWRITEBYTECODE set (as it is in some shells and CI images),
+    every run would compile the project's modules from source again, which an installed
+    copy never does; the SDK's own modules were compiled when pip installed them.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("gemma_mcp_cli")
+    folders = [*(spec.submodule_search_locations or [])] if spec is not None else []
+    command = [PYTHON, "-m", "compileall", "-q", *folders, str(STDLIB_SERVER.parent)]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 class Runner:
@@ -829,6 +849,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{case.name:30} {case.summary}")
         return 0
     cli = find_cli()
+    compile_bytecode()
     selected = [
         case
         for case in CASES
