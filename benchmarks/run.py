@@ -409,7 +409,7 @@ class Runner:
         self.scratch = scratch
         self.cli = cli
         self.inspector = inspector
-        self.templates: dict[str, Path] = {}  # config -> a filled tool cache
+        self.templates: dict[str, Path] = {}  # case -> the cache its own command filled
         self.sessions: dict[str, tuple[RunDirs, int]] = {}  # case -> its directories, session pid
 
     def config_path(self, config: str) -> Path:
@@ -512,16 +512,20 @@ class Runner:
         return wall, usage.ru_maxrss, stdout
 
     def cache_template(self, case: Case) -> Path:
-        """Fill a tool cache once for the case's configuration, and return its directory."""
+        """Fill a cache once by running the case's own command, and return its directory.
+
+        Per case, not per configuration: `servers list` saves only the configuration snapshot,
+        so its cache would leave `tools list` with nothing cached.
+        """
         assert case.config is not None
-        if case.config not in self.templates:
+        if case.name not in self.templates:
             dirs = RunDirs.create(self.scratch)
             self.execute(self.argv(case, self.config_path(case.config)), dirs)
-            template = self.scratch / f"cache-{case.config}"
+            template = self.scratch / f"cache-{case.name}"
             shutil.copytree(dirs.cache, template)
             shutil.rmtree(dirs.root)
-            self.templates[case.config] = template
-        return self.templates[case.config]
+            self.templates[case.name] = template
+        return self.templates[case.name]
 
     def run(self, case: Case, result: Result | None) -> None:
         """Run the case once in fresh directories; record the figures unless `result` is None.
