@@ -16,20 +16,36 @@ def session_children() -> set[int]:
     Linux only (read from /proc); elsewhere the set is empty and groups are left to the SDK.
     """
     me = os.getpid()
-    found: set[int] = set()
     if not _PROC.is_dir():
-        return found
-    for stat in _PROC.glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        # Fields after the parenthesised command: state, ppid, pgrp, session, ...
-        fields = text[text.rindex(")") + 2 :].split()
-        pid = int(stat.parent.name)
-        if int(fields[1]) == me and int(fields[3]) == pid:
-            found.add(pid)
-    return found
+        return set()
+    return {pid for pid in _children(me) if _session_of(pid, parent=me) == pid}
+
+
+def _children(me: int) -> set[int]:
+    """Return the pids of this process's children: from each thread's list, else by a full scan."""
+    found: set[int] = set()
+    listed = False
+    for children in (_PROC / str(me) / "task").glob("*/children"):
+        with contextlib.suppress(OSError, ValueError):
+            found |= {int(pid) for pid in children.read_text().split()}
+            listed = True
+    return found if listed else every_process()
+
+
+def every_process() -> set[int]:
+    """Return every pid in /proc (kernels without CONFIG_PROC_CHILDREN list no children)."""
+    return {int(stat.parent.name) for stat in _PROC.glob("[0-9]*/stat")}
+
+
+def _session_of(pid: int, *, parent: int) -> int | None:
+    """Return the session id of `pid` if it is a child of `parent`, else None."""
+    try:
+        text = (_PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    # Fields after the parenthesised command: state, ppid, pgrp, session, ...
+    fields = text[text.rindex(")") + 2 :].split()
+    return int(fields[3]) if int(fields[1]) == parent else None
 
 
 def end_group(pgid: int) -> bool:
