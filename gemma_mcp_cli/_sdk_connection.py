@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import sys
 import time
@@ -15,6 +14,7 @@ import anyio
 import httpx2
 from anyio.abc import TaskStatus
 from mcp import Client
+from mcp.client._transport import Transport
 from mcp_types import (
     Implementation,
     LoggingMessageNotificationParams,
@@ -25,7 +25,9 @@ from mcp_types import (
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
+from gemma_mcp_cli._early import Started, claim, open_log
 from gemma_mcp_cli._sdk_errors import HANDSHAKE, translate
+from gemma_mcp_cli._sdk_stdio import adopted_stdio_client
 from gemma_mcp_cli._tokens import read_stored
 from gemma_mcp_cli._version import __version__
 from gemma_mcp_cli.enums import MCPServerStatus
@@ -34,13 +36,12 @@ from gemma_mcp_cli.models import MCPServerConfig, strip_credentials
 from gemma_mcp_cli.transports import open_transport
 
 LogHook = Callable[[str, str, str | None, Any], Awaitable[None]]
-_LOG_LIMIT = 1 << 20
 _ECHO_LIMIT = 64 * 1024  # bytes of a server's stderr that --verbose shows
 _CHANGED: dict[type, str] = {
     ToolListChangedNotification: "tools",
     ResourceListChangedNotification: "resources",
     PromptListChangedNotification: "prompts",
-}  # rotate a server's stderr log past 1 MiB
+}
 
 
 @dataclass
@@ -190,14 +191,8 @@ class ServerConnection:
                 error.hint = "check the client_id and client_secret (or private_key) in the server's [auth]"
         return error
 
-    def _open_log(self) -> TextIO:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # Another invocation may rotate the same log at the same moment; either rotation will do.
-        with contextlib.suppress(FileNotFoundError):
-            if self.log_path.stat().st_size > _LOG_LIMIT:
-                self.log_path.replace(self.log_path.with_suffix(".log.1"))
-        log = self.log_path.open("a", encoding="utf-8")
-        self._log_offset = log.tell()
+    def _open_log(self, early: Started | None) -> TextIO:
+        log, self._log_offset = (early.log, early.log_offset) if early else open_log(self.log_path)
         return log
 
     async def hold(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
@@ -206,13 +201,14 @@ class ServerConnection:
         self._holding = True
         timeout = self.config.connection_timeout
         try:
-            with self._open_log() as log:
+            early = claim(self.config)  # a process started before the SDK was imported
+            with self._open_log(early) as log:
                 try:
                     # The deadline scope must enclose the client's whole life (its task groups
                     # open inside it), so it is lifted, not left, once the handshake is done.
                     with anyio.CancelScope(deadline=anyio.current_time() + timeout) as deadline:
                         began = time.perf_counter()
-                        async with self._client(log) as client:
+                        async with self._client(log, early) as client:
                             deadline.deadline = math.inf
                             self.client, self.connect_latency = client, time.perf_counter() - began
                             self.status = MCPServerStatus.CONNECTED
@@ -246,25 +242,23 @@ class ServerConnection:
         for line in text.splitlines():
             sys.stderr.write(f"[{self.name} stderr] {line}\n")
 
-    def _client(self, log: TextIO) -> Client:
-        auth = self._http_auth
-        if auth is None and self.config.auth is not None and self.config.auth.type == "oauth":
-            from gemma_mcp_cli._sdk_auth import oauth_provider  # the OAuth machinery: HTTP only
-
-            auth = oauth_provider(self.config)
+    def _client(self, log: TextIO, early: Started | None) -> Client:
         return Client(
-            open_transport(
-                self.config,
-                log,
-                on_response=self._on_response,
-                auth=auth,
-            ),
+            adopted_stdio_client(early) if early else self._transport(log),
             read_timeout_seconds=self.config.request_timeout,
             logging_callback=self._log_message,
             message_handler=self._on_message,
             log_level="debug" if self._verbose else None,
             client_info=Implementation(name="gemma-mcp", version=__version__),
         )
+
+    def _transport(self, log: TextIO) -> Transport:
+        auth = self._http_auth
+        if auth is None and self.config.auth is not None and self.config.auth.type == "oauth":
+            from gemma_mcp_cli._sdk_auth import oauth_provider  # the OAuth machinery: HTTP only
+
+            auth = oauth_provider(self.config)
+        return open_transport(self.config, log, on_response=self._on_response, auth=auth)
 
     async def _on_response(self, response: Any) -> None:
         """Remember the last HTTP error status (the SDK reports it only as a generic error)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TextIO
@@ -10,27 +9,16 @@ from typing import Any, TextIO
 import httpx2
 from mcp.client._transport import Transport, TransportStreams
 from mcp.client.sse import sse_client
-from mcp.client.stdio import StdioServerParameters, get_default_environment, stdio_client
+from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
+from gemma_mcp_cli._early import server_environment
 from gemma_mcp_cli.enums import MCPTransportType
 from gemma_mcp_cli.models import MCPServerConfig
 
-# Beyond the SDK's safe minimum, a server also sees our own settings and the locale.
-_PASSED_PREFIXES = ("GEMMA_MCP_", "XDG_", "LC_")
-_PASSED_NAMES = ("LANG", "TMPDIR", "TZ")
 _STREAM_READ = 300.0  # a server may hold a response stream open this long between events
 
 ResponseHook = Callable[[httpx2.Response], Any]
-
-
-def server_environment(config: MCPServerConfig) -> dict[str, str]:
-    """Return the environment a stdio server starts with."""
-    env = get_default_environment()
-    for key, value in os.environ.items():
-        if key.startswith(_PASSED_PREFIXES) or key in _PASSED_NAMES:
-            env[key] = value
-    return env | config.env
 
 
 def request_headers(config: MCPServerConfig) -> dict[str, str]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +58,21 @@ def open_manager(
     return RoutedManager(direct, loaded, use_sessions=use)
 
 
+@asynccontextmanager
+async def started_first(
+    routed: RoutedManager, loaded: LoadedConfig, names: Sequence[str]
+) -> AsyncIterator[None]:
+    """Start the stdio servers that no session answers now, so they start while the SDK loads."""
+    from gemma_mcp_cli._early import started_early
+    from gemma_mcp_cli._paths import log_dir
+
+    async with AsyncExitStack() as stack:
+        for name in names:
+            if name in loaded.servers and not routed.by_session(name):
+                await stack.enter_async_context(started_early(loaded.servers[name], log_dir()))
+        yield
+
+
 def quiet_sdk_logging(verbose: bool) -> None:
     """Keep the SDK's own log records (tracebacks included) off stderr unless --verbose."""
     logger = logging.getLogger("mcp")
@@ -90,7 +106,8 @@ async def across(
             found[name] = error
 
     found.update((name, loaded.problems[name]) for name in names if name in loaded.problems)
-    async with open_manager(ctx, loaded) as manager, anyio.create_task_group() as tg:
+    routed = open_manager(ctx, loaded)
+    async with started_first(routed, loaded, names), routed as manager, anyio.create_task_group() as tg:
         for name in names:
             if name not in found:
                 tg.start_soon(one, manager, name)

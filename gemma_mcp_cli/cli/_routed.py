@@ -60,6 +60,10 @@ class RoutedManager:
             task_status.started()
             await self._closing.wait()
 
+    def by_session(self, name: str) -> bool:
+        """Tell whether a live session answers this server's requests."""
+        return self._session(name) is not None
+
     def _session(self, name: str) -> str | None:
         if not self._use_sessions or name in self._loaded.problems or "://" in name:
             return None

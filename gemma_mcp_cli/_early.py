@@ -1,0 +1,176 @@
+"""Start a stdio server before the SDK is imported, so that its start-up overlaps the import.
+
+A cold `call` spends about 0.6 s importing the SDK before it could spawn the server, and a
+server written on an SDK (or started through npx) takes as long again to start. So the call
+starts the server first, exactly as the SDK would (same command, environment, working
+directory, stderr log and process group), and the connection adopts the running process
+instead of spawning another. Nothing here imports the SDK.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from gemma_mcp_cli._processes import end_group
+from gemma_mcp_cli.enums import MCPTransportType
+
+if TYPE_CHECKING:
+    from anyio.abc import Process
+
+    from gemma_mcp_cli.models import MCPServerConfig
+
+# What the SDK passes to a server of the parent's environment (its get_default_environment;
+# a test keeps the two lists equal), and what we pass besides: our settings and the locale.
+_INHERITED = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER")
+_PASSED_PREFIXES = ("GEMMA_MCP_", "XDG_", "LC_")
+_PASSED_NAMES = ("LANG", "TMPDIR", "TZ")
+_LOG_LIMIT = 1 << 20  # rotate a server's stderr log past 1 MiB
+_EXIT_GRACE = 2.0  # seconds a server has to exit once its stdin is closed, and again after SIGTERM
+_POLL = 0.01
+
+
+def server_environment(config: MCPServerConfig) -> dict[str, str]:
+    """Return the environment a stdio server starts with."""
+    env = {key: os.environ[key] for key in _INHERITED if not os.environ.get(key, "()").startswith("()")}
+    for key, value in os.environ.items():
+        if key.startswith(_PASSED_PREFIXES) or key in _PASSED_NAMES:
+            env[key] = value
+    return env | config.env
+
+
+def open_log(path: Path) -> tuple[TextIO, int]:
+    """Open a server's stderr log for appending; return it and where this run's lines begin."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Another invocation may rotate the same log at the same moment; either rotation will do.
+    with contextlib.suppress(FileNotFoundError):
+        if path.stat().st_size > _LOG_LIMIT:
+            path.replace(path.with_suffix(".log.1"))
+    log = path.open("a", encoding="utf-8")
+    return log, log.tell()
+
+
+@dataclass
+class Started:
+    """A server process started ahead of its connection."""
+
+    config: MCPServerConfig
+    process: Process
+    log: TextIO
+    log_offset: int
+    claimed: bool = False
+
+
+_started: dict[str, Started] = {}
+
+
+def claim(config: MCPServerConfig) -> Started | None:
+    """Hand the process started for exactly this configuration to its first connection."""
+    started = _started.get(config.name)
+    if started is None or started.claimed or started.config != config:
+        return None
+    started.claimed = True
+    return started
+
+
+@asynccontextmanager
+async def started_early(config: MCPServerConfig, log_dir: Path) -> AsyncIterator[None]:
+    """Start a stdio server now, for a connection opened within; end what is left of it after.
+
+    A server that cannot be started here is left to the connection, which reports why.
+    """
+    started = await _start(config, log_dir) if _eligible(config) else None
+    if started is not None:
+        _started[config.name] = started
+    try:
+        yield
+    finally:
+        if started is not None:
+            del _started[config.name]
+            with _shielded():
+                if not started.claimed:
+                    await stop(started.process)
+                end_group(started.process.pid)  # whatever the server left running
+            started.log.close()
+
+
+def _eligible(config: MCPServerConfig) -> bool:
+    return (
+        config.transport is MCPTransportType.STDIO
+        and config.command is not None
+        and sys.platform != "win32"
+        and config.name not in _started
+    )
+
+
+async def _start(config: MCPServerConfig, log_dir: Path) -> Started | None:
+    import anyio
+
+    assert config.command is not None
+    log, offset = open_log(log_dir / f"{config.name}.log")
+    try:
+        process = await anyio.open_process(
+            [config.command, *config.args],
+            env=server_environment(config),
+            stderr=log,
+            cwd=config.cwd,
+            start_new_session=True,
+        )
+    except (OSError, ValueError):
+        log.close()
+        return None
+    return Started(config, process, log, offset)
+
+
+def _shielded() -> contextlib.AbstractContextManager[object]:
+    import anyio
+
+    return anyio.CancelScope(shield=True)
+
+
+async def stop(process: Process) -> None:
+    """Close a server's stdin, give it time to exit, then end its process group.
+
+    The same sequence as the SDK's own stdio shutdown: close stdin, wait; SIGTERM to the
+    group, wait; SIGKILL; every wait bounded, so an unkillable process is abandoned.
+    """
+    await _close(process.stdin)
+    for signum in (None, signal.SIGTERM, signal.SIGKILL):
+        if signum is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signum)
+        if await _exited(process, _EXIT_GRACE):
+            break
+    await _close(process.stdout)
+    # The asyncio subprocess transport would otherwise stay open (and warn when collected).
+    transport = getattr(getattr(process, "_process", None), "_transport", None)
+    with contextlib.suppress(PermissionError):
+        close = getattr(transport, "close", None)
+        if callable(close):
+            close()
+
+
+async def _close(stream: object) -> None:
+    import anyio
+
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        with contextlib.suppress(OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
+            await aclose()
+
+
+async def _exited(process: Process, within: float) -> bool:
+    import anyio
+
+    with anyio.move_on_after(within):
+        while process.returncode is None:
+            await anyio.sleep(_POLL)
+        return True
+    return False
