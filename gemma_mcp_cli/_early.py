@@ -10,10 +10,11 @@ instead of spawning another. Nothing here imports the SDK.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +66,8 @@ class Started:
     process: Process
     log: TextIO
     log_offset: int
-    claimed: bool = False
+    claimed: bool = False  # a connection adopted it
+    stopped: bool = False  # it was stopped and its group ended
 
 
 _started: dict[str, Started] = {}
@@ -81,24 +83,36 @@ def claim(config: MCPServerConfig) -> Started | None:
 
 
 @asynccontextmanager
-async def started_early(config: MCPServerConfig, log_dir: Path) -> AsyncIterator[None]:
-    """Start a stdio server now, for a connection opened within; end what is left of it after.
+async def started_early(configs: Iterable[MCPServerConfig], log_dir: Path) -> AsyncIterator[None]:
+    """Start stdio servers now, for connections opened within; end what is left of them after.
 
-    A server that cannot be started here is left to the connection, which reports why.
+    A server that cannot be started here is left to its connection, which reports why. One
+    that no connection adopted was never sent anything: it is stopped at once, all in parallel.
     """
-    started = await _start(config, log_dir) if _eligible(config) else None
-    if started is not None:
-        _started[config.name] = started
+    import anyio
+
+    mine: list[Started] = []
     try:
+        for config in configs:
+            started = await _start(config, log_dir) if _eligible(config) else None
+            if started is not None:
+                _started[config.name] = started
+                mine.append(started)
         yield
     finally:
-        if started is not None:
-            del _started[config.name]
-            with _shielded():
-                if not started.claimed:
-                    await stop(started.process)
-                end_group(started.process.pid)  # whatever the server left running
-            started.log.close()
+        try:
+            with anyio.CancelScope(shield=True):
+                async with anyio.create_task_group() as tg:
+                    for started in mine:
+                        if not started.claimed:
+                            tg.start_soon(functools.partial(stop, started, graceful=False))
+        finally:
+            # No awaits from here: a second Ctrl-C may cancel the waits above, never this.
+            for started in mine:
+                del _started[started.config.name]
+                if not started.stopped:
+                    end_group(started.process.pid)
+                started.log.close()
 
 
 def _eligible(config: MCPServerConfig) -> bool:
@@ -129,25 +143,25 @@ async def _start(config: MCPServerConfig, log_dir: Path) -> Started | None:
     return Started(config, process, log, offset)
 
 
-def _shielded() -> contextlib.AbstractContextManager[object]:
-    import anyio
+async def stop(started: Started, *, graceful: bool = True) -> None:
+    """Stop a server and end its process group; every wait is bounded.
 
-    return anyio.CancelScope(shield=True)
-
-
-async def stop(process: Process) -> None:
-    """Close a server's stdin, give it time to exit, then end its process group.
-
-    The same sequence as the SDK's own stdio shutdown: close stdin, wait; SIGTERM to the
-    group, wait; SIGKILL; every wait bounded, so an unkillable process is abandoned.
+    Gracefully, as the SDK's own stdio shutdown does: close stdin and wait, then SIGTERM to the
+    group and wait, then SIGKILL. A server that was never sent anything gets SIGTERM at once.
     """
+    process = started.process
     await _close(process.stdin)
-    for signum in (None, signal.SIGTERM, signal.SIGKILL):
-        if signum is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signum)
-        if await _exited(process, _EXIT_GRACE):
-            break
+    signals = (None, signal.SIGTERM, signal.SIGKILL) if graceful else (signal.SIGTERM, signal.SIGKILL)
+    try:
+        for signum in signals:
+            if signum is not None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signum)
+            if await _exited(process, _EXIT_GRACE):
+                break
+    finally:
+        end_group(process.pid)  # what the server left running in its group
+        started.stopped = True
     await _close(process.stdout)
     # The asyncio subprocess transport would otherwise stay open (and warn when collected).
     transport = getattr(getattr(process, "_process", None), "_transport", None)

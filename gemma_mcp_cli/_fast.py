@@ -11,10 +11,10 @@ the ordinary path, which gives the same output and exit codes.
 from __future__ import annotations
 
 import io
-import math
 import sys
 from typing import Any
 
+TIMEOUT_MIN, TIMEOUT_MAX = 0.001, 86400.0  # seconds; --timeout's bounds, shared with Typer's option
 _CALL_VALUE = {"--arg", "-a", "--args", "--timeout"}
 _CALL_FLAGS = {"--dry-run", "--json"}
 
@@ -97,7 +97,15 @@ def run(argv: list[str]) -> int | None:
 def _plain(command: dict[str, Any]) -> bool:
     """Tell whether nothing in the command needs the ordinary path to report it."""
     timeout = command["timeout"]
-    return (timeout is None or (_finite(timeout) and float(timeout) > 0)) and not disabled()
+    return (timeout is None or _in_range(timeout)) and not disabled()
+
+
+def _in_range(text: str) -> bool:
+    """Tell whether --timeout is within the bounds the ordinary path enforces (and reports)."""
+    try:
+        return TIMEOUT_MIN <= float(text) <= TIMEOUT_MAX
+    except ValueError:
+        return False
 
 
 def _live_session(command: dict[str, Any]) -> str | None:
@@ -129,13 +137,6 @@ def _cold(command: dict[str, Any]) -> int:
         as_json=command["json"],
         verbose=False,
     )
-
-
-def _finite(text: str) -> bool:
-    try:
-        return math.isfinite(float(text))
-    except ValueError:
-        return False
 
 
 def disabled() -> bool:

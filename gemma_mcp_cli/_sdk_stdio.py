@@ -33,7 +33,7 @@ async def adopted_stdio_client(started: Started) -> AsyncIterator[TransportStrea
     stdin, stdout = process.stdin, process.stdout
     read_writer, read_stream = anyio.create_memory_object_stream[SessionMessage | Exception](0)
     write_stream, write_reader = anyio.create_memory_object_stream[SessionMessage](0)
-    writer_done = anyio.Event()
+    writer_done, shutting_down = anyio.Event(), anyio.Event()
 
     async def read_stdout() -> None:
         try:
@@ -50,8 +50,12 @@ async def adopted_stdio_client(started: Started) -> AsyncIterator[TransportStrea
                                 return  # the session is gone; only the drain below remains
                 finally:
                     await _drain(stdout)
-        except (anyio.ClosedResourceError, anyio.BrokenResourceError, ConnectionError):
-            pass  # our shutdown closed the pipe under the read, or the server broke it
+        except anyio.ClosedResourceError:
+            pass  # our own shutdown closed stdout under the read
+        except (anyio.BrokenResourceError, ConnectionError):
+            # Noise during shutdown; otherwise a real failure (the session sees the stream end).
+            if not shutting_down.is_set():
+                logger.exception("Reading from the MCP server's stdout failed mid-session")
 
     async def write_stdin() -> None:
         try:
@@ -71,13 +75,14 @@ async def adopted_stdio_client(started: Started) -> AsyncIterator[TransportStrea
         try:
             yield read_stream, write_stream
         finally:
+            shutting_down.set()
             with anyio.CancelScope(shield=True):
                 # Unblock the reader into its drain: a server stuck writing cannot read its stdin.
                 read_stream.close()
                 write_stream.close()
                 with anyio.move_on_after(_FLUSH):
                     await writer_done.wait()
-                await stop(process)
+                await stop(started)
                 for stream in (read_stream, write_stream, read_writer, write_reader):
                     await stream.aclose()
                 await anyio.lowlevel.checkpoint()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from gemma_mcp_cli import _early
 from gemma_mcp_cli.models import MCPServerConfig
-from tests.conftest import PYTHON, SERVERS
+from tests.conftest import PYTHON, SERVERS, stdio_server
 
 
 def legacy_with_debug_log(write_config) -> str:
@@ -43,3 +46,44 @@ def test_a_server_gets_the_environment_the_sdk_would_give_it() -> None:
     assert list(_early._INHERITED) == DEFAULT_INHERITED_ENV_VARS
     environment = _early.server_environment(MCPServerConfig(name="x", command="x", env={"A": "1"}))
     assert environment.items() >= (get_default_environment() | {"A": "1"}).items()
+
+
+def test_ctrl_c_twice_before_the_sdk_is_loaded_leaves_no_early_server(
+    write_config, workdir: Path, tmp_path: Path, no_orphans: None
+) -> None:
+    pidfiles = [tmp_path / f"s{i}.pid" for i in range(3)]
+    config = write_config(
+        "".join(
+            stdio_server(f"s{i}", "faulty_server.py", "ignore-term", "--pidfile", str(pidfile))
+            for i, pidfile in enumerate(pidfiles)
+        )
+    )
+    command = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config), "servers", "status"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not all(pidfile.exists() and pidfile.read_text().endswith("\n") for pidfile in pidfiles):
+        assert time.monotonic() < deadline, "the servers never started"
+        time.sleep(0.01)
+    # Started early, while the SDK still loads: interrupt, and interrupt the clean-up too.
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    # 130, or killed by the second SIGINT itself if it lands after the error is printed: a shell
+    # reports both as 130.
+    assert process.returncode in (130, -signal.SIGINT), stderr
+    assert "Error: interrupted" in stderr and "Traceback" not in stderr
+    for pidfile in pidfiles:  # they ignore SIGTERM and SIGINT: only the group's SIGKILL ends them
+        pid = int(pidfile.read_text())
+        while not _ended(pid):
+            assert time.monotonic() < deadline, f"server {pid} still runs"
+            time.sleep(0.05)
+
+
+def _ended(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split(")")[1].split()[0] == "Z"

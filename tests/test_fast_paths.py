@@ -146,6 +146,8 @@ COLD_CALLS = [
     ["call", "ghost", "get_memory_stats"],  # exit 3
     ["call", "legacy", "get_memory_stats", "--args", "@missing.json"],  # exit 2
     ["call", "legacy", "get_memory_stats", "--timeout", "nan"],  # left to the full path
+    ["call", "legacy", "get_memory_stats", "--timeout", "100000"],  # out of bounds: left to it too
+    ["call", "legacy", "get_memory_stats", "--timeout", "0.0001"],
 ]
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,12 +25,18 @@ Fetch = Callable[["RoutedManager", str], Awaitable[list[dict[str, Any]]]]
 
 
 def open_manager(
-    ctx: Invocation, loaded: LoadedConfig, *, sessions: bool = True, **extra: Any
+    ctx: Invocation,
+    loaded: LoadedConfig,
+    *,
+    sessions: bool = True,
+    start: Sequence[str] = (),
+    **extra: Any,
 ) -> RoutedManager:
     """Return a manager over the configured servers, wired to this command's output.
 
     A server with a live warm session is served by it; the others by a manager started on
-    first use (so a command that sessions answer never imports the SDK).
+    first use (so a command that sessions answer never imports the SDK). The stdio servers
+    named in `start` are started on entry, before the SDK is imported (see `_early`).
     """
     from gemma_mcp_cli.cli._routed import RoutedManager
 
@@ -55,22 +60,7 @@ def open_manager(
 
     # --verbose shows a server's own logs and stderr, which only a direct connection sees.
     use = sessions and not extra and not options.no_session and not options.verbose
-    return RoutedManager(direct, loaded, use_sessions=use)
-
-
-@asynccontextmanager
-async def started_first(
-    routed: RoutedManager, loaded: LoadedConfig, names: Sequence[str]
-) -> AsyncIterator[None]:
-    """Start the stdio servers that no session answers now, so they start while the SDK loads."""
-    from gemma_mcp_cli._early import started_early
-    from gemma_mcp_cli._paths import log_dir
-
-    async with AsyncExitStack() as stack:
-        for name in names:
-            if name in loaded.servers and not routed.by_session(name):
-                await stack.enter_async_context(started_early(loaded.servers[name], log_dir()))
-        yield
+    return RoutedManager(direct, loaded, use_sessions=use, start=start)
 
 
 def quiet_sdk_logging(verbose: bool) -> None:
@@ -106,8 +96,7 @@ async def across(
             found[name] = error
 
     found.update((name, loaded.problems[name]) for name in names if name in loaded.problems)
-    routed = open_manager(ctx, loaded)
-    async with started_first(routed, loaded, names), routed as manager, anyio.create_task_group() as tg:
+    async with open_manager(ctx, loaded, start=names) as manager, anyio.create_task_group() as tg:
         for name in names:
             if name not in found:
                 tg.start_soon(one, manager, name)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,11 +21,16 @@ class RoutedManager:
     """The manager interface the commands use, answered by sessions where they are live."""
 
     def __init__(
-        self, make_manager: Callable[[], MCPClientManager], loaded: LoadedConfig, use_sessions: bool
+        self,
+        make_manager: Callable[[], MCPClientManager],
+        loaded: LoadedConfig,
+        use_sessions: bool,
+        start: Sequence[str] = (),
     ) -> None:
         self._make_manager = make_manager
         self._loaded = loaded
         self._use_sessions = use_sessions
+        self._start = start
         self._keys: dict[str, str | None] = {}
         self._stack = AsyncExitStack()
         self._manager: MCPClientManager | None = None
@@ -36,8 +41,24 @@ class RoutedManager:
 
         self._closing = anyio.Event()
         self._lock = anyio.Lock()
+        await self._start_early()
         self._tg = await self._stack.enter_async_context(anyio.create_task_group())
         return self
+
+    async def _start_early(self) -> None:
+        """Start the stdio servers to be used that no session answers, while the SDK loads.
+
+        Entered first, so they are left last: after our manager has closed its connections.
+        """
+        from gemma_mcp_cli._early import started_early
+        from gemma_mcp_cli._paths import log_dir
+
+        configs = [
+            self._loaded.servers[name]
+            for name in dict.fromkeys(self._start)
+            if name in self._loaded.servers and not self.by_session(name)
+        ]
+        await self._stack.enter_async_context(started_early(configs, log_dir()))
 
     async def __aexit__(self, *exc: object) -> None:
         self._closing.set()

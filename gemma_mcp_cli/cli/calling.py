@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from gemma_mcp_cli import arguments
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli._client import cached_tools, open_manager, started_first
+from gemma_mcp_cli.cli._client import cached_tools, open_manager
 from gemma_mcp_cli.cli._load import config_for
 from gemma_mcp_cli.cli.content import report_call
 from gemma_mcp_cli.errors import MCPUsageError
@@ -60,9 +60,8 @@ async def _call(
     timeout: float | None,
     dry_run: bool,
 ) -> dict[str, Any] | None:
-    routed = open_manager(invocation, loaded)
     with render.ProgressDisplay(f"{name} {tool}") as progress:
-        async with started_first(routed, loaded, [name]), routed as manager:
+        async with open_manager(invocation, loaded, start=[name]) as manager:
             if tools is not None:
                 manager.remember_tools(name, tools)
             values = arguments.build(name, tool, await manager.get_tool(name, tool), base, pairs)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from gemma_mcp_cli._fast import TIMEOUT_MAX, TIMEOUT_MIN
 from gemma_mcp_cli.cli.completion import complete_prompt, complete_resource, complete_server, complete_tool
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
@@ -32,7 +33,10 @@ PromptArg = Annotated[
 TimeoutOpt = Annotated[
     float | None,
     typer.Option(
-        "--timeout", min=0.001, max=86400.0, help="Seconds to wait for the answer (default: request_timeout)."
+        "--timeout",
+        min=TIMEOUT_MIN,
+        max=TIMEOUT_MAX,
+        help="Seconds to wait for the answer (default: request_timeout).",
     ),
 ]
 RefreshOpt = Annotated[bool, typer.Option("--refresh", help="Ask the servers again and rewrite the cache.")]

@@ -54,7 +54,7 @@ def get_prompt(
         loaded = config_for(ctx)
         name = loaded.server(server).name
         values = dict(_pair(p) for p in arg or [])
-        async with open_manager(ctx, loaded) as manager:
+        async with open_manager(ctx, loaded, start=[name]) as manager:
             result = await manager.get_prompt(name, prompt, values)
         if as_json:
             render.emit_json({"server": name, "prompt": prompt, "result": result})

@@ -68,7 +68,7 @@ def read_resource(
     async def work() -> None:
         loaded = config_for(ctx)
         name = loaded.server(server).name
-        async with open_manager(ctx, loaded) as manager:
+        async with open_manager(ctx, loaded, start=[name]) as manager:
             contents = await manager.read_resource(name, uri)
         if as_json:
             render.emit_json({"server": name, "uri": uri, "contents": contents})

@@ -85,7 +85,8 @@ async def _connect_all(ctx: typer.Context, report: ConfigReport) -> dict[str, di
         except MCPError as error:
             checks[name] = error
 
-    async with open_manager(ctx, loaded, sessions=False) as manager, anyio.create_task_group() as tg:
+    routed = open_manager(ctx, loaded, sessions=False, start=list(servers))
+    async with routed as manager, anyio.create_task_group() as tg:
         for name in servers:
             tg.start_soon(check, name)
     return {name: checks[name] for name in servers}
