@@ -9,6 +9,7 @@ instead of spawning another. Nothing here imports the SDK.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import os
@@ -107,12 +108,27 @@ async def started_early(configs: Iterable[MCPServerConfig], log_dir: Path) -> As
                         if not started.claimed:
                             tg.start_soon(functools.partial(stop, started, graceful=False))
         finally:
-            # No awaits from here: a second Ctrl-C may cancel the waits above, never this.
+            # No awaits from here: another Ctrl-C may cancel the waits above, never this.
             for started in mine:
                 del _started[started.config.name]
-                if not started.stopped:
-                    end_group(started.process.pid)
-                started.log.close()
+                _end(started)
+
+
+def _end(started: Started) -> None:
+    """End a server's group unless it was stopped, and release its handles; never awaits."""
+    if not started.stopped:
+        end_group(started.process.pid)
+        started.stopped = True
+    _close_transport(started.process)
+    started.log.close()
+
+
+@atexit.register
+def _end_abandoned() -> None:
+    """At exit, end the servers whose clean-up was abandoned (a third Ctrl-C can do that)."""
+    for started in list(_started.values()):
+        _end(started)
+    _started.clear()
 
 
 def _eligible(config: MCPServerConfig) -> bool:
@@ -154,18 +170,25 @@ async def stop(started: Started, *, graceful: bool = True) -> None:
     signals = (None, signal.SIGTERM, signal.SIGKILL) if graceful else (signal.SIGTERM, signal.SIGKILL)
     try:
         for signum in signals:
-            if signum is not None:
+            if signum is not None and process.returncode is None:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(process.pid, signum)
             if await _exited(process, _EXIT_GRACE):
                 break
+    except BaseException:
+        _close_transport(process)  # cancelled mid-wait: release it now, the loop may be closing
+        raise
     finally:
         end_group(process.pid)  # what the server left running in its group
         started.stopped = True
     await _close(process.stdout)
-    # The asyncio subprocess transport would otherwise stay open (and warn when collected).
+    _close_transport(process)
+
+
+def _close_transport(process: Process) -> None:
+    """Close the asyncio subprocess transport, which would otherwise warn when collected."""
     transport = getattr(getattr(process, "_process", None), "_transport", None)
-    with contextlib.suppress(PermissionError):
+    with contextlib.suppress(PermissionError, RuntimeError):
         close = getattr(transport, "close", None)
         if callable(close):
             close()

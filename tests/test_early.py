@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from gemma_mcp_cli import _early
 from gemma_mcp_cli.models import MCPServerConfig
 from tests.conftest import PYTHON, SERVERS, stdio_server
@@ -48,8 +50,16 @@ def test_a_server_gets_the_environment_the_sdk_would_give_it() -> None:
     assert environment.items() >= (get_default_environment() | {"A": "1"}).items()
 
 
-def test_ctrl_c_twice_before_the_sdk_is_loaded_leaves_no_early_server(
-    write_config, workdir: Path, tmp_path: Path, no_orphans: None
+@pytest.mark.parametrize(
+    "gaps",
+    [
+        (0.2,),  # the second while the SDK still loads
+        (1.5,),  # the second while the clean-up waits out the servers' SIGTERM grace
+        (0.2, 0.8),  # a third during that wait, after asyncio gave SIGINT back its default
+    ],
+)
+def test_repeated_ctrl_c_before_the_sdk_is_loaded_leaves_no_early_server(
+    gaps: tuple[float, ...], write_config, workdir: Path, tmp_path: Path, no_orphans: None
 ) -> None:
     pidfiles = [tmp_path / f"s{i}.pid" for i in range(3)]
     config = write_config(
@@ -66,10 +76,12 @@ def test_ctrl_c_twice_before_the_sdk_is_loaded_leaves_no_early_server(
         time.sleep(0.01)
     # Started early, while the SDK still loads: interrupt, and interrupt the clean-up too.
     process.send_signal(signal.SIGINT)
-    time.sleep(0.2)
-    process.send_signal(signal.SIGINT)
+    for gap in gaps:
+        time.sleep(gap)
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
-    # 130, or killed by the second SIGINT itself if it lands after the error is printed: a shell
+    # 130, or killed by a later SIGINT itself if it lands after the error is printed: a shell
     # reports both as 130.
     assert process.returncode in (130, -signal.SIGINT), stderr
     assert "Error: interrupted" in stderr and "Traceback" not in stderr
