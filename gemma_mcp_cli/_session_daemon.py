@@ -25,10 +25,9 @@ import anyio.to_thread
 from anyio.abc import SocketStream
 
 from gemma_mcp_cli import arguments
+from gemma_mcp_cli._environment import env_fingerprint, env_names
 from gemma_mcp_cli._files import write_atomically
 from gemma_mcp_cli._sessions import (
-    env_fingerprint,
-    env_names,
     error_document,
     info_path,
     remove,

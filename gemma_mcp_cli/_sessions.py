@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import socket
 import threading
 import time
@@ -20,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from gemma_mcp_cli._environment import env_fingerprint
 from gemma_mcp_cli._paths import state_dir
 from gemma_mcp_cli.errors import MCPError
 
@@ -70,20 +70,6 @@ def _trusted(directory: Path) -> bool:
     except OSError:
         return False
     return status.st_uid == os.getuid() and not status.st_mode & 0o077
-
-
-def env_names(config_text: str) -> list[str]:
-    """Return the environment variables a configuration reads, and the settings overrides."""
-    names = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", config_text))
-    names |= {"GEMMA_MCP_ENABLED", "GEMMA_MCP_TOOL_CACHE_TTL", "GEMMA_MCP_CONNECTION_TIMEOUT"}
-    names |= {"GEMMA_MCP_RETRY_COUNT", "GEMMA_MCP_SETTINGS", "GEMMA_MCP_SERVERS_CONFIG"}
-    return sorted(names)
-
-
-def env_fingerprint(names: list[str]) -> str:
-    """Digest the values of the given variables (a session serves only the environment it began in)."""
-    text = "\0".join(f"{name}={os.environ.get(name, '<unset>')}" for name in names)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def usable(info: dict[str, Any]) -> bool:

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from gemma_mcp_cli._discovery import ConfigSource, settings_file
+from gemma_mcp_cli._environment import env_fingerprint, env_names
 from gemma_mcp_cli._files import write_atomically
 from gemma_mcp_cli._paths import cache_dir
-from gemma_mcp_cli._sessions import env_fingerprint, env_names
 from gemma_mcp_cli._version import __version__
 
 
