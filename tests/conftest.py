@@ -136,6 +136,16 @@ def everything_config(write_config: Callable[..., Path], everything_js: Path) ->
     )
 
 
+def process_ended(pid: int) -> bool:
+    """Tell whether a process is gone or only a zombie waiting for its parent to reap it."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split(")")[1].split()[0] == "Z"
+
+
 def child_processes() -> list[tuple[int, str]]:
     """Return (pid, command) of every live child of this test process, from /proc."""
     me = os.getpid()

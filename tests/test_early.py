@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import pytest
 
 from gemma_mcp_cli import _early
 from gemma_mcp_cli.models import MCPServerConfig
-from tests.conftest import PYTHON, SERVERS, stdio_server
+from tests.conftest import PYTHON, SERVERS, process_ended, stdio_server
 
 
 def legacy_with_debug_log(write_config) -> str:
@@ -87,15 +86,6 @@ def test_repeated_ctrl_c_before_the_sdk_is_loaded_leaves_no_early_server(
     assert "Error: interrupted" in stderr and "Traceback" not in stderr
     for pidfile in pidfiles:  # they ignore SIGTERM and SIGINT: only the group's SIGKILL ends them
         pid = int(pidfile.read_text())
-        while not _ended(pid):
+        while not process_ended(pid):
             assert time.monotonic() < deadline, f"server {pid} still runs"
             time.sleep(0.05)
-
-
-def _ended(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split(")")[1].split()[0] == "Z"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import stdio_server
+from tests.conftest import process_ended, stdio_server
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -146,18 +146,9 @@ def test_a_servers_own_children_are_ended_too(gemma: Run, write_config, tmp_path
     log = (tmp_path / "state" / "logs" / "parent.log").read_text()
     child = int(log.split("child pid ")[1].split()[0])
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and not _dead(child):
+    while time.monotonic() < deadline and not process_ended(child):
         time.sleep(0.05)
-    assert _dead(child)
-
-
-def _dead(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    state = Path(f"/proc/{pid}/stat")
-    return state.exists() and state.read_text().split(")")[1].split()[0] == "Z"
+    assert process_ended(child)
 
 
 def test_ctrl_c_during_a_call_exits_130_and_leaves_nothing(

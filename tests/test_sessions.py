@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import stdio_server
+from tests.conftest import process_ended, stdio_server
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -69,7 +69,7 @@ def test_start_use_list_stop(gemma: Run, tmp_path: Path) -> None:
     assert stat.S_IMODE(socket_file.stat().st_mode) == 0o600
     assert gemma("session", "stop", "legacy").returncode == 0
     assert sessions(gemma) == []
-    wait_until(lambda: not _alive(int(str(info["pid"]))))
+    wait_until(lambda: process_ended(int(str(info["pid"]))))
 
 
 def test_a_session_that_cannot_connect_does_not_start(gemma: Run, write_config: Callable[..., Path]) -> None:
@@ -156,20 +156,11 @@ def test_twenty_clients_at_once(gemma: Run) -> None:
 def test_a_killed_session_leaves_a_stale_socket_that_is_cleaned_up(gemma: Run, tmp_path: Path) -> None:
     (info,) = json.loads(gemma("session", "start", "legacy", "--json").stdout)["sessions"]
     os.kill(int(info["pid"]), signal.SIGKILL)
-    wait_until(lambda: not _alive(int(info["pid"])))
+    wait_until(lambda: process_ended(int(info["pid"])))
     assert list((tmp_path / "state" / "sessions").glob("*.sock"))
     result = gemma("call", "legacy", "store_memory", "--arg", "content=fallback")
     assert result.returncode == 0 and result.stdout.startswith("Stored memory ")
     assert not list((tmp_path / "state" / "sessions").glob("*.sock"))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    state = Path(f"/proc/{pid}/stat")
-    return not (state.exists() and state.read_text().split(")")[1].split()[0] == "Z")
 
 
 PROBE = """
@@ -256,7 +247,7 @@ def test_stopping_a_session_ends_its_servers_children(gemma: Run, write_config, 
     assert stopped.returncode == 0, stopped.stderr
     log = next((tmp_path / "state" / "logs").glob("parent.log")).read_text()
     child = int(log.split("child pid ")[1].split()[0])
-    wait_until(lambda: not _alive(child))
+    wait_until(lambda: process_ended(child))
 
 
 def test_a_malformed_request_does_not_take_the_session_down(gemma: Run, config: Path) -> None:
