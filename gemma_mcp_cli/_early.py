@@ -1,8 +1,8 @@
 """Start a stdio server before the SDK is imported, so that its start-up overlaps the import.
 
-A cold `call` spends about 0.6 s importing the SDK before it could spawn the server, and a
-server written on an SDK (or started through npx) takes as long again to start. So the call
-starts the server first, exactly as the SDK would (same command, environment, working
+A cold command spends about 0.6 s importing the SDK before it could spawn a server, and a
+server written on an SDK (or started through npx) takes as long again to start. So a command
+starts its servers first, exactly as the SDK would (same command, environment, working
 directory, stderr log and process group), and the connection adopts the running process
 instead of spawning another. Nothing here imports the SDK.
 """

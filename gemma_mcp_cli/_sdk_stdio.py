@@ -22,7 +22,7 @@ from mcp.shared.message import SessionMessage
 from gemma_mcp_cli._early import Started, stop
 
 _FLUSH = 0.5  # seconds for the writer to send what was already accepted before stdin closes
-logger = logging.getLogger("mcp.client.stdio")
+logger = logging.getLogger("mcp.client.stdio")  # the SDK's own: quiet unless --verbose, as there
 
 
 @asynccontextmanager
