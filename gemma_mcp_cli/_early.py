@@ -124,7 +124,7 @@ def _end(started: Started) -> None:
 
 
 @atexit.register
-def _end_abandoned() -> None:
+def end_abandoned() -> None:
     """At exit, end the servers whose clean-up was abandoned (a third Ctrl-C can do that)."""
     for started in list(_started.values()):
         _end(started)

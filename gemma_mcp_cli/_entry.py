@@ -7,8 +7,9 @@ import sys
 
 def main() -> None:
     """Run gemma-mcp."""
-    from gemma_mcp_cli import _fast, _fast_lists
+    from gemma_mcp_cli import _fast, _fast_lists, _interrupt
 
+    _interrupt.enable()
     code = _fast.run(sys.argv[1:])
     if code is None:
         code = _fast_lists.run(sys.argv[1:])

@@ -168,3 +168,31 @@ def test_ctrl_c_during_a_call_exits_130_and_leaves_nothing(
     assert process.returncode == 130, stderr
     assert "Error: interrupted" in stderr and "Traceback" not in stderr
     assert gone(pidfile)
+
+
+def test_a_second_ctrl_c_ends_the_clean_up_at_once_and_leaves_nothing(
+    write_config, tmp_path: Path, workdir: Path, no_orphans: None
+) -> None:
+    pidfile = tmp_path / "server.pid"
+    # A server that ignores SIGTERM makes the clean-up after the first Ctrl-C take seconds.
+    config = write_config(
+        stdio_server("stubborn", "faulty_server.py", "ignore-term", "--pidfile", str(pidfile))
+    )
+    command = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config)]
+    command += ["call", "stubborn", "work", "--arg", "seconds=30"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not pidfile.exists():
+        assert time.monotonic() < deadline, "the server never started"
+        time.sleep(0.05)
+    time.sleep(1.5)  # most likely the call is out by now; the outcome must be the same if not
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.3)  # the clean-up is now waiting for the server to exit
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert stderr.strip().splitlines() == ["Error: interrupted"]
+    pid = int(pidfile.read_text())
+    while not process_ended(pid):
+        assert time.monotonic() < deadline, "the server outlived the command"
+        time.sleep(0.05)

@@ -39,8 +39,11 @@ class RoutedManager:
     async def __aenter__(self) -> RoutedManager:
         import anyio
 
+        from gemma_mcp_cli._interrupt import second_interrupt_exits
+
         self._closing = anyio.Event()
         self._lock = anyio.Lock()
+        self._stack.enter_context(second_interrupt_exits())  # left last, after every clean-up
         await self._start_early()
         self._tg = await self._stack.enter_async_context(anyio.create_task_group())
         return self
