@@ -144,7 +144,10 @@ async def _start(config: MCPServerConfig, log_dir: Path) -> Started | None:
     import anyio
 
     assert config.command is not None
-    log, offset = open_log(log_dir / f"{config.name}.log")
+    try:
+        log, offset = open_log(log_dir / f"{config.name}.log")
+    except OSError:
+        return None  # the connection meets the same problem and reports it
     try:
         process = await anyio.open_process(
             [config.command, *config.args],

@@ -31,7 +31,7 @@ from gemma_mcp_cli._sdk_stdio import adopted_stdio_client
 from gemma_mcp_cli._tokens import read_stored
 from gemma_mcp_cli._version import __version__
 from gemma_mcp_cli.enums import MCPServerStatus
-from gemma_mcp_cli.errors import MCPAuthError, MCPError
+from gemma_mcp_cli.errors import MCPAuthError, MCPConfigError, MCPError
 from gemma_mcp_cli.models import MCPServerConfig, strip_credentials
 from gemma_mcp_cli.transports import open_transport
 
@@ -192,7 +192,17 @@ class ServerConnection:
         return error
 
     def _open_log(self, early: Started | None) -> TextIO:
-        log, self._log_offset = (early.log, early.log_offset) if early else open_log(self.log_path)
+        if early is not None:
+            self._log_offset = early.log_offset
+            return early.log
+        try:
+            log, self._log_offset = open_log(self.log_path)
+        except OSError as exc:
+            raise MCPConfigError(
+                f"cannot write the stderr log of server '{self.name}' ({self.log_path}): {exc.strerror}",
+                server=self.name,
+                hint="the state directory ($GEMMA_MCP_STATE_DIR) must be a writable folder",
+            ) from None
         return log
 
     async def hold(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:

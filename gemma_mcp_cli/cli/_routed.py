@@ -43,9 +43,13 @@ class RoutedManager:
 
         self._closing = anyio.Event()
         self._lock = anyio.Lock()
-        self._stack.enter_context(second_interrupt_exits())  # left last, after every clean-up
-        await self._start_early()
-        self._tg = await self._stack.enter_async_context(anyio.create_task_group())
+        try:
+            self._stack.enter_context(second_interrupt_exits())  # left last, after every clean-up
+            await self._start_early()
+            self._tg = await self._stack.enter_async_context(anyio.create_task_group())
+        except BaseException:
+            await self._stack.aclose()  # __aexit__ is not called when __aenter__ fails
+            raise
         return self
 
     async def _start_early(self) -> None:

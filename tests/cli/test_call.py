@@ -238,3 +238,18 @@ def test_verbose_shows_the_servers_stderr(cli: Invoke, servers_config: Path) -> 
         "--config", str(servers_config), "-v", "call", "sdk", "write_stderr", "--arg", "text=marker-42"
     )
     assert "[sdk stderr] marker-42" in loud.stderr
+
+
+def test_a_state_folder_that_cannot_hold_logs_exits_3_naming_it(
+    cli: Invoke, write_config, tmp_path: Path
+) -> None:
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "logs").write_text("not a folder")
+    path = write_config(stdio_server("legacy", "legacy_rag_redis.py"))
+    result = cli("--config", str(path), "call", "legacy", "get_memory_stats")
+    assert result.exit_code == 3
+    log = tmp_path / "state" / "logs" / "legacy.log"
+    assert result.stderr.splitlines() == [
+        f"Error: cannot write the stderr log of server 'legacy' ({log}): File exists",
+        "Hint: the state directory ($GEMMA_MCP_STATE_DIR) must be a writable folder",
+    ]
