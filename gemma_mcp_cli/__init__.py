@@ -24,23 +24,23 @@ from gemma_mcp_cli.errors import (
 )
 
 if TYPE_CHECKING:
-    from gemma_mcp_cli._sdk_connection import ServerConnection
-    from gemma_mcp_cli.cache import CachedTool, MCPToolRegistry
-    from gemma_mcp_cli.config import MCPConfigLoader, load_mcp_servers, validate_mcp_config
-    from gemma_mcp_cli.manager import MCPClientManager
-    from gemma_mcp_cli.models import MCPServerConfig, MCPSettings
+    from gemma_mcp_cli.client.connection import ServerConnection
+    from gemma_mcp_cli.client.manager import MCPClientManager
+    from gemma_mcp_cli.config.loader import MCPConfigLoader, load_mcp_servers, validate_mcp_config
+    from gemma_mcp_cli.config.models import MCPServerConfig, MCPSettings
+    from gemma_mcp_cli.state.cache import CachedTool, MCPToolRegistry
 
 # Loaded on first use: pydantic and the SDK cost most of a short command's time.
 _LAZY = {
-    "CachedTool": "gemma_mcp_cli.cache",
-    "MCPClientManager": "gemma_mcp_cli.manager",
-    "MCPConfigLoader": "gemma_mcp_cli.config",
-    "MCPServerConfig": "gemma_mcp_cli.models",
-    "MCPSettings": "gemma_mcp_cli.models",
-    "MCPToolRegistry": "gemma_mcp_cli.cache",
-    "ServerConnection": "gemma_mcp_cli._sdk_connection",
-    "load_mcp_servers": "gemma_mcp_cli.config",
-    "validate_mcp_config": "gemma_mcp_cli.config",
+    "CachedTool": "gemma_mcp_cli.state.cache",
+    "MCPClientManager": "gemma_mcp_cli.client.manager",
+    "MCPConfigLoader": "gemma_mcp_cli.config.loader",
+    "MCPServerConfig": "gemma_mcp_cli.config.models",
+    "MCPSettings": "gemma_mcp_cli.config.models",
+    "MCPToolRegistry": "gemma_mcp_cli.state.cache",
+    "ServerConnection": "gemma_mcp_cli.client.connection",
+    "load_mcp_servers": "gemma_mcp_cli.config.loader",
+    "validate_mcp_config": "gemma_mcp_cli.config.loader",
 }
 
 

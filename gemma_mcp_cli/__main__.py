@@ -1,6 +1,6 @@
 """`python -m gemma_mcp_cli` is the gemma-mcp command."""
 
-from gemma_mcp_cli._entry import main
+from gemma_mcp_cli.cli.entry import main
 
 if __name__ == "__main__":
     main()

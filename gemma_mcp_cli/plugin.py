@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import click
 
-from gemma_mcp_cli._discovery import SETTINGS_ENV
+from gemma_mcp_cli.config.discovery import SETTINGS_ENV
 
 
 def run_app(args: Sequence[str], prog_name: str = "gemma mcp") -> int:

@@ -1,1 +1,1 @@
-"""The command-line interface: parse, call the core, render."""
+"""The command line: the Typer app, one module per command group, render; imports every subsystem."""

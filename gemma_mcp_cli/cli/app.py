@@ -9,7 +9,7 @@ import typer
 
 from gemma_mcp_cli._version import __version__
 from gemma_mcp_cli.cli import auth, call, prompts, render, resources, servers, session, stats, tools, validate
-from gemma_mcp_cli.cli._state import AppState
+from gemma_mcp_cli.cli.invocation import AppState
 
 app = typer.Typer(
     name="gemma-mcp",

@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli._client import open_manager
-from gemma_mcp_cli.cli._load import config_for
-from gemma_mcp_cli.cli._run import run
+from gemma_mcp_cli.cli.boundary import run
+from gemma_mcp_cli.cli.connect import open_manager
+from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt, ServerArg
 from gemma_mcp_cli.errors import MCPConfigError
 
 if TYPE_CHECKING:
-    from gemma_mcp_cli.config import LoadedConfig
-    from gemma_mcp_cli.models import MCPServerConfig
+    from gemma_mcp_cli.config.loader import LoadedConfig
+    from gemma_mcp_cli.config.models import MCPServerConfig
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Sign in to remote servers with OAuth.")
 NoBrowserOpt = Annotated[
@@ -72,7 +72,7 @@ def logout(ctx: typer.Context, server: ServerArg, as_json: JsonOpt = False) -> N
     """Forget a server's stored tokens and client registration."""
 
     def work() -> None:
-        from gemma_mcp_cli._tokens import token_path
+        from gemma_mcp_cli.client.tokens import token_path
 
         config = config_for(ctx).server(server, allow_disabled=True)
         path = token_path(config.name)
@@ -104,7 +104,7 @@ async def _login(
 ) -> None:
     import anyio
 
-    from gemma_mcp_cli._sdk_auth import (
+    from gemma_mcp_cli.client.auth import (
         LoopbackReceiver,
         begin_login,
         oauth_provider,
@@ -134,7 +134,7 @@ async def _login(
 
 
 def _status_row(config: MCPServerConfig) -> dict[str, Any]:
-    from gemma_mcp_cli._tokens import read_stored
+    from gemma_mcp_cli.client.tokens import read_stored
 
     assert config.auth is not None
     tokens = read_stored(config.name).get("tokens") or {}

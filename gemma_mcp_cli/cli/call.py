@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from gemma_mcp_cli.cli import calling
-from gemma_mcp_cli.cli._run import run
+from gemma_mcp_cli.cli import run_call
+from gemma_mcp_cli.cli.boundary import run
 from gemma_mcp_cli.cli.options import JsonOpt, ServerArg, TimeoutOpt, ToolArg
 
 ArgOpt = Annotated[
@@ -34,7 +34,7 @@ def command(
     run(
         ctx,
         as_json,
-        lambda: calling.call(
+        lambda: run_call.call(
             ctx,
             server,
             tool,

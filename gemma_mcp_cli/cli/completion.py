@@ -18,7 +18,7 @@ SHELLS = ("bash", "zsh", "fish")
 
 
 def _loaded(ctx: typer.Context) -> Any:
-    from gemma_mcp_cli.config import load_config
+    from gemma_mcp_cli.config.loader import load_config
 
     root = ctx.find_root()
     return load_config(root.params.get("config"))
@@ -35,7 +35,7 @@ def complete_server(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]
 
 def _cached(ctx: typer.Context, kind: str, key: str, incomplete: str) -> list[tuple[str, str]]:
     try:
-        from gemma_mcp_cli.cli._client import registry
+        from gemma_mcp_cli.cli.connect import registry
 
         loaded = _loaded(ctx)
         config = loaded.servers[ctx.params["server"]]

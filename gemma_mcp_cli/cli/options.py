@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from gemma_mcp_cli._fast import TIMEOUT_MAX, TIMEOUT_MIN
 from gemma_mcp_cli.cli.completion import complete_prompt, complete_resource, complete_server, complete_tool
+from gemma_mcp_cli.cli.quick.call import TIMEOUT_MAX, TIMEOUT_MIN
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 ServerArg = Annotated[

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 import typer
 
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli._client import ListingView, open_manager, show_listing
-from gemma_mcp_cli.cli._load import config_for
-from gemma_mcp_cli.cli._run import run_async
+from gemma_mcp_cli.cli.boundary import run_async
+from gemma_mcp_cli.cli.connect import ListingView, open_manager, show_listing
 from gemma_mcp_cli.cli.content import describe
+from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, PromptArg, RefreshOpt, ServerArg, ServersArg
 from gemma_mcp_cli.errors import MCPUsageError
 

@@ -9,13 +9,13 @@ from typing import Annotated, Any
 
 import typer
 
-from gemma_mcp_cli._files import write_atomically
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli._client import ListingView, open_manager, show_listing
-from gemma_mcp_cli.cli._load import config_for
-from gemma_mcp_cli.cli._run import run_async
+from gemma_mcp_cli.cli.boundary import run_async
+from gemma_mcp_cli.cli.connect import ListingView, open_manager, show_listing
+from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg, UriArg
 from gemma_mcp_cli.errors import MCPUsageError
+from gemma_mcp_cli.state.files import write_atomically
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="List and read the servers' resources.")
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the contents to this file.")]

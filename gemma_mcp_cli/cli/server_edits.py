@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gemma_mcp_cli import dialects
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli._run import run, state
+from gemma_mcp_cli.cli.boundary import run, state
 from gemma_mcp_cli.cli.options import JsonOpt, ServerArg
-from gemma_mcp_cli.dialects import Dialect
 from gemma_mcp_cli.errors import MCPUsageError
+from gemma_mcp_cli.interop import dialects
+from gemma_mcp_cli.interop.dialects import Dialect
 
 if TYPE_CHECKING:
-    from gemma_mcp_cli.dialects import Conversion
-    from gemma_mcp_cli.editing import Edit
+    from gemma_mcp_cli.interop.dialects import Conversion
+    from gemma_mcp_cli.interop.editing import Edit
 
 
 class Remote(StrEnum):
@@ -66,7 +66,7 @@ def import_servers(
     """Convert another client's MCP servers: print them as TOML, or merge them with --write."""
 
     def work() -> None:
-        from gemma_mcp_cli import editing
+        from gemma_mcp_cli.interop import editing
 
         if replace and not write:
             raise MCPUsageError("--replace applies with --write only")
@@ -103,7 +103,7 @@ def _import_document(conversion: Conversion, path: Path) -> dict[str, Any]:
 
 def _merge(conversion: Conversion, path: Path, target: Path, *, replace: bool, as_json: bool) -> None:
     """Write imported servers into the configuration and say what changed."""
-    from gemma_mcp_cli import editing
+    from gemma_mcp_cli.interop import editing
 
     edit = editing.merge_servers(target, conversion.servers, conversion.notes, replace=replace)
     if as_json:
@@ -130,7 +130,7 @@ def add_server(
     """Add a server: NAME URL, or NAME -- COMMAND [ARGS]..."""
 
     def work() -> None:
-        from gemma_mcp_cli import editing
+        from gemma_mcp_cli.interop import editing
 
         if not name.strip():
             raise MCPUsageError("the server name is empty")
@@ -179,7 +179,7 @@ def remove_server(ctx: typer.Context, name: ServerArg, as_json: JsonOpt = False)
     """Remove a server, and the comment lines just above it."""
 
     def work() -> None:
-        from gemma_mcp_cli import editing
+        from gemma_mcp_cli.interop import editing
 
         edit = editing.remove_server(editing.edit_target(state(ctx).config), name)
         _report(edit, name, "removed", f"Removed server '{name}' from {edit.path}", as_json)
@@ -199,7 +199,7 @@ def disable_server(ctx: typer.Context, name: ServerArg, as_json: JsonOpt = False
 
 def _switch(ctx: typer.Context, name: str, enabled: bool, as_json: bool) -> None:
     def work() -> None:
-        from gemma_mcp_cli import editing
+        from gemma_mcp_cli.interop import editing
 
         edit = editing.set_enabled(editing.edit_target(state(ctx).config), name, enabled)
         action = "enabled" if enabled else "disabled"

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gemma_mcp_cli.cli import render, server_edits, status
-from gemma_mcp_cli.cli._client import error_entries, finish
-from gemma_mcp_cli.cli._load import config_for
-from gemma_mcp_cli.cli._run import run
+from gemma_mcp_cli.cli.boundary import run
+from gemma_mcp_cli.cli.connect import error_entries, finish
+from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt, ServerArg
 
 if TYPE_CHECKING:

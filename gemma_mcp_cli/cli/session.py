@@ -13,14 +13,14 @@ from typing import Annotated, Any
 
 import typer
 
-from gemma_mcp_cli import _sessions
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli._client import error_entries, finish
-from gemma_mcp_cli.cli._load import config_for
-from gemma_mcp_cli.cli._run import run
+from gemma_mcp_cli.cli.boundary import run
 from gemma_mcp_cli.cli.completion import complete_server
+from gemma_mcp_cli.cli.connect import error_entries, finish
+from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt
 from gemma_mcp_cli.errors import MCPConnectionError, MCPError, MCPUsageError
+from gemma_mcp_cli.sessions import client as session_client
 
 app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="Keep servers connected between invocations."
@@ -65,17 +65,17 @@ def start(
 
 def _start(loaded: Any, name: str, idle_timeout: float) -> dict[str, Any]:
     """Start one session detached (its own process group) and wait until it serves."""
-    key = _sessions.session_key(name, loaded.source.path)
-    live = _sessions.read_info(key)
-    if live is not None and _sessions.usable(live) and not _describe(live | {"key": key}).get("stale"):
+    key = session_client.session_key(name, loaded.source.path)
+    live = session_client.read_info(key)
+    if live is not None and session_client.usable(live) and not _describe(live | {"key": key}).get("stale"):
         return live
     if live is not None:
         _stop(live | {"key": key})  # it serves an older configuration or environment
-    from gemma_mcp_cli._paths import log_dir
+    from gemma_mcp_cli.state.paths import log_dir
 
     log_dir().mkdir(parents=True, exist_ok=True, mode=0o700)
     log = log_dir() / f"session-{key}.log"
-    command = [sys.executable, "-m", "gemma_mcp_cli._session_daemon", "--server", name]
+    command = [sys.executable, "-m", "gemma_mcp_cli.sessions.daemon", "--server", name]
     command += ["--idle-timeout", str(idle_timeout)]
     command += ["--config", str(loaded.source.path.resolve())] if loaded.source.path else []
     offset = log.stat().st_size if log.exists() else 0
@@ -89,7 +89,7 @@ def _start(loaded: Any, name: str, idle_timeout: float) -> dict[str, Any]:
         )
     deadline = time.monotonic() + loaded.servers[name].connection_timeout + _START_GRACE
     while time.monotonic() < deadline:
-        info = _sessions.read_info(key)
+        info = session_client.read_info(key)
         if info is not None:
             return info
         if process.poll() is not None:
@@ -112,7 +112,7 @@ def list_sessions(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List the live sessions: server, pid, uptime, requests served, idle time."""
 
     def work() -> None:
-        rows = [_describe(info) for info in _sessions.all_sessions()]
+        rows = [_describe(info) for info in session_client.all_sessions()]
         if as_json:
             render.emit_json({"sessions": rows})
             return
@@ -137,14 +137,14 @@ def list_sessions(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 def _describe(info: dict[str, Any]) -> dict[str, Any]:
     """Ask a session for its counters (falling back to what its description says)."""
     try:
-        live = _sessions.ask(info["key"], {"op": "info"}, timeout=5.0)
+        live = session_client.ask(info["key"], {"op": "info"}, timeout=5.0)
     except (ConnectionError, OSError, MCPError):
         live = info
     return {
         "server": live["server"],
         "pid": live["pid"],
         "config": live.get("config"),
-        "uptime_s": round(_sessions.uptime(live), 1),
+        "uptime_s": round(session_client.uptime(live), 1),
         "requests": live.get("requests", 0),
         "idle_s": live.get("idle_s", 0.0),
         "stale": bool(live.get("stale")),
@@ -161,7 +161,7 @@ def stop(
         if not servers and not every:
             raise MCPUsageError("name the servers whose sessions to stop, or give --all")
         wanted = set(servers or [])
-        stopped = [_stop(info) for info in _sessions.all_sessions() if every or info["server"] in wanted]
+        stopped = [_stop(info) for info in session_client.all_sessions() if every or info["server"] in wanted]
         if as_json:
             render.emit_json({"stopped": stopped})
         else:
@@ -176,20 +176,22 @@ def _stop(info: dict[str, Any]) -> str:
     """Ask a session to stop; end it by signal if it does not go within a few seconds."""
     pid = int(info["pid"])
     try:
-        _sessions.ask(info["key"], {"op": "stop"}, timeout=5.0)
-    except (ConnectionError, OSError, MCPError, _sessions.SessionLost):
+        session_client.ask(info["key"], {"op": "stop"}, timeout=5.0)
+    except (ConnectionError, OSError, MCPError, session_client.SessionLost):
         _signal(pid, signal.SIGTERM)
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and _sessions.is_session_process(pid) and _sessions.alive(pid):
+    while (
+        time.monotonic() < deadline and session_client.is_session_process(pid) and session_client.alive(pid)
+    ):
         time.sleep(0.05)
-    if _sessions.is_session_process(pid) and _sessions.alive(pid):
+    if session_client.is_session_process(pid) and session_client.alive(pid):
         _signal(pid, signal.SIGKILL)
-    _sessions.remove(info["key"], only_if_dead=True)
+    session_client.remove(info["key"], only_if_dead=True)
     return str(info["server"])
 
 
 def _signal(pid: int, number: int) -> None:
     """Signal a session process, and never another program that got its pid."""
-    if _sessions.is_session_process(pid):
+    if session_client.is_session_process(pid):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, number)

@@ -9,10 +9,10 @@ from typing import Annotated, Any
 import typer
 
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli._client import registry
-from gemma_mcp_cli.cli._load import config_for
-from gemma_mcp_cli.cli._run import run
+from gemma_mcp_cli.cli.boundary import run
 from gemma_mcp_cli.cli.completion import complete_server
+from gemma_mcp_cli.cli.connect import registry
+from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt
 
 
@@ -47,7 +47,7 @@ def command(
     as_json = as_json or output is Format.JSON
 
     def work() -> None:
-        from gemma_mcp_cli.stats import StatsStore
+        from gemma_mcp_cli.state.stats import StatsStore
 
         if target == "reset":
             deleted = StatsStore().reset(server)
@@ -68,7 +68,7 @@ def _done(document: dict[str, Any], as_json: bool, text: str) -> None:
 
 
 def _show(server: str | None, output: Format, as_json: bool) -> None:
-    from gemma_mcp_cli.stats import StatsStore, by_server, prometheus
+    from gemma_mcp_cli.state.stats import StatsStore, by_server, prometheus
 
     requests = StatsStore().rows(server)
     if output is Format.PROMETHEUS:

@@ -7,9 +7,9 @@ from typing import Any
 import typer
 
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli._client import across, finish, targets
-from gemma_mcp_cli.cli._load import config_for
-from gemma_mcp_cli.cli._run import run_async
+from gemma_mcp_cli.cli.boundary import run_async
+from gemma_mcp_cli.cli.connect import across, finish, targets
+from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt, ServersArg
 from gemma_mcp_cli.errors import MCPError
 

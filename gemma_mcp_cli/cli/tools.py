@@ -7,10 +7,10 @@ from typing import Any
 import typer
 
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli._client import ListingView, find_tool, list_tools_of, show_listing
-from gemma_mcp_cli.cli._load import config_for
-from gemma_mcp_cli.cli._run import run
+from gemma_mcp_cli.cli.boundary import run
+from gemma_mcp_cli.cli.connect import ListingView, find_tool, list_tools_of, show_listing
 from gemma_mcp_cli.cli.content import first_line
+from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg, ToolArg
 from gemma_mcp_cli.cli.schema import parameters
 

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli._client import open_manager
-from gemma_mcp_cli.cli._run import run, state
+from gemma_mcp_cli.cli.boundary import run, state
+from gemma_mcp_cli.cli.connect import open_manager
 from gemma_mcp_cli.cli.options import JsonOpt
 from gemma_mcp_cli.errors import MCPConfigError, MCPError
 
 if TYPE_CHECKING:
-    from gemma_mcp_cli.config import ConfigReport
+    from gemma_mcp_cli.config.reports import ConfigReport
 
 PathArg = Annotated[
     str | None,
@@ -35,7 +35,7 @@ def command(
     """Check a configuration file and report every problem at once."""
 
     def work() -> None:
-        from gemma_mcp_cli.config import find_config, load_settings, validate_mcp_config
+        from gemma_mcp_cli.config.loader import find_config, load_settings, validate_mcp_config
 
         settings = load_settings()
         report = validate_mcp_config(
@@ -65,7 +65,7 @@ async def _connect_all(ctx: typer.Context, report: ConfigReport) -> dict[str, di
     """Start every enabled server concurrently and list its tools."""
     import anyio
 
-    from gemma_mcp_cli.config import LoadedConfig, load_settings
+    from gemma_mcp_cli.config.loader import LoadedConfig, load_settings
 
     servers = {s.name: s.config for s in report.servers if s.enabled and s.config is not None}
     loaded = LoadedConfig(report.source, servers, load_settings())

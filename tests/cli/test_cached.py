@@ -86,8 +86,8 @@ def test_invalid_params_from_the_server_drops_the_cached_tools(cli: Invoke, writ
     cli("--config", str(path), "tools", "list")
     # recall_memory on this server answers -32602 for an unknown tool name only; fake a stale
     # cache instead: a cached tool the server no longer has is rejected by the server.
-    from gemma_mcp_cli.cache import MCPToolRegistry
-    from gemma_mcp_cli.config import load_mcp_servers
+    from gemma_mcp_cli.config.loader import load_mcp_servers
+    from gemma_mcp_cli.state.cache import MCPToolRegistry
 
     config = load_mcp_servers(path)["legacy"]
     registry = MCPToolRegistry()

@@ -15,12 +15,12 @@ import typer
 from typer.testing import CliRunner, Result
 
 from gemma_mcp_cli.cli import render, server_edits
-from gemma_mcp_cli.cli._state import AppState
-from gemma_mcp_cli.config import load_config, validate_mcp_config
+from gemma_mcp_cli.cli.invocation import AppState
+from gemma_mcp_cli.config.loader import load_config, validate_mcp_config
 from tests.cli.conftest import Invoke, stderr_json, stdout_json
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLES = REPO / "tests" / "samples"
+SAMPLES = REPO / "tests" / "interop" / "samples"
 
 
 def edits_app() -> typer.Typer:

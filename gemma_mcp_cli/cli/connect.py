@@ -1,0 +1,256 @@
+"""Open a short-lived manager for a command, and fan a request out over several servers."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from gemma_mcp_cli.cli import render
+from gemma_mcp_cli.cli.invocation import Invocation, state
+from gemma_mcp_cli.errors import MCPConfigError, MCPError, MCPToolNotFoundError, MCPUsageError
+from gemma_mcp_cli.names import close_names
+
+if TYPE_CHECKING:
+    import typer
+
+    from gemma_mcp_cli.cli.routing import RoutedManager
+    from gemma_mcp_cli.client.manager import MCPClientManager
+    from gemma_mcp_cli.config.loader import LoadedConfig
+    from gemma_mcp_cli.state.cache import MCPToolRegistry
+
+Fetch = Callable[["RoutedManager", str], Awaitable[list[dict[str, Any]]]]
+
+
+def open_manager(
+    ctx: Invocation,
+    loaded: LoadedConfig,
+    *,
+    sessions: bool = True,
+    start: Sequence[str] = (),
+    **extra: Any,
+) -> RoutedManager:
+    """Return a manager over the configured servers, wired to this command's output.
+
+    A server with a live warm session is served by it; the others by a manager started on
+    first use (so a command that sessions answer never imports the SDK). The stdio servers
+    named in `start` are started on entry, before the SDK is imported (see `early_start`).
+    """
+    from gemma_mcp_cli.cli.routing import RoutedManager
+
+    options = state(ctx)
+
+    def direct() -> MCPClientManager:
+        from gemma_mcp_cli.client.manager import MCPClientManager
+        from gemma_mcp_cli.state.stats import StatsStore
+
+        quiet_sdk_logging(options.verbose)
+        return MCPClientManager(
+            loaded.servers,
+            verbose=options.verbose,
+            on_log=render.server_log if options.verbose else None,
+            cache=registry(loaded),
+            stats=StatsStore(warn=render.warning),
+            retries=options.retries if options.retries is not None else loaded.settings.retry_count,
+            health_checks=False,  # a command is over long before the first background check
+            **extra,
+        )
+
+    # --verbose shows a server's own logs and stderr, which only a direct connection sees.
+    use = sessions and not extra and not options.no_session and not options.verbose
+    return RoutedManager(direct, loaded, use_sessions=use, start=start)
+
+
+def quiet_sdk_logging(verbose: bool) -> None:
+    """Keep the SDK's own log records (tracebacks included) off stderr unless --verbose."""
+    logger = logging.getLogger("mcp")
+    logger.propagate = False
+    logger.handlers = [logging.StreamHandler(sys.stderr) if verbose else logging.NullHandler()]
+    if verbose:
+        logger.handlers[0].setFormatter(logging.Formatter("[sdk] %(levelname)s %(name)s: %(message)s"))
+
+
+def targets(loaded: LoadedConfig, names: Sequence[str] | None) -> list[str]:
+    """Return the named servers (each checked), or every enabled server, in file order."""
+    if names:
+        return [
+            name if name in loaded.problems else loaded.server(name).name for name in dict.fromkeys(names)
+        ]
+    return loaded.enabled_names()
+
+
+async def across(
+    ctx: Invocation, loaded: LoadedConfig, names: list[str], fetch: Fetch
+) -> dict[str, list[dict[str, Any]] | MCPError]:
+    """Run `fetch` on every server concurrently; return each server's items or its failure."""
+    import anyio
+
+    found: dict[str, list[dict[str, Any]] | MCPError] = {}
+
+    async def one(manager: RoutedManager, name: str) -> None:
+        try:
+            found[name] = await fetch(manager, name)
+        except MCPError as error:
+            found[name] = error
+
+    found.update((name, loaded.problems[name]) for name in names if name in loaded.problems)
+    async with open_manager(ctx, loaded, start=names) as manager, anyio.create_task_group() as tg:
+        for name in names:
+            if name not in found:
+                tg.start_soon(one, manager, name)
+    return found
+
+
+def listing(
+    ctx: Invocation,
+    loaded: LoadedConfig,
+    names: list[str],
+    kind: str,
+    fetch: Fetch,
+    *,
+    refresh: bool = False,
+    offline: bool = False,
+) -> tuple[list[dict[str, Any]], list[MCPError]]:
+    """Return every server's listing of one kind, from the cache while fresh, else from the server."""
+    if refresh and offline:
+        raise MCPUsageError("--refresh and --offline contradict each other")
+    cache = registry(loaded)
+    found: dict[str, list[dict[str, Any]] | MCPError] = {}
+    for name in names:
+        if name in loaded.problems:
+            found[name] = loaded.problems[name]
+            continue
+        cached = None if refresh else cache.get(loaded.servers[name], kind, stale_ok=offline)
+        if cached is not None:
+            found[name] = cached
+        elif offline:
+            found[name] = MCPConfigError(
+                f"nothing is cached for server '{name}' ({kind})",
+                server=name,
+                hint="run the same command once without --offline",
+            )
+    missing = [name for name in names if name not in found]
+    if missing:
+        import anyio
+
+        found |= anyio.run(across, ctx, loaded, missing, fetch)
+    items: list[dict[str, Any]] = []
+    errors: list[MCPError] = []
+    for name in names:
+        result = found[name]
+        if isinstance(result, MCPError):
+            errors.append(result)
+        else:
+            items += [{"server": name, **item} for item in result]
+    return items, errors
+
+
+def registry(loaded: LoadedConfig) -> MCPToolRegistry:
+    """Return the disk cache, with the settings' default lifetime."""
+    from gemma_mcp_cli.state.cache import MCPToolRegistry
+
+    return MCPToolRegistry(default_ttl=loaded.settings.tool_cache_ttl)
+
+
+def error_entries(errors: Sequence[MCPError]) -> list[dict[str, Any]]:
+    """Return the `errors` array of a list document."""
+    return [
+        {"server": e.server, "type": e.kind, "exit_code": int(e.exit_code), "message": e.message}
+        for e in errors
+    ]
+
+
+def finish(errors: Sequence[MCPError], *, as_json: bool) -> None:
+    """After the successes are printed: report the failures and exit with the first one's code."""
+    if not errors:
+        return
+    if not as_json:
+        for error in errors[1:]:
+            render.failure(error, as_json=False)
+    raise errors[0]
+
+
+def find_tool(
+    ctx: Invocation,
+    loaded: LoadedConfig,
+    server: str,
+    tool: str,
+    *,
+    refresh: bool = False,
+    offline: bool = False,
+) -> dict[str, Any]:
+    """Return one tool's definition: from a fresh cache without starting the server, else from it."""
+    tools = cached_tools(loaded, server, refresh=refresh, offline=offline)
+    if tools is None:
+        import anyio
+
+        fetched = anyio.run(across, ctx, loaded, [server], list_tools_of)[server]
+        if isinstance(fetched, MCPError):
+            raise fetched
+        tools = fetched
+    for found in tools:
+        if found.get("name") == tool:
+            return found
+    names = [str(t.get("name")) for t in tools]
+    raise MCPToolNotFoundError(
+        f"server '{server}' has no tool '{tool}'{close_names(tool, names)}", server=server
+    )
+
+
+def cached_tools(
+    loaded: LoadedConfig, server: str, *, refresh: bool = False, offline: bool = False
+) -> list[dict[str, Any]] | None:
+    """Return a server's cached tools (stale ones only when offline), or None."""
+    if refresh and offline:
+        raise MCPUsageError("--refresh and --offline contradict each other")
+    tools = None if refresh else registry(loaded).get(loaded.servers[server], "tools", stale_ok=offline)
+    if tools is None and offline:
+        raise MCPConfigError(
+            f"nothing is cached for server '{server}' (tools)",
+            server=server,
+            hint=f"run 'gemma-mcp tools list {server}' once without --offline",
+        )
+    return tools
+
+
+async def list_tools_of(manager: RoutedManager, name: str) -> list[dict[str, Any]]:
+    """Fetch one server's tools (the listing a command fans out)."""
+    return await manager.list_tools(name)
+
+
+@dataclass(frozen=True)
+class ListingView:
+    """How one kind of listing is fetched and shown: the JSON key (also the cache kind) and a table."""
+
+    kind: str
+    fetch: Fetch
+    columns: tuple[str, ...]
+    row: Callable[[dict[str, Any]], Sequence[Any]]
+
+
+def show_listing(
+    ctx: typer.Context,
+    view: ListingView,
+    servers: list[str] | None,
+    *,
+    refresh: bool,
+    offline: bool,
+    as_json: bool,
+) -> None:
+    """Run a list command: every server's items (cached while fresh), then its failures."""
+    from gemma_mcp_cli.cli.boundary import run
+    from gemma_mcp_cli.cli.loading import config_for
+
+    def work() -> None:
+        loaded = config_for(ctx)
+        names = targets(loaded, servers)
+        items, errors = listing(ctx, loaded, names, view.kind, view.fetch, refresh=refresh, offline=offline)
+        if as_json:
+            render.emit_json({view.kind: items, "errors": error_entries(errors)})
+        else:
+            render.table(view.columns, [view.row(item) for item in items])
+        finish(errors, as_json=as_json)
+
+    run(ctx, as_json, work)

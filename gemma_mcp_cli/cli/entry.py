@@ -1,0 +1,22 @@
+"""The `gemma-mcp` program: a warm `call` is answered without loading the full command line."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    """Run gemma-mcp."""
+    from gemma_mcp_cli.cli import signals
+    from gemma_mcp_cli.cli.quick import call, lists
+
+    signals.enable()
+    code = call.run(sys.argv[1:])
+    if code is None:
+        code = lists.run(sys.argv[1:])
+    if code is not None:
+        sys.stdout.flush()
+        sys.exit(code)
+    from gemma_mcp_cli.cli.app import main as full
+
+    full()

@@ -1,0 +1,79 @@
+"""A command's global options and its failure boundary, without Typer.
+
+The Typer commands and the standard-library front ends (`gemma_mcp_cli.cli.quick.call`) share these,
+so a command gives the same output and exit code whichever way it was read.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from gemma_mcp_cli.cli import render
+from gemma_mcp_cli.errors import ExitCode, MCPError, MCPInterruptedError
+
+if TYPE_CHECKING:
+    import typer
+
+
+@dataclass
+class AppState:
+    """Global options, shared by every command through the Typer context."""
+
+    config: str | None = None
+    verbose: bool = False
+    retries: int | None = None
+    transport: str | None = None
+    no_session: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+# What a command's helpers are given: the Typer context, or the options read without Typer.
+Invocation: TypeAlias = "typer.Context | AppState"
+
+
+def state(invocation: Invocation) -> AppState:
+    """Return the global options of this invocation."""
+    # Mounted under a host, our root callback runs in a child context: walk up to it.
+    current: Any = invocation
+    while current is not None:
+        if isinstance(current, AppState):
+            return current
+        if isinstance(current.obj, AppState):
+            return current.obj
+        current = current.parent
+    return AppState()
+
+
+def guarded(
+    work: Callable[[], object],
+    *,
+    as_json: bool,
+    verbose: bool,
+    passthrough: tuple[type[BaseException], ...] = (),
+) -> int:
+    """Run a command's work; turn any failure into a message on stderr; return the exit code."""
+    debug = verbose or os.environ.get("GEMMA_MCP_DEBUG") == "1"
+    try:
+        work()
+    except MCPError as error:
+        render.failure(error, as_json=as_json)
+        return int(error.exit_code)
+    except KeyboardInterrupt:
+        render.failure(MCPInterruptedError("interrupted"), as_json=as_json)
+        return int(ExitCode.INTERRUPTED)
+    except passthrough:
+        raise
+    except Exception as exc:  # the top-level boundary: a bug must still end in one clean line
+        if debug:
+            traceback.print_exc()
+        internal = MCPError(
+            f"internal error: {type(exc).__name__}: {exc}",
+            hint=None if debug else "rerun with --verbose for the traceback, and report it",
+        )
+        render.failure(internal, as_json=as_json)
+        return int(ExitCode.INTERNAL)
+    return 0

@@ -1,0 +1,212 @@
+"""The front end of a plain `call`: read without Typer, and warm calls without pydantic.
+
+Parsing the command line with Typer and loading the configuration with pydantic cost more
+than a warm call itself, so a plain `call` whose server has a live session is read here and
+sent straight to the session. Without a session, the call runs through the same code as the
+Typer command, minus Typer (about 80 ms of a cold call). Anything this parser does not
+recognise (help, other commands, unusual options, --verbose, a URL) returns None and takes
+the ordinary path, which gives the same output and exit codes.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from typing import Any
+
+TIMEOUT_MIN, TIMEOUT_MAX = 0.001, 86400.0  # seconds; --timeout's bounds, shared with Typer's option
+_CALL_VALUE = {"--arg", "-a", "--args", "--timeout"}
+_CALL_FLAGS = {"--dry-run", "--json"}
+
+
+def _split_value(argv: list[str], i: int) -> tuple[str, str | None, int]:
+    """Read `--opt value` or `--opt=value`; return the option, its value and the next index."""
+    word = argv[i]
+    if word.startswith("--") and "=" in word:
+        name, value = word.split("=", 1)
+        return name, value, i + 1
+    return word, argv[i + 1] if i + 1 < len(argv) else None, i + 2
+
+
+def parse(argv: list[str]) -> dict[str, Any] | None:
+    """Return the parts of a plain `call` command line, or None when it is anything else."""
+    found: dict[str, Any] = {
+        "config": None,
+        "pairs": [],
+        "args": None,
+        "timeout": None,
+        "dry_run": False,
+        "json": False,
+    }
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        name, value, i = _split_value(argv, i)
+        if name not in ("--config", "-c") or value is None:
+            return None  # --retries and the rest belong to the full command line
+        found["config"] = value
+    if (
+        argv[i : i + 1] != ["call"]
+        or len(argv) < i + 3
+        or argv[i + 1].startswith("-")
+        or argv[i + 2].startswith("-")
+    ):
+        return None
+    found["server"], found["tool"] = argv[i + 1], argv[i + 2]
+    if "://" in found["server"]:
+        return None
+    i += 3
+    while i < len(argv):
+        if argv[i] in _CALL_FLAGS:
+            found["dry_run" if argv[i] == "--dry-run" else "json"] = True
+            i += 1
+            continue
+        name, value, i = _split_value(argv, i)
+        if name not in _CALL_VALUE or value is None:
+            return None
+        if name in ("--arg", "-a"):
+            found["pairs"].append(value)
+        else:
+            found[name.lstrip("-")] = value
+    return found
+
+
+def run(argv: list[str]) -> int | None:
+    """Answer a plain `call`; return its exit code, or None to take the ordinary path.
+
+    A live session answers it with the standard library alone; without one, the call runs
+    here all the same (configuration, schema check, SDK), only without Typer.
+    """
+    try:
+        command = parse(argv)
+        if command is None or not _plain(command):
+            return None
+        key = _live_session(command)
+    except Exception:  # anything unexpected here: the ordinary path knows better
+        return None
+    try:
+        code = _call(key, command) if key is not None else None
+        return code if code is not None else _cold(command)
+    except KeyboardInterrupt:
+        from gemma_mcp_cli.cli import render
+        from gemma_mcp_cli.errors import MCPInterruptedError
+
+        render.failure(MCPInterruptedError("interrupted"), as_json=command["json"])
+        return 130
+
+
+def _plain(command: dict[str, Any]) -> bool:
+    """Tell whether nothing in the command needs the ordinary path to report it."""
+    timeout = command["timeout"]
+    return (timeout is None or _in_range(timeout)) and not disabled()
+
+
+def _in_range(text: str) -> bool:
+    """Tell whether --timeout is within the bounds the ordinary path enforces (and reports)."""
+    try:
+        return TIMEOUT_MIN <= float(text) <= TIMEOUT_MAX
+    except ValueError:
+        return False
+
+
+def _live_session(command: dict[str, Any]) -> str | None:
+    from gemma_mcp_cli.config import discovery
+    from gemma_mcp_cli.sessions import client as session_client
+
+    source = discovery.find_config(command["config"], discovery.servers_config_setting())
+    key = session_client.session_key(command["server"], source.path)
+    info = session_client.read_info(key)
+    return key if info is not None and session_client.usable(info) else None
+
+
+def _cold(command: dict[str, Any]) -> int:
+    """Run the call without a session: the same work as the Typer command, read from `command`."""
+    from gemma_mcp_cli.cli import run_call
+    from gemma_mcp_cli.cli.invocation import AppState, guarded
+
+    timeout = command["timeout"]
+    return guarded(
+        lambda: run_call.call(
+            AppState(config=command["config"]),
+            command["server"],
+            command["tool"],
+            pairs=command["pairs"] or None,
+            args_text=command["args"],
+            timeout=float(timeout) if timeout is not None else None,
+            dry_run=command["dry_run"],
+            as_json=command["json"],
+        ),
+        as_json=command["json"],
+        verbose=False,
+    )
+
+
+def disabled() -> bool:
+    """Tell whether the settings might say anything but "enabled" (then the ordinary path decides)."""
+    import os
+    import tomllib
+
+    from gemma_mcp_cli.config.discovery import settings_file
+
+    if os.environ.get("GEMMA_MCP_ENABLED", "true").lower() not in ("1", "true", "yes", "on"):
+        return True
+    try:
+        file = settings_file()
+        block = tomllib.loads(file.read_text(encoding="utf-8")).get("mcp", {}) if file.exists() else {}
+    except (OSError, ValueError):
+        return True
+    return not isinstance(block, dict) or block.get("enabled", True) is not True
+
+
+def _call(key: str, command: dict[str, Any]) -> int | None:
+    from gemma_mcp_cli import arguments
+    from gemma_mcp_cli.cli import render
+    from gemma_mcp_cli.cli.content import report_call
+    from gemma_mcp_cli.errors import MCPConnectionError, MCPError
+    from gemma_mcp_cli.sessions import client as session_client
+
+    server, tool, as_json = command["server"], command["tool"], command["json"]
+    given = sys.stdin.read() if command["args"] == "-" else None
+    try:
+        params = {
+            "tool": tool,
+            "pairs": command["pairs"],
+            "args": arguments.load_args_object(command["args"], stdin_text=given),
+            "timeout": float(command["timeout"]) if command["timeout"] is not None else None,
+            "dry_run": command["dry_run"],
+        }
+        with render.ProgressDisplay(f"{server} {tool}") as bar:
+            request = {"op": "call", "params": params, "progress": sys.stderr.isatty()}
+            result = session_client.ask(
+                key, request, lambda e: bar.show(e["progress"], e.get("total"), e.get("message"))
+            )
+    except session_client.SessionUnavailable:
+        if given is not None:
+            sys.stdin = io.StringIO(given)  # the ordinary path reads --args - again
+        return None
+    except session_client.SessionLost as lost:
+        message = f"the session for '{server}' ended during tools/call {tool} ({lost})"
+        error: MCPError = MCPConnectionError(message + "; not retried: it may have run", server=server)
+        render.failure(error, as_json=as_json)
+        return int(error.exit_code)
+    except MCPError as failure:
+        render.failure(failure, as_json=as_json)
+        return int(failure.exit_code)
+    return _print(server, tool, result, as_json, report_call)
+
+
+def _print(server: str, tool: str, result: dict[str, Any], as_json: bool, report: Any) -> int:
+    """Print what the session answered, as the ordinary path does."""
+    from gemma_mcp_cli.cli import render
+    from gemma_mcp_cli.errors import MCPError
+
+    try:
+        if "dry_run" in result:
+            render.emit_json(
+                {"server": server, "tool": tool, "arguments": result["dry_run"], "dry_run": True}
+            )
+        else:
+            report(server, tool, result, as_json=as_json)
+    except MCPError as error:
+        render.failure(error, as_json=as_json)
+        return int(error.exit_code)
+    return 0

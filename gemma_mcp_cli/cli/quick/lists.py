@@ -1,0 +1,110 @@
+"""`servers list` and a cached `tools list`, answered without Typer or the SDK.
+
+Both are read from the snapshot of the validated configuration and the listing cache. When
+no snapshot matches the configuration (the first run after an install or an edit), the
+configuration is validated here, with pydantic but without Typer, which saves one. Anything
+this cannot answer exactly as the full path would (an option it does not know, a server with
+no fresh cache, a configuration with problems) returns None and takes the full path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_COMMANDS = {("servers", "list"): {"--all", "--json"}, ("tools", "list"): {"--json", "--offline"}}
+
+
+def parse(argv: list[str]) -> dict[str, Any] | None:
+    """Return the parts of a plain `servers list` or `tools list`, or None for anything else."""
+    config, i = None, 0
+    while i < len(argv) and argv[i].startswith("-"):
+        if argv[i] not in ("--config", "-c") or i + 1 >= len(argv):
+            return None
+        config, i = argv[i + 1], i + 2
+    command = tuple(argv[i : i + 2])
+    if command not in _COMMANDS:
+        return None
+    flags = {word for word in argv[i + 2 :] if word.startswith("-")}
+    names = [word for word in argv[i + 2 :] if not word.startswith("-")]
+    if not flags <= _COMMANDS[command] or (names and command[0] == "servers"):
+        return None
+    return {"config": config, "command": command[0], "flags": flags, "names": names}
+
+
+def run(argv: list[str]) -> int | None:
+    """Answer a listing from the snapshot and the cache; None to take the full path."""
+    try:
+        request = parse(argv)
+        snapshot = _saved_snapshot(request) if request is not None else None
+        if request is None or snapshot is None:
+            return None
+        if request["command"] == "servers":
+            return _servers(snapshot, request)
+        return _tools(snapshot, request)
+    except Exception:  # anything unexpected here: the full path knows better
+        return None
+
+
+def _saved_snapshot(request: dict[str, Any]) -> dict[str, Any] | None:
+    from gemma_mcp_cli.cli.quick.call import disabled
+    from gemma_mcp_cli.config import discovery
+    from gemma_mcp_cli.state import snapshot
+
+    if disabled():
+        return None
+    source = discovery.find_config(request["config"], discovery.servers_config_setting())
+    found = snapshot.read(source)
+    if found is None:
+        # Nothing saved for this configuration yet: validate it (pydantic, without Typer),
+        # which saves the snapshot when the file has no problems; else the full path reports.
+        from gemma_mcp_cli.cli.invocation import AppState
+        from gemma_mcp_cli.cli.loading import config_for
+
+        if not config_for(AppState(config=request["config"])).problems:
+            found = snapshot.read(source)
+    return found
+
+
+def _servers(snapshot: dict[str, Any], request: dict[str, Any]) -> int:
+    from gemma_mcp_cli.cli import render
+
+    servers = [
+        s["summary"] for s in snapshot["servers"] if "--all" in request["flags"] or s["summary"]["enabled"]
+    ]
+    if "--json" in request["flags"]:
+        render.emit_json({"servers": servers, "errors": []})
+        return 0
+    rows = [
+        (s["name"], "yes" if s["enabled"] else "no", s["transport"], s["target"], s["description"])
+        for s in servers
+    ]
+    render.table(("NAME", "ENABLED", "TRANSPORT", "TARGET", "DESCRIPTION"), rows)
+    render.message(f"{len(servers)} server(s) from {snapshot['source']}", style="dim")
+    return 0
+
+
+def _tools(snapshot: dict[str, Any], request: dict[str, Any]) -> int | None:
+    from gemma_mcp_cli.cli import render
+    from gemma_mcp_cli.cli.content import first_line
+    from gemma_mcp_cli.state.cache import MCPToolRegistry
+
+    known = {s["summary"]["name"]: s for s in snapshot["servers"]}
+    names = request["names"] or [name for name, s in known.items() if s["summary"]["enabled"]]
+    if any(name not in known or not known[name]["summary"]["enabled"] for name in names):
+        return None  # the full path says what is wrong with the name
+    registry, items = MCPToolRegistry(), []
+    for name in dict.fromkeys(names):
+        entry = registry.entry_for(
+            name, known[name]["fingerprint"], "tools", stale_ok="--offline" in request["flags"]
+        )
+        if entry is None:
+            return None
+        items += [{"server": name, **item} for item in entry["items"]]
+    if "--json" in request["flags"]:
+        render.emit_json({"tools": items, "errors": []})
+    else:
+        render.table(
+            ("SERVER", "TOOL", "DESCRIPTION"),
+            [(t["server"], t["name"], first_line(t.get("description"))) for t in items],
+        )
+    return 0

@@ -1,0 +1,213 @@
+"""Send each server's requests to its warm session when one is live, else to a manager of our own."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from gemma_mcp_cli.errors import MCPConnectionError
+from gemma_mcp_cli.sessions import client as session_client
+
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from gemma_mcp_cli.client.manager import MCPClientManager, ProgressHook
+    from gemma_mcp_cli.config.loader import LoadedConfig
+
+
+class RoutedManager:
+    """The manager interface the commands use, answered by sessions where they are live."""
+
+    def __init__(
+        self,
+        make_manager: Callable[[], MCPClientManager],
+        loaded: LoadedConfig,
+        use_sessions: bool,
+        start: Sequence[str] = (),
+    ) -> None:
+        self._make_manager = make_manager
+        self._loaded = loaded
+        self._use_sessions = use_sessions
+        self._start = start
+        self._keys: dict[str, str | None] = {}
+        self._stack = AsyncExitStack()
+        self._manager: MCPClientManager | None = None
+        self._pending: dict[str, list[dict[str, Any]]] = {}
+
+    async def __aenter__(self) -> RoutedManager:
+        import anyio
+
+        from gemma_mcp_cli.cli.signals import second_interrupt_exits
+
+        self._closing = anyio.Event()
+        self._lock = anyio.Lock()
+        try:
+            self._stack.enter_context(second_interrupt_exits())  # left last, after every clean-up
+            await self._start_early()
+            self._tg = await self._stack.enter_async_context(anyio.create_task_group())
+        except BaseException:
+            await self._stack.aclose()  # __aexit__ is not called when __aenter__ fails
+            raise
+        return self
+
+    async def _start_early(self) -> None:
+        """Start the stdio servers to be used that no session answers, while the SDK loads.
+
+        Entered first, so they are left last: after our manager has closed its connections.
+        """
+        from gemma_mcp_cli.client.transports.early_start import started_early
+        from gemma_mcp_cli.state.paths import log_dir
+
+        configs = [
+            self._loaded.servers[name]
+            for name in dict.fromkeys(self._start)
+            if name in self._loaded.servers and not self.by_session(name)
+        ]
+        await self._stack.enter_async_context(started_early(configs, log_dir()))
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._closing.set()
+        await self._stack.aclose()
+
+    async def _direct(self) -> MCPClientManager:
+        """Return our own manager, started on first use in a task that also closes it."""
+        async with self._lock:
+            if self._manager is None:
+                await self._tg.start(self._hold)
+        assert self._manager is not None
+        return self._manager
+
+    async def _hold(self, *, task_status: Any) -> None:
+        # A manager's task group must be left by the task that entered it, so one task does both.
+        async with self._make_manager() as manager:
+            for name, tools in self._pending.items():
+                manager.remember_tools(name, tools)
+            self._manager = manager
+            task_status.started()
+            await self._closing.wait()
+
+    def by_session(self, name: str) -> bool:
+        """Tell whether a live session answers this server's requests."""
+        return self._session(name) is not None
+
+    def _session(self, name: str) -> str | None:
+        if not self._use_sessions or name in self._loaded.problems or "://" in name:
+            return None
+        if name not in self._keys:
+            key = session_client.session_key(name, self._loaded.source.path)
+            info = session_client.read_info(key)
+            self._keys[name] = key if info is not None and session_client.usable(info) else None
+        return self._keys[name]
+
+    async def _route(
+        self,
+        name: str,
+        op: str,
+        params: Mapping[str, Any],
+        direct: Callable[[MCPClientManager], Awaitable[Any]],
+        on_progress: ProgressHook | None = None,
+    ) -> Any:
+        key = self._session(name)
+        if key is not None:
+            try:
+                return await _ask(key, op, params, name, on_progress)
+            except session_client.SessionUnavailable:
+                self._keys[name] = None  # dead or stale, and nothing was sent: go on without it
+            except session_client.SessionLost as lost:
+                self._keys[name] = None
+                if op == "call_tool":  # it may have run: never send it twice
+                    raise MCPConnectionError(
+                        f"the session for '{name}' ended during tools/call {params['tool']} ({lost}); "
+                        "not retried: it may have run",
+                        server=name,
+                    ) from None
+        return await direct(await self._direct())
+
+    async def list_tools(self, name: str) -> list[dict[str, Any]]:
+        """Return every tool of a server."""
+        return await self._route(name, "list_tools", {}, lambda m: m.list_tools(name))
+
+    async def get_tool(self, name: str, tool: str) -> dict[str, Any]:
+        """Return one tool's definition."""
+        return await self._route(name, "get_tool", {"tool": tool}, lambda m: m.get_tool(name, tool))
+
+    def remember_tools(self, name: str, tools: list[dict[str, Any]]) -> None:
+        """Pass cached tools to our own manager (a session lists its own)."""
+        if self._session(name) is None:
+            self._pending[name] = tools
+            if self._manager is not None:
+                self._manager.remember_tools(name, tools)
+
+    async def call_tool(
+        self,
+        name: str,
+        tool: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        on_progress: ProgressHook | None = None,
+    ) -> dict[str, Any]:
+        """Call a tool."""
+        params = {"tool": tool, "arguments": dict(arguments or {}), "timeout": timeout}
+
+        return await self._route(
+            name,
+            "call_tool",
+            params,
+            lambda m: m.call_tool(name, tool, arguments, timeout=timeout, on_progress=on_progress),
+            on_progress,
+        )
+
+    async def list_resources(self, name: str) -> list[dict[str, Any]]:
+        """Return every resource of a server."""
+        return await self._route(name, "list_resources", {}, lambda m: m.list_resources(name))
+
+    async def list_resource_templates(self, name: str) -> list[dict[str, Any]]:
+        """Return every resource template of a server."""
+        return await self._route(
+            name, "list_resource_templates", {}, lambda m: m.list_resource_templates(name)
+        )
+
+    async def read_resource(self, name: str, uri: str) -> list[dict[str, Any]]:
+        """Return the contents of one resource."""
+        return await self._route(name, "read_resource", {"uri": uri}, lambda m: m.read_resource(name, uri))
+
+    async def list_prompts(self, name: str) -> list[dict[str, Any]]:
+        """Return every prompt of a server."""
+        return await self._route(name, "list_prompts", {}, lambda m: m.list_prompts(name))
+
+    async def get_prompt(
+        self, name: str, prompt: str, arguments: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Render one prompt."""
+        params = {"prompt": prompt, "arguments": dict(arguments or {})}
+        return await self._route(name, "get_prompt", params, lambda m: m.get_prompt(name, prompt, arguments))
+
+    async def health_check(self, name: str) -> dict[str, Any]:
+        """Reach a server and time one round trip."""
+        return await self._route(name, "health_check", {}, lambda m: m.health_check(name))
+
+
+async def _ask(
+    key: str, op: str, params: Mapping[str, Any], name: str, on_progress: ProgressHook | None
+) -> Any:
+    """Ask a session in a worker thread, passing its progress events back to this event loop."""
+    import anyio
+    import anyio.from_thread
+    import anyio.to_thread
+
+    def on_event(event: dict[str, Any]) -> None:
+        if on_progress is not None and event.get("event") == "progress":
+            report = functools.partial(
+                on_progress, name, event["progress"], event.get("total"), event.get("message")
+            )
+            anyio.from_thread.run(_awaited, report)
+
+    request = {"op": op, "params": dict(params), "progress": on_progress is not None}
+    return await anyio.to_thread.run_sync(functools.partial(session_client.ask, key, request, on_event))
+
+
+async def _awaited(make: Callable[[], Awaitable[None]]) -> None:
+    await make()

@@ -1,0 +1,75 @@
+"""What `call` does, apart from reading its command line (Typer's, or the front end's)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from gemma_mcp_cli import arguments
+from gemma_mcp_cli.cli import render
+from gemma_mcp_cli.cli.connect import cached_tools, open_manager
+from gemma_mcp_cli.cli.content import report_call
+from gemma_mcp_cli.cli.loading import config_for
+from gemma_mcp_cli.errors import MCPUsageError
+
+if TYPE_CHECKING:
+    from gemma_mcp_cli.cli.invocation import Invocation
+    from gemma_mcp_cli.config.loader import LoadedConfig
+
+
+def call(
+    invocation: Invocation,
+    server: str,
+    tool: str,
+    *,
+    pairs: list[str] | None,
+    args_text: str | None,
+    timeout: float | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Call a tool on a server and print its result (or, with `dry_run`, the request)."""
+    if timeout is not None and not math.isfinite(timeout):
+        raise MCPUsageError("--timeout must be a finite number of seconds")
+    loaded = config_for(invocation)
+    name = loaded.server(server).name
+    base = arguments.load_args_object(args_text)
+    tools = cached_tools(loaded, name)
+    known = next((t for t in tools or [] if t.get("name") == tool), None)
+    values = arguments.build(name, tool, known, base, pairs) if known else None
+    if values is not None and dry_run:
+        _print_request(name, tool, values)  # answered from the cache: no server started
+        return
+    import anyio
+
+    result = anyio.run(
+        _call, invocation, loaded, name, tool, tools if known else None, base, pairs, timeout, dry_run
+    )
+    if result is not None:
+        report_call(name, tool, result, as_json=as_json)
+
+
+async def _call(
+    invocation: Invocation,
+    loaded: LoadedConfig,
+    name: str,
+    tool: str,
+    tools: list[dict[str, Any]] | None,
+    base: dict[str, Any],
+    pairs: list[str] | None,
+    timeout: float | None,
+    dry_run: bool,
+) -> dict[str, Any] | None:
+    with render.ProgressDisplay(f"{name} {tool}") as progress:
+        async with open_manager(invocation, loaded, start=[name]) as manager:
+            if tools is not None:
+                manager.remember_tools(name, tools)
+            values = arguments.build(name, tool, await manager.get_tool(name, tool), base, pairs)
+            if dry_run:
+                _print_request(name, tool, values)
+                return None
+            return await manager.call_tool(name, tool, values, timeout=timeout, on_progress=progress.update)
+
+
+def _print_request(server: str, tool: str, values: dict[str, Any]) -> None:
+    render.emit_json({"server": server, "tool": tool, "arguments": values, "dry_run": True})

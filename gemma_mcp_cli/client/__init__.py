@@ -1,0 +1,1 @@
+"""All MCP I/O (the one user of `mcp`): manager, pool, transports, auth; imports state, config, leaves."""

@@ -1,0 +1,295 @@
+"""One server's connection: the task that holds it open, its state and its statistics."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import anyio
+import httpx2
+from anyio.abc import TaskStatus
+from mcp import Client
+from mcp.client._transport import Transport
+from mcp_types import (
+    Implementation,
+    LoggingMessageNotificationParams,
+    PromptListChangedNotification,
+    ResourceListChangedNotification,
+    ToolListChangedNotification,
+)
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+from pydantic import ValidationError
+
+from gemma_mcp_cli._version import __version__
+from gemma_mcp_cli.client.sdk_errors import HANDSHAKE, translate
+from gemma_mcp_cli.client.tokens import read_stored
+from gemma_mcp_cli.client.transports.early_start import Started, claim, open_log
+from gemma_mcp_cli.client.transports.open import open_transport
+from gemma_mcp_cli.client.transports.stdio import adopted_stdio_client
+from gemma_mcp_cli.config.models import MCPServerConfig, strip_credentials
+from gemma_mcp_cli.enums import MCPServerStatus
+from gemma_mcp_cli.errors import MCPAuthError, MCPConfigError, MCPError
+
+LogHook = Callable[[str, str, str | None, Any], Awaitable[None]]
+_ECHO_LIMIT = 64 * 1024  # bytes of a server's stderr that --verbose shows
+_CHANGED: dict[type, str] = {
+    ToolListChangedNotification: "tools",
+    ResourceListChangedNotification: "resources",
+    PromptListChangedNotification: "prompts",
+}
+
+
+@dataclass
+class ServerStats:
+    """Request counters for one server within this process."""
+
+    total_requests: int = 0
+    successful_requests: int = 0
+    failed_requests: int = 0
+    total_latency: float = 0.0
+    min_latency: float | None = None
+    max_latency: float | None = None
+    last_error: str | None = None
+    last_request_at: float | None = None
+    tools: dict[str, ServerStats] = field(default_factory=dict)
+
+    def record(self, latency: float, error: str | None, tool: str | None = None) -> None:
+        """Count one request."""
+        self.total_requests += 1
+        self.successful_requests += error is None
+        self.failed_requests += error is not None
+        self.total_latency += latency
+        self.min_latency = latency if self.min_latency is None else min(self.min_latency, latency)
+        self.max_latency = latency if self.max_latency is None else max(self.max_latency, latency)
+        self.last_error = error or self.last_error
+        self.last_request_at = time.time()
+        if tool is not None:
+            self.tools.setdefault(tool, ServerStats()).record(latency, error)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the counters with success rate and average latency."""
+        done = self.total_requests
+        return {
+            "total_requests": done,
+            "successful_requests": self.successful_requests,
+            "failed_requests": self.failed_requests,
+            "success_rate": self.successful_requests / done if done else None,
+            "total_latency": self.total_latency,
+            "min_latency": self.min_latency,
+            "max_latency": self.max_latency,
+            "avg_latency": self.total_latency / done if done else None,
+            "last_error": self.last_error,
+            "last_request_at": self.last_request_at,
+            "tools": {name: stats.as_dict() for name, stats in self.tools.items()},
+        }
+
+
+class ServerConnection:
+    """A live (or failed) connection to one server, held open by a task of the manager."""
+
+    def __init__(
+        self,
+        config: MCPServerConfig,
+        log_dir: Path,
+        on_log: LogHook | None,
+        verbose: bool,
+        on_list_changed: Callable[[str, str], None] | None = None,
+        http_auth: httpx2.Auth | None = None,
+    ) -> None:
+        self.name = config.name
+        self._http_auth = http_auth
+        self.config = config
+        self.status = MCPServerStatus.DISCONNECTED
+        self.client: Client | None = None
+        self.connect_latency: float | None = None
+        self.log_path = log_dir / f"{config.name}.log"
+        self._log_offset = 0
+        self._on_log = on_log
+        self._verbose = verbose
+        self._closing = anyio.Event()
+        self._closed = anyio.Event()
+        self._holding = False
+        self.was_connected = False
+        self._broken = False
+        self.garbage: str | None = None
+        self.http_failure: tuple[int, str] | None = None
+        self._on_list_changed = on_list_changed
+
+    @property
+    def protocol_version(self) -> str | None:
+        """Return the negotiated protocol version."""
+        return self.client.session.protocol_version if self.client else None
+
+    @property
+    def modern(self) -> bool:
+        """Whether the connection speaks a 2026-era (discover, no ping) protocol."""
+        return self.protocol_version in MODERN_PROTOCOL_VERSIONS
+
+    @property
+    def server_info(self) -> dict[str, Any] | None:
+        """Return the server's name and version, as it sent them."""
+        info = self.client.session.server_info if self.client else None
+        return info.model_dump(mode="json", by_alias=True, exclude_none=True) if info else None
+
+    def require_client(self) -> Client:
+        """Return the connected client."""
+        assert self.client is not None, "used before connect"
+        return self.client
+
+    def mark_broken(self) -> None:
+        """Take the connection as unusable: the next request reconnects first."""
+        self._broken = True
+
+    def broken(self) -> bool:
+        """Tell whether the transport is known to be gone (the server died or hung up)."""
+        if self._broken or self.client is None:
+            return True
+        # The SDK's dispatcher marks itself closed at EOF; reading it avoids a request that
+        # could only fail, so an unsafe call is never sent into a dead connection.
+        dispatcher = getattr(self.client.session, "_dispatcher", None)
+        return bool(getattr(dispatcher, "_closed", False))
+
+    def stderr_tail(self, lines: int = 3) -> str:
+        """Return the last lines the server wrote to stderr during this run, on one line."""
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(self._log_offset)
+                text = log.read()[-8192:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+        kept = [line.strip() for line in text.splitlines() if line.strip()][-lines:]
+        return " | ".join(kept)[-400:]
+
+    def failure(self, exc: BaseException, action: str, timeout: float | None) -> MCPError:
+        """Translate an exception raised while doing `action` on this server."""
+        error = translate(
+            exc,
+            server=self.name,
+            action=action,
+            timeout=timeout,
+            tail=self.stderr_tail(),
+            http=self.http_failure,
+        )
+        if self.garbage is not None and "non-JSON" not in error.message:
+            error.message += f"; it wrote non-JSON to stdout: {self.garbage!r}"
+        auth = self.config.auth
+        if isinstance(error, MCPAuthError) and auth is not None and auth.type == "oauth":
+            if auth.grant == "authorization_code":
+                had = bool(read_stored(self.name).get("tokens"))
+                error.message = f"server '{self.name}' needs an OAuth login" + (
+                    " (the stored one was refused and could not be refreshed)"
+                    if had
+                    else " and none is stored"
+                )
+                error.hint = f"run gemma-mcp auth login {self.name}"
+            else:
+                error.hint = "check the client_id and client_secret (or private_key) in the server's [auth]"
+        return error
+
+    def _open_log(self, early: Started | None) -> TextIO:
+        if early is not None:
+            self._log_offset = early.log_offset
+            return early.log
+        try:
+            log, self._log_offset = open_log(self.log_path)
+        except OSError as exc:
+            raise MCPConfigError(
+                f"cannot write the stderr log of server '{self.name}' ({self.log_path}): {exc.strerror}",
+                server=self.name,
+                hint="the state directory ($GEMMA_MCP_STATE_DIR) must be a writable folder",
+            ) from None
+        return log
+
+    async def hold(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Connect, report readiness, and keep the connection open until `close` is called."""
+        self.status = MCPServerStatus.CONNECTING
+        self._holding = True
+        timeout = self.config.connection_timeout
+        try:
+            early = claim(self.config)  # a process started before the SDK was imported
+            with self._open_log(early) as log:
+                try:
+                    # The deadline scope must enclose the client's whole life (its task groups
+                    # open inside it), so it is lifted, not left, once the handshake is done.
+                    with anyio.CancelScope(deadline=anyio.current_time() + timeout) as deadline:
+                        began = time.perf_counter()
+                        async with self._client(log, early) as client:
+                            deadline.deadline = math.inf
+                            self.client, self.connect_latency = client, time.perf_counter() - began
+                            self.status = MCPServerStatus.CONNECTED
+                            self.was_connected = True
+                            task_status.started()
+                            await self._closing.wait()
+                except Exception as exc:
+                    if self.status is MCPServerStatus.CONNECTING:
+                        raise self.failure(exc, HANDSHAKE, timeout) from None
+                if deadline.cancelled_caught:
+                    raise self.failure(TimeoutError(), HANDSHAKE, timeout)
+        except MCPError:
+            self.status = MCPServerStatus.ERROR
+            raise
+        finally:
+            self.client = None
+            if self.status is not MCPServerStatus.ERROR:
+                self.status = MCPServerStatus.DISCONNECTED
+            if self._verbose:
+                self._echo_stderr()
+            self._closed.set()
+
+    def _echo_stderr(self) -> None:
+        """With --verbose, show what the server wrote to stderr during this run (it is in its log)."""
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(self._log_offset)
+                text = log.read(_ECHO_LIMIT).decode("utf-8", "replace")
+        except OSError:
+            return
+        for line in text.splitlines():
+            sys.stderr.write(f"[{self.name} stderr] {line}\n")
+
+    def _client(self, log: TextIO, early: Started | None) -> Client:
+        return Client(
+            adopted_stdio_client(early) if early else self._transport(log),
+            read_timeout_seconds=self.config.request_timeout,
+            logging_callback=self._log_message,
+            message_handler=self._on_message,
+            log_level="debug" if self._verbose else None,
+            client_info=Implementation(name="gemma-mcp", version=__version__),
+        )
+
+    def _transport(self, log: TextIO) -> Transport:
+        auth = self._http_auth
+        if auth is None and self.config.auth is not None and self.config.auth.type == "oauth":
+            from gemma_mcp_cli.client.auth import oauth_provider  # the OAuth machinery: HTTP only
+
+            auth = oauth_provider(self.config)
+        return open_transport(self.config, log, on_response=self._on_response, auth=auth)
+
+    async def _on_response(self, response: Any) -> None:
+        """Remember the last HTTP error status (the SDK reports it only as a generic error)."""
+        if response.status_code >= 400:
+            self.http_failure = (response.status_code, strip_credentials(str(response.request.url)))
+
+    async def _on_message(self, message: Any) -> None:
+        """Remember the first line the server wrote that was not JSON-RPC."""
+        if isinstance(message, ValidationError) and self.garbage is None:
+            errors = message.errors()
+            self.garbage = str(errors[0].get("input", ""))[:80] if errors else ""
+        kind = _CHANGED.get(type(message))
+        if kind is not None and self._on_list_changed is not None:
+            self._on_list_changed(self.name, kind)
+
+    async def _log_message(self, params: LoggingMessageNotificationParams) -> None:
+        if self._on_log is not None:
+            await self._on_log(self.name, str(params.level), params.logger, params.data)
+
+    async def close(self) -> None:
+        """Close the connection and wait until the server is gone."""
+        self._closing.set()
+        if self._holding:
+            await self._closed.wait()

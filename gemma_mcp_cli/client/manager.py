@@ -1,0 +1,398 @@
+"""MCPClientManager: every conversation with MCP servers goes through here."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import anyio
+import httpx2
+from mcp import Client
+from mcp_types import INVALID_PARAMS
+from pydantic import BaseModel
+
+from gemma_mcp_cli.client.connection import LogHook, ServerConnection, ServerStats
+from gemma_mcp_cli.client.pool import ConnectionPool
+from gemma_mcp_cli.client.retry import backoff, safe_to_repeat
+from gemma_mcp_cli.config.models import MCPServerConfig
+from gemma_mcp_cli.enums import MCPServerStatus
+from gemma_mcp_cli.errors import (
+    MCPConnectionError,
+    MCPError,
+    MCPPromptError,
+    MCPResourceError,
+    MCPServerError,
+    MCPToolNotFoundError,
+    tool_failure,
+)
+from gemma_mcp_cli.names import close_names
+from gemma_mcp_cli.state.cache import MCPToolRegistry
+from gemma_mcp_cli.state.paths import log_dir as default_log_dir
+from gemma_mcp_cli.state.stats import Request, StatsStore
+
+T = TypeVar("T")
+ProgressHook = Callable[[str, float, float | None, str | None], Awaitable[None]]
+_KIND_OF = {
+    "tools": "tools",
+    "resources": "resources",
+    "resource_templates": "resourceTemplates",
+    "prompts": "prompts",
+}
+_PAGE_LIMIT = 1000  # a server whose cursors never end cannot hang a listing
+_GRACE = 2.0  # beyond the SDK's own request timeout, before the manager gives up itself
+
+
+def wire(model: BaseModel) -> dict[str, Any]:
+    """Return a result model as JSON data with MCP's wire field names."""
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class MCPClientManager:
+    """Connect to MCP servers and talk to them; an async context manager."""
+
+    def __init__(
+        self,
+        servers: Mapping[str, MCPServerConfig] | Iterable[MCPServerConfig] = (),
+        *,
+        log_dir: Path | None = None,
+        verbose: bool = False,
+        on_log: LogHook | None = None,
+        cache: MCPToolRegistry | None = None,
+        stats: StatsStore | None = None,
+        retries: int | None = None,
+        health_checks: bool = True,
+        http_auth: Mapping[str, httpx2.Auth] | None = None,
+    ) -> None:
+        items = servers.values() if isinstance(servers, Mapping) else servers
+        self._configs: dict[str, MCPServerConfig] = {s.name: s for s in items}
+        self._pool = ConnectionPool(
+            self._configs,
+            log_dir=log_dir or default_log_dir(),
+            verbose=verbose,
+            on_log=on_log,
+            on_list_changed=self._list_changed,
+            retries=retries,
+            health_probe=self.health_check if health_checks else None,
+            http_auth=http_auth,
+        )
+        self._tools: dict[str, dict[str, dict[str, Any]]] = {}
+        self._server_stats: dict[str, ServerStats] = {}
+        self._cache = cache
+        self._stats = stats
+        self._journal: list[Request] = []
+
+    async def __aenter__(self) -> MCPClientManager:
+        await self._pool.__aenter__()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            await self._pool.__aexit__(exc_type, exc, tb)
+        finally:
+            self.flush_stats()
+
+    def connection(self, name: str) -> ServerConnection | None:
+        """Return a server's current connection, if it has one."""
+        return self._pool.connections.get(name)
+
+    def status(self, name: str) -> MCPServerStatus:
+        """Return where a server's connection stands."""
+        conn = self._pool.connections.get(name)
+        return conn.status if conn else MCPServerStatus.DISCONNECTED
+
+    async def connect_server(self, name: str, config: MCPServerConfig | None = None) -> ServerConnection:
+        """Start (or reach) a server and complete the handshake, retrying under the policy."""
+        if config is not None:
+            self._configs[name] = config
+        return await self._pool.live(name)
+
+    async def connect_many(self, names: Iterable[str]) -> dict[str, ServerConnection | MCPError]:
+        """Connect several servers concurrently; each gets its connection or its error."""
+        results: dict[str, ServerConnection | MCPError] = {}
+
+        async def one(name: str) -> None:
+            try:
+                results[name] = await self.connect_server(name)
+            except MCPError as error:
+                results[name] = error
+
+        ordered = list(dict.fromkeys(names))
+        async with anyio.create_task_group() as tg:
+            for name in ordered:
+                tg.start_soon(one, name)
+        return {name: results[name] for name in ordered}
+
+    async def disconnect_server(self, name: str) -> None:
+        """Close one server's connection; its process is gone when this returns."""
+        self._tools.pop(name, None)
+        await self._pool.disconnect(name)
+
+    async def shutdown(self) -> None:
+        """Close every connection, then record the statistics."""
+        await self._pool.close_all()
+        self.flush_stats()
+
+    async def _request(
+        self,
+        name: str,
+        action: str,
+        send: Callable[[Client], Awaitable[T]],
+        *,
+        timeout: float | None = None,
+        tool: str | None = None,
+        judge: Callable[[T], MCPError | None] | None = None,
+        repeatable: bool = True,
+    ) -> T:
+        """Send one request; retry it only if a second delivery cannot do harm."""
+        attempt = 0
+        while True:
+            attempt += 1
+            conn = await self._pool.live(name)
+            limit = timeout or conn.config.request_timeout
+            began = time.perf_counter()
+            try:
+                with anyio.fail_after(limit + _GRACE):
+                    result = await send(conn.require_client())
+            except Exception as exc:
+                error = conn.failure(exc, action, limit)
+                self._note(conn, action, tool, began, error)
+                if not isinstance(error, MCPConnectionError):
+                    raise error from None
+                conn.mark_broken()
+                if not repeatable:
+                    error.message += f"; not retried: {tool or action} is not marked read-only or idempotent"
+                    raise error from None
+                if attempt > self._pool.retries(name):
+                    raise error from None
+                await anyio.sleep(backoff(conn.config.reconnect_delay, attempt))
+                continue
+            self._note(conn, action, tool, began, judge(result) if judge else None)
+            return result
+
+    def _note(
+        self, conn: ServerConnection, action: str, tool: str | None, began: float, error: MCPError | None
+    ) -> None:
+        """Count a finished request in memory, and keep it for the statistics store."""
+        latency = time.perf_counter() - began
+        self._server_stats.setdefault(conn.name, ServerStats()).record(
+            latency, error.message if error else None, tool
+        )
+        if self._stats is not None:
+            method = action.split(" ", 1)[0]
+            kind, message = (error.kind, error.message) if error else (None, None)
+            self._journal.append(
+                Request(conn.name, method, tool, error is None, kind, message, latency, time.time())
+            )
+
+    def flush_stats(self) -> None:
+        """Write the requests recorded so far to the statistics store."""
+        if self._stats is not None and self._journal:
+            journal, self._journal = self._journal, []
+            self._stats.record(journal)
+
+    async def _paginate(
+        self, name: str, action: str, key: str, fetch: Callable[..., Awaitable[Any]]
+    ) -> list[Any]:
+        items: list[dict[str, Any]] = []
+        hints: list[float] = []
+        cursor: str | None = None
+        for _ in range(_PAGE_LIMIT):
+            page = await self._request(name, action, functools.partial(_with_cursor, fetch, cursor))
+            items += [wire(item) for item in getattr(page, key)]
+            # ttlMs 0 is the SDK's default, sent by servers that never chose it: not a hint.
+            if getattr(page, "ttl_ms", 0):
+                hints.append(page.ttl_ms / 1000)
+            cursor = page.next_cursor
+            if not cursor:
+                if self._cache is not None:
+                    self._cache.put(self._configs[name], _KIND_OF[key], items, min(hints, default=None))
+                return items
+        raise MCPServerError(
+            f"server '{name}' kept paginating {action} past {_PAGE_LIMIT} pages", server=name
+        )
+
+    async def list_tools(self, name: str) -> list[dict[str, Any]]:
+        """Return every tool of a server, following pagination to the end."""
+        tools = await self._paginate(
+            name, "tools/list", "tools", lambda c, cur: c.list_tools(cursor=cur, cache_mode="bypass")
+        )
+        self.remember_tools(name, tools)
+        return tools
+
+    def remember_tools(self, name: str, tools: list[dict[str, Any]]) -> None:
+        """Take a server's tool list as known (from a listing or a fresh cache)."""
+        self._tools[name] = {tool["name"]: tool for tool in tools}
+
+    def _list_changed(self, name: str, kind: str) -> None:
+        """Forget a listing the server says has changed."""
+        if kind == "tools":
+            self._tools.pop(name, None)
+        if self._cache is not None and name in self._configs:
+            self._cache.drop(self._configs[name], kind)
+
+    async def get_tool(self, name: str, tool: str) -> dict[str, Any]:
+        """Return one tool's definition, or raise naming the tools there are."""
+        known = self._tools.get(name)
+        if known is None:
+            await self.list_tools(name)
+            known = self._tools[name]
+        if tool not in known:
+            raise MCPToolNotFoundError(
+                f"server '{name}' has no tool '{tool}'{close_names(tool, known)}", server=name
+            )
+        return known[tool]
+
+    async def call_tool(
+        self,
+        name: str,
+        tool: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        on_progress: ProgressHook | None = None,
+    ) -> dict[str, Any]:
+        """Call a tool and return its result (`isError` results are returned, not raised)."""
+        definition = await self.get_tool(name, tool)
+        limit = timeout or self._configs[name].request_timeout
+
+        async def progress(progress: float, total: float | None, message: str | None) -> None:
+            if on_progress is not None:
+                await on_progress(name, progress, total, message)
+
+        try:
+            result = await self._request(
+                name,
+                f"tools/call {tool}",
+                lambda c: c.call_tool(
+                    tool, dict(arguments or {}), read_timeout_seconds=limit, progress_callback=progress
+                ),
+                timeout=limit,
+                tool=tool,
+                judge=_tool_failure(name, tool),
+                repeatable=safe_to_repeat(definition),
+            )
+        except MCPServerError as error:
+            if error.code == INVALID_PARAMS:
+                self._list_changed(name, "tools")  # the schema we checked against may be stale
+            raise
+        return wire(result)
+
+    async def list_resources(self, name: str) -> list[dict[str, Any]]:
+        """Return every resource of a server."""
+        return await self._paginate(
+            name,
+            "resources/list",
+            "resources",
+            lambda c, cur: c.list_resources(cursor=cur, cache_mode="bypass"),
+        )
+
+    async def list_resource_templates(self, name: str) -> list[dict[str, Any]]:
+        """Return every resource template of a server."""
+        return await self._paginate(
+            name,
+            "resources/templates/list",
+            "resource_templates",
+            lambda c, cur: c.list_resource_templates(cursor=cur, cache_mode="bypass"),
+        )
+
+    async def read_resource(self, name: str, uri: str) -> list[dict[str, Any]]:
+        """Return the contents of one resource."""
+        try:
+            result = await self._request(
+                name, f"resources/read {uri}", lambda c: c.read_resource(uri, cache_mode="bypass")
+            )
+        except MCPServerError as error:
+            raise await self._with_names(
+                error, name, uri, self.list_resources, "uri", MCPResourceError
+            ) from None
+        return [wire(item) for item in result.contents]
+
+    async def _with_names(
+        self,
+        error: MCPServerError,
+        name: str,
+        wanted: str,
+        lister: Callable[[str], Awaitable[list[dict[str, Any]]]],
+        key: str,
+        kind: type[MCPServerError],
+    ) -> MCPServerError:
+        """Return the error again as `kind`, naming the close matches the server does have."""
+        try:
+            known = [str(item[key]) for item in await lister(name)]
+            if kind is MCPResourceError:
+                templates = await self.list_resource_templates(name)
+                known_prefixes = [str(t["uriTemplate"]).split("{")[0] for t in templates]
+                if any(wanted.startswith(prefix) for prefix in known_prefixes if prefix):
+                    known = []  # the name fits a template: the server judged its value, not its name
+        except MCPError:
+            known = []
+        hint = close_names(wanted, known) if known and wanted not in known else ""
+        return kind(error.message + hint, server=name, code=error.code)
+
+    async def list_prompts(self, name: str) -> list[dict[str, Any]]:
+        """Return every prompt of a server."""
+        return await self._paginate(
+            name, "prompts/list", "prompts", lambda c, cur: c.list_prompts(cursor=cur, cache_mode="bypass")
+        )
+
+    async def get_prompt(
+        self, name: str, prompt: str, arguments: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Render one prompt with its arguments."""
+        try:
+            result = await self._request(
+                name, f"prompts/get {prompt}", lambda c: c.get_prompt(prompt, dict(arguments or {}))
+            )
+        except MCPServerError as error:
+            raise await self._with_names(
+                error, name, prompt, self.list_prompts, "name", MCPPromptError
+            ) from None
+        return wire(result)
+
+    async def health_check(self, name: str) -> dict[str, Any]:
+        """Reach a server and time one round trip (ping, or discover where ping is gone)."""
+        conn = await self.connect_server(name)
+        began = time.perf_counter()
+        await self._request(name, "server/discover" if conn.modern else "ping", _round_trip(conn))
+        conn = await self.connect_server(name)  # the check may have reconnected it
+        return {
+            "name": name,
+            "ok": True,
+            "protocolVersion": conn.protocol_version,
+            "serverInfo": conn.server_info,
+            "latency_ms": round((time.perf_counter() - began) * 1000, 2),
+            "connect_ms": round((conn.connect_latency or 0) * 1000, 2),
+            "error": None,
+        }
+
+    def get_stats(self) -> dict[str, dict[str, Any]]:
+        """Return the request statistics of this manager, per server."""
+        return {name: stats.as_dict() for name, stats in self._server_stats.items()}
+
+
+def _round_trip(conn: ServerConnection) -> Callable[[Client], Awaitable[Any]]:
+    if conn.modern:
+        version = conn.protocol_version or ""
+        return lambda c: c.session.send_discover(version)
+    return lambda c: c.session.send_ping()
+
+
+async def _with_cursor(fetch: Callable[..., Awaitable[Any]], cursor: str | None, client: Client) -> Any:
+    return await fetch(client, cursor)
+
+
+def _tool_failure(name: str, tool: str) -> Callable[[Any], MCPError | None]:
+    """Return a judge that counts an `isError` result as a failed request."""
+
+    def judge(result: Any) -> MCPError | None:
+        if not getattr(result, "is_error", False):
+            return None
+        return tool_failure(name, tool, [wire(block) for block in result.content])
+
+    return judge

@@ -1,0 +1,160 @@
+"""Translate what the SDK and the OS raise into the client's error family."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+
+import anyio
+import httpx2
+from mcp.shared.exceptions import MCPError as SDKError
+from mcp_types import CONNECTION_CLOSED, INVALID_PARAMS, METHOD_NOT_FOUND, REQUEST_TIMEOUT
+from pydantic import ValidationError
+
+from gemma_mcp_cli.config.models import strip_credentials
+from gemma_mcp_cli.errors import (
+    MCPAuthError,
+    MCPConnectionError,
+    MCPError,
+    MCPServerError,
+    MCPTimeoutError,
+)
+
+HANDSHAKE = "start-up and handshake"
+
+
+def unwrap(exc: BaseException) -> BaseException:
+    """Return the one real error inside nested single-member exception groups."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    if isinstance(exc, BaseExceptionGroup):
+        ours = [
+            e
+            for e in exc.exceptions
+            if isinstance(e, MCPError | SDKError | OSError | TimeoutError | httpx2.HTTPError)
+        ]
+        return unwrap(ours[0]) if ours else exc
+    return exc
+
+
+def translate(
+    exc: BaseException,
+    *,
+    server: str,
+    action: str,
+    timeout: float | None,
+    tail: str = "",
+    http: tuple[int, str] | None = None,
+) -> MCPError:
+    """Return the client error that says what went wrong while doing `action`."""
+    exc = unwrap(exc)
+    said = f" (server stderr: {tail})" if tail else ""
+    if isinstance(exc, MCPError):
+        return exc
+    if http is not None and not isinstance(exc, TimeoutError):
+        return _from_http(http, server=server, action=action)
+    if isinstance(exc, httpx2.HTTPError):
+        return _from_httpx(exc, server=server, action=action, timeout=timeout)
+    if isinstance(exc, TimeoutError):
+        return MCPTimeoutError(
+            f"server '{server}' did not finish {action} within {timeout:g}s", server=server
+        )
+    if isinstance(exc, SDKError):
+        return _from_sdk(exc, server=server, action=action, timeout=timeout, said=said)
+    if isinstance(exc, anyio.BrokenResourceError | anyio.ClosedResourceError | anyio.EndOfStream):
+        return MCPConnectionError(
+            f"server '{server}' closed the connection during {action}{said}", server=server
+        )
+    if isinstance(exc, ValidationError):
+        return MCPConnectionError(
+            f"server '{server}' sent a malformed response to {action}: {exc.error_count()} error(s), "
+            f"first: {exc.errors()[0]['msg']}",
+            server=server,
+        )
+    if isinstance(exc, FileNotFoundError | PermissionError) and exc.filename:
+        problem = (
+            "was not found" if isinstance(exc, FileNotFoundError) else "cannot be run (permission denied)"
+        )
+        return MCPConnectionError(
+            f"cannot start server '{server}': '{exc.filename}' {problem}",
+            server=server,
+            transient=False,
+            hint="check the server's command and cwd ('gemma-mcp validate --strict' checks the PATH)",
+        )
+    if isinstance(exc, OSError):
+        return MCPConnectionError(f"server '{server}' failed during {action}: {exc}{said}", server=server)
+    raise exc
+
+
+def _from_http(http: tuple[int, str], *, server: str, action: str) -> MCPError:
+    """Say which HTTP status the server answered (401/403 are authentication failures)."""
+    status, url = http
+    if status in (401, 403):
+        return MCPAuthError(
+            f"server '{server}' refused the request: HTTP {status} from {url}",
+            server=server,
+            hint=f"check the server's token, or run 'gemma-mcp auth login {server}'",
+        )
+    return MCPConnectionError(
+        f"server '{server}' answered HTTP {status} from {url} during {action}",
+        server=server,
+        transient=status >= 500,
+    )
+
+
+def _from_httpx(exc: httpx2.HTTPError, *, server: str, action: str, timeout: float | None) -> MCPError:
+    """Describe a network failure with the URL (credentials stripped) and its cause."""
+    request = getattr(exc, "_request", None)
+    url = strip_credentials(str(request.url)) if request is not None else "the server"
+    if isinstance(exc, httpx2.TimeoutException):
+        limit = f" within {timeout:g}s" if timeout else ""
+        return MCPTimeoutError(f"server '{server}' at {url} did not answer {action}{limit}", server=server)
+    causes = _causes(exc)
+    if any(isinstance(c, socket.gaierror) for c in causes):
+        reason, transient = "the host name does not resolve", False
+    elif any(isinstance(c, ConnectionRefusedError) for c in causes):
+        reason, transient = "connection refused", True
+    elif any(isinstance(c, ssl.SSLError) for c in causes):
+        reason, transient = f"TLS failed: {next(c for c in causes if isinstance(c, ssl.SSLError))}", False
+    else:
+        reason, transient = str(exc) or type(exc).__name__, True
+    return MCPConnectionError(
+        f"cannot reach server '{server}' at {url}: {reason}", server=server, transient=transient
+    )
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """Return an exception and every exception behind it (cause, context, group members)."""
+    found: list[BaseException] = []
+    queue = [exc]
+    while queue and len(found) < 32:
+        current = queue.pop()
+        found.append(current)
+        queue += [c for c in (current.__cause__, current.__context__) if c is not None and c not in found]
+        if isinstance(current, BaseExceptionGroup):
+            queue += list(current.exceptions)
+    return found
+
+
+def _from_sdk(exc: SDKError, *, server: str, action: str, timeout: float | None, said: str) -> MCPError:
+    if exc.code == CONNECTION_CLOSED:
+        return MCPConnectionError(
+            f"server '{server}' closed the connection during {action}{said}", server=server
+        )
+    if exc.code == REQUEST_TIMEOUT:
+        limit = f" within {timeout:g}s" if timeout else ""
+        return MCPTimeoutError(f"server '{server}' did not answer {action}{limit}", server=server)
+    detail = exc.message or "no message"
+    if action == HANDSHAKE:
+        # An error instead of a handshake means there is no MCP session to speak of.
+        return MCPConnectionError(
+            f"server '{server}' failed the MCP handshake: {detail} (error {exc.code}); is it an MCP server?",
+            server=server,
+            transient=False,
+        )
+    if exc.code == METHOD_NOT_FOUND:
+        return MCPServerError(f"server '{server}' does not support {action}", server=server, code=exc.code)
+    kind = "invalid params" if exc.code == INVALID_PARAMS else f"error {exc.code}"
+    return MCPServerError(
+        f"server '{server}' rejected {action}: {detail} ({kind})", server=server, code=exc.code
+    )

@@ -1,0 +1,216 @@
+"""Start a stdio server before the SDK is imported, so that its start-up overlaps the import.
+
+A cold command spends about 0.6 s importing the SDK before it could spawn a server, and a
+server written on an SDK (or started through npx) takes as long again to start. So a command
+starts its servers first, exactly as the SDK would (same command, environment, working
+directory, stderr log and process group), and the connection adopts the running process
+instead of spawning another. Nothing here imports the SDK.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import functools
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from gemma_mcp_cli.client.processes import end_group
+from gemma_mcp_cli.enums import MCPTransportType
+
+if TYPE_CHECKING:
+    from anyio.abc import Process
+
+    from gemma_mcp_cli.config.models import MCPServerConfig
+
+# What the SDK passes to a server of the parent's environment (its get_default_environment;
+# a test keeps the two lists equal), and what we pass besides: our settings and the locale.
+_INHERITED = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER")
+_PASSED_PREFIXES = ("GEMMA_MCP_", "XDG_", "LC_")
+_PASSED_NAMES = ("LANG", "TMPDIR", "TZ")
+_LOG_LIMIT = 1 << 20  # rotate a server's stderr log past 1 MiB
+_EXIT_GRACE = 2.0  # seconds a server has to exit once its stdin is closed, and again after SIGTERM
+_POLL = 0.01
+
+
+def server_environment(config: MCPServerConfig) -> dict[str, str]:
+    """Return the environment a stdio server starts with."""
+    env = {key: os.environ[key] for key in _INHERITED if not os.environ.get(key, "()").startswith("()")}
+    for key, value in os.environ.items():
+        if key.startswith(_PASSED_PREFIXES) or key in _PASSED_NAMES:
+            env[key] = value
+    return env | config.env
+
+
+def open_log(path: Path) -> tuple[TextIO, int]:
+    """Open a server's stderr log for appending; return it and where this run's lines begin."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Another invocation may rotate the same log at the same moment; either rotation will do.
+    with contextlib.suppress(FileNotFoundError):
+        if path.stat().st_size > _LOG_LIMIT:
+            path.replace(path.with_suffix(".log.1"))
+    log = path.open("a", encoding="utf-8")
+    return log, log.tell()
+
+
+@dataclass
+class Started:
+    """A server process started ahead of its connection."""
+
+    config: MCPServerConfig
+    process: Process
+    log: TextIO
+    log_offset: int
+    claimed: bool = False  # a connection adopted it
+    stopped: bool = False  # it was stopped and its group ended
+
+
+_started: dict[str, Started] = {}
+
+
+def claim(config: MCPServerConfig) -> Started | None:
+    """Hand the process started for exactly this configuration to its first connection."""
+    started = _started.get(config.name)
+    if started is None or started.claimed or started.config != config:
+        return None
+    started.claimed = True
+    return started
+
+
+@asynccontextmanager
+async def started_early(configs: Iterable[MCPServerConfig], log_dir: Path) -> AsyncIterator[None]:
+    """Start stdio servers now, for connections opened within; end what is left of them after.
+
+    A server that cannot be started here is left to its connection, which reports why. One
+    that no connection adopted was never sent anything: it is stopped at once, all in parallel.
+    """
+    import anyio
+
+    mine: list[Started] = []
+    try:
+        for config in configs:
+            started = await _start(config, log_dir) if _eligible(config) else None
+            if started is not None:
+                _started[config.name] = started
+                mine.append(started)
+        yield
+    finally:
+        try:
+            with anyio.CancelScope(shield=True):
+                async with anyio.create_task_group() as tg:
+                    for started in mine:
+                        if not started.claimed:
+                            tg.start_soon(functools.partial(stop, started, graceful=False))
+        finally:
+            # No awaits from here: another Ctrl-C may cancel the waits above, never this.
+            for started in mine:
+                del _started[started.config.name]
+                _end(started)
+
+
+def _end(started: Started) -> None:
+    """End a server's group unless it was stopped, and release its handles; never awaits."""
+    if not started.stopped:
+        end_group(started.process.pid)
+        started.stopped = True
+    _close_transport(started.process)
+    started.log.close()
+
+
+@atexit.register
+def end_abandoned() -> None:
+    """At exit, end the servers whose clean-up was abandoned (a third Ctrl-C can do that)."""
+    for started in list(_started.values()):
+        _end(started)
+    _started.clear()
+
+
+def _eligible(config: MCPServerConfig) -> bool:
+    return (
+        config.transport is MCPTransportType.STDIO
+        and config.command is not None
+        and sys.platform != "win32"
+        and config.name not in _started
+    )
+
+
+async def _start(config: MCPServerConfig, log_dir: Path) -> Started | None:
+    import anyio
+
+    assert config.command is not None
+    try:
+        log, offset = open_log(log_dir / f"{config.name}.log")
+    except OSError:
+        return None  # the connection meets the same problem and reports it
+    try:
+        process = await anyio.open_process(
+            [config.command, *config.args],
+            env=server_environment(config),
+            stderr=log,
+            cwd=config.cwd,
+            start_new_session=True,
+        )
+    except (OSError, ValueError):
+        log.close()
+        return None
+    return Started(config, process, log, offset)
+
+
+async def stop(started: Started, *, graceful: bool = True) -> None:
+    """Stop a server and end its process group; every wait is bounded.
+
+    Gracefully, as the SDK's own stdio shutdown does: close stdin and wait, then SIGTERM to the
+    group and wait, then SIGKILL. A server that was never sent anything gets SIGTERM at once.
+    """
+    process = started.process
+    await _close(process.stdin)
+    signals = (None, signal.SIGTERM, signal.SIGKILL) if graceful else (signal.SIGTERM, signal.SIGKILL)
+    try:
+        for signum in signals:
+            if signum is not None and process.returncode is None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signum)
+            if await _exited(process, _EXIT_GRACE):
+                break
+    except BaseException:
+        _close_transport(process)  # cancelled mid-wait: release it now, the loop may be closing
+        raise
+    finally:
+        end_group(process.pid)  # what the server left running in its group
+        started.stopped = True
+    await _close(process.stdout)
+    _close_transport(process)
+
+
+def _close_transport(process: Process) -> None:
+    """Close the asyncio subprocess transport, which would otherwise warn when collected."""
+    transport = getattr(getattr(process, "_process", None), "_transport", None)
+    with contextlib.suppress(PermissionError, RuntimeError):
+        close = getattr(transport, "close", None)
+        if callable(close):
+            close()
+
+
+async def _close(stream: object) -> None:
+    import anyio
+
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        with contextlib.suppress(OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
+            await aclose()
+
+
+async def _exited(process: Process, within: float) -> bool:
+    import anyio
+
+    with anyio.move_on_after(within):
+        while process.returncode is None:
+            await anyio.sleep(_POLL)
+        return True
+    return False

@@ -1,0 +1,1 @@
+"""Configuration: discovery, reading and checking, ${VAR}, gemma-cli settings, models; imports leaves."""

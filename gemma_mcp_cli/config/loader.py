@@ -1,0 +1,222 @@
+"""Find, read, expand and validate the server configuration file."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gemma_mcp_cli.config.checks import check_document
+from gemma_mcp_cli.config.discovery import CONFIG_ENV, ConfigSource
+from gemma_mcp_cli.config.discovery import find_config as _find
+from gemma_mcp_cli.config.lines import LineIndex
+from gemma_mcp_cli.config.models import MCPServerConfig, MCPSettings, resolve_cwd, strip_credentials
+from gemma_mcp_cli.config.reports import ConfigReport, Problem, ServerReport
+from gemma_mcp_cli.config.settings import load_settings
+from gemma_mcp_cli.errors import MCPConfigError
+
+_SETTINGS_DEFAULTS = ("connection_timeout", "tool_cache_ttl")
+LOCAL_MEMORY = "local-memory"
+
+
+def builtin_servers() -> dict[str, dict[str, Any]]:
+    """Return the built-in default configuration: the packaged memory server alone."""
+    return {
+        LOCAL_MEMORY: {
+            "command": sys.executable,
+            "args": ["-m", "gemma_mcp_cli.servers.local_memory"],
+            "description": "The packaged memory server (SQLite, no setup needed).",
+        }
+    }
+
+
+def find_config(explicit: str | Path | None = None, settings: MCPSettings | None = None) -> ConfigSource:
+    """Return the first configuration found, in the documented order."""
+    return _find(explicit, settings.servers_config if settings is not None else None)
+
+
+def validate_mcp_config(
+    path: str | Path | None = None, settings: MCPSettings | None = None, *, source: ConfigSource | None = None
+) -> ConfigReport:
+    """Check a configuration and report every problem at once."""
+    settings = settings or MCPSettings()
+    source = source or find_config(path, settings)
+    if source.path is None:
+        return check_document(source, builtin_servers(), None, settings)
+    try:
+        text = source.path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return ConfigReport(source, errors=[Problem(f"cannot read the file: {reason}")])
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return ConfigReport(source, errors=[_syntax_problem(exc, text)])
+    return check_document(source, document, LineIndex(text), settings)
+
+
+def _syntax_problem(exc: tomllib.TOMLDecodeError, text: str) -> Problem:
+    """Turn a TOML decode error into a problem with line and column."""
+    found = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+    if found:
+        line, column = int(found.group(1)), int(found.group(2))
+    else:  # "(at end of document)"
+        line, column = text.count("\n") + 1, len(text.rsplit("\n", 1)[-1]) + 1
+    message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
+    return Problem(f"invalid TOML: {message}", line=line, column=column)
+
+
+def load_mcp_servers(
+    path: str | Path | None = None, settings: MCPSettings | None = None
+) -> dict[str, MCPServerConfig]:
+    """Load every server of the configuration, or raise MCPConfigError naming the first problem."""
+    report = validate_mcp_config(path, settings)
+    raise_for_report(report)
+    return {s.name: s.config for s in report.servers if s.config is not None}
+
+
+def raise_for_report(report: ConfigReport) -> None:
+    """Raise MCPConfigError for the first error of a report, if any."""
+    problems = report.problems()
+    if not problems:
+        return
+    server, first = problems[0]
+    more = len(problems) - 1
+    hint = f"{more} more problem(s); run 'gemma-mcp validate {report.source}' to see all" if more else None
+    raise MCPConfigError(report.describe(server, first), server=server, hint=hint)
+
+
+__all__ = [
+    "CONFIG_ENV",
+    "ConfigReport",
+    "ConfigSource",
+    "LoadedConfig",
+    "MCPServerConfig",
+    "MCPSettings",
+    "Problem",
+    "ServerReport",
+    "builtin_servers",
+    "find_config",
+    "load_config",
+    "load_mcp_servers",
+    "load_settings",
+    "resolve_cwd",
+    "validate_mcp_config",
+]
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """The configuration a command runs with."""
+
+    source: ConfigSource
+    servers: dict[str, MCPServerConfig]
+    settings: MCPSettings
+    url_transport: str | None = None
+    url_headers: dict[str, str] = field(default_factory=dict)
+    # Enabled servers whose own configuration is broken: using them fails, the rest still work.
+    problems: dict[str, MCPConfigError] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+
+    def enabled(self) -> list[MCPServerConfig]:
+        """Return the enabled servers that are valid, in file order."""
+        return [s for s in self.servers.values() if s.enabled]
+
+    def enabled_names(self) -> list[str]:
+        """Return every enabled server's name (broken ones too), in file order."""
+        return [name for name in self.order if name in self.problems or self.servers[name].enabled]
+
+    def server(self, name: str, *, allow_disabled: bool = False) -> MCPServerConfig:
+        """Return one server by name (or an ad-hoc one for a URL), or raise MCPConfigError saying why not."""
+        if "://" in name:
+            return self._adhoc(name)
+        if name in self.problems:
+            raise self.problems[name]
+        found = self.servers.get(name)
+        if found is None:
+            close = difflib.get_close_matches(name, list(self.servers), n=1)
+            maybe = f"; did you mean '{close[0]}'?" if close else ""
+            raise MCPConfigError(
+                f"unknown server '{name}' in {self.source}{maybe}",
+                server=name,
+                hint="'gemma-mcp servers list --all' shows the configured servers",
+            )
+        if not found.enabled and not allow_disabled:
+            raise MCPConfigError(
+                f"server '{name}' is disabled in {self.source}",
+                server=name,
+                hint=f"set enabled = true in [{name}] to use it",
+            )
+        return found
+
+    def _adhoc(self, url: str) -> MCPServerConfig:
+        """Describe the server at a URL given where a server name goes (and remember it)."""
+        from pydantic import ValidationError
+
+        scheme = url.split("://", 1)[0].lower()
+        transport = self.url_transport or ("websocket" if scheme in ("ws", "wss") else "http")
+        data = {
+            "name": strip_credentials(url),
+            "transport": transport,
+            "url": url,
+            "headers": self.url_headers,
+        }
+        try:
+            config = MCPServerConfig.model_validate(
+                data | {"connection_timeout": self.settings.connection_timeout}
+            )
+        except ValidationError as exc:
+            raise MCPConfigError(f"cannot use {strip_credentials(url)}: {exc.errors()[0]['msg']}") from None
+        self.servers[config.name] = config
+        return config
+
+
+def load_config(
+    path: str | Path | None = None,
+    settings: MCPSettings | None = None,
+    *,
+    url_transport: str | None = None,
+    url_headers: dict[str, str] | None = None,
+) -> LoadedConfig:
+    """Load the configuration for running commands; one server's problems stop only its own use."""
+    settings = settings or load_settings()
+    if not settings.enabled:
+        raise MCPConfigError(
+            f"MCP is disabled by gemma-cli's settings ({settings.origin('enabled')})",
+            hint="set enabled = true in the [mcp] section (or GEMMA_MCP_ENABLED=1) to use MCP servers",
+        )
+    report = validate_mcp_config(path, settings)
+    raise_for_report(ConfigReport(report.source, [], report.errors))
+    problems = {}
+    for server in report.servers:
+        if server.enabled and server.errors:
+            problems[server.name] = MCPConfigError(
+                report.describe(server.name, server.errors[0]),
+                server=server.name,
+                hint=f"run 'gemma-mcp validate {report.source}' to see every problem",
+            )
+    servers = {s.name: s.config for s in report.servers if s.config is not None}
+    order = [s.name for s in report.servers]
+    return LoadedConfig(report.source, servers, settings, url_transport, url_headers or {}, problems, order)
+
+
+class MCPConfigLoader:
+    """Load and validate one configuration; the class form of `load_mcp_servers`."""
+
+    def __init__(self, path: str | Path | None = None, settings: MCPSettings | None = None) -> None:
+        self.settings = settings or load_settings()
+        self.source = find_config(path, self.settings)
+
+    def load(self) -> dict[str, MCPServerConfig]:
+        """Return every server, or raise MCPConfigError naming the first problem."""
+        report = self.validate()
+        raise_for_report(report)
+        return {s.name: s.config for s in report.servers if s.config is not None}
+
+    def validate(self) -> ConfigReport:
+        """Return every problem of the configuration."""
+        return validate_mcp_config(settings=self.settings, source=self.source)

@@ -1,0 +1,236 @@
+"""Warm sessions, the client side: where they live, whether one is live, how to ask it.
+
+Standard library only: a warm `call` must cost little more than starting the interpreter.
+A session is a background process holding one server connected; it listens on a Unix socket
+in a directory only the user can enter and speaks JSON lines: one request, then events
+(progress, logs) and one final reply.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from gemma_mcp_cli.config.environment import env_fingerprint
+from gemma_mcp_cli.errors import MCPError
+from gemma_mcp_cli.state.paths import state_dir
+
+SOCKET_LIMIT = 100  # bytes; a longer path is bound and reached through its directory
+Event = Callable[[dict[str, Any]], None]
+
+
+def sessions_dir() -> Path:
+    """Return the user-only directory that holds the sessions' sockets and descriptions."""
+    return state_dir() / "sessions"
+
+
+def session_key(server: str, config: Path | None) -> str:
+    """Return the name shared by one server's session files, per configuration file."""
+    text = f"{config.resolve() if config else '<built-in>'}\0{server}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def info_path(key: str) -> Path:
+    """Return the file describing a session (pid, server, socket, start time)."""
+    return sessions_dir() / f"{key}.json"
+
+
+def socket_path(key: str) -> Path:
+    """Return a session's socket."""
+    return sessions_dir() / f"{key}.sock"
+
+
+def read_info(key: str) -> dict[str, Any] | None:
+    """Return a session's description if its process is alive; remove a dead one's files."""
+    if not _trusted(sessions_dir()):
+        return None
+    try:
+        info = json.loads(info_path(key).read_text(encoding="utf-8"))
+        pid = int(info["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not alive(pid):
+        remove(key, only_if_dead=True)
+        return None
+    return info if isinstance(info, dict) else None
+
+
+def _trusted(directory: Path) -> bool:
+    """Use sessions only from a directory that is ours and closed to everybody else."""
+    try:
+        status = directory.stat()
+    except OSError:
+        return False
+    return status.st_uid == os.getuid() and not status.st_mode & 0o077
+
+
+def usable(info: dict[str, Any]) -> bool:
+    """Whether this process's environment is the one the session resolved its configuration in."""
+    names = info.get("env_names")
+    return isinstance(names, list) and env_fingerprint([str(n) for n in names]) == info.get("env_hash")
+
+
+def is_session_process(pid: int) -> bool:
+    """Whether a pid is (still) a session process, not another program that got its number."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return alive(pid)  # no /proc here: trust the signal test
+    return b"gemma_mcp_cli.sessions.daemon" in command
+
+
+def alive(pid: int) -> bool:
+    """Tell whether a process runs (a zombie, killed but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc here: the signal test is all there is
+    return stat[stat.rindex(")") + 2 :].split()[0] != "Z"
+
+
+def remove(key: str, *, only_if_dead: bool = False, owner: int | None = None) -> None:
+    """Remove a session's socket and description (a stale one's, or one's own on the way out).
+
+    Never a newer session's: with `owner`, only if the description names that pid; with
+    `only_if_dead`, only if the process it names is gone.
+    """
+    try:
+        pid = int(json.loads(info_path(key).read_text(encoding="utf-8"))["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pid = None
+    if (owner is not None and pid not in (owner, None)) or (only_if_dead and pid is not None and alive(pid)):
+        return
+    for path in (socket_path(key), info_path(key)):
+        path.unlink(missing_ok=True)
+
+
+def all_sessions() -> list[dict[str, Any]]:
+    """Return every live session's description (cleaning up after dead ones)."""
+    found = []
+    for path in sorted(sessions_dir().glob("*.json")) if sessions_dir().is_dir() else []:
+        info = read_info(path.stem)
+        if info is not None:
+            found.append(info | {"key": path.stem})
+    return found
+
+
+_CHDIR = threading.Lock()  # connecting by a relative name changes the working directory briefly
+
+
+class SessionUnavailable(ConnectionError):
+    """Nothing was sent: no session listens (or it refused the request unread). Safe to go direct."""
+
+
+class SessionLost(Exception):
+    """The request went out and the session ended before answering: it may have run."""
+
+
+@contextlib.contextmanager
+def _connected(path: Path, timeout: float | None) -> Iterator[socket.socket]:
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client.settimeout(timeout)
+    try:
+        if len(os.fsencode(path)) < SOCKET_LIMIT:
+            client.connect(os.fspath(path))
+        else:  # too long for sockaddr_un: connect by a short relative name
+            with _CHDIR:
+                here = os.open(".", os.O_RDONLY)
+                try:
+                    os.chdir(path.parent)
+                    client.connect(path.name)
+                finally:
+                    os.fchdir(here)
+                    os.close(here)
+        yield client
+    finally:
+        client.close()
+
+
+def ask(
+    key: str, request: dict[str, Any], on_event: Event | None = None, timeout: float | None = None
+) -> Any:
+    """Send one request to a session; return its result or raise the error it reports.
+
+    Raises SessionUnavailable when nothing was sent (the caller may go direct) and
+    SessionLost when the request went out but no answer came back.
+    """
+    try:
+        with _connected(socket_path(key), timeout) as client:
+            client.sendall(json.dumps(request).encode() + b"\n")
+            return _replies(client, on_event)
+    except SessionUnavailable:
+        raise  # a stale session refused the request unread
+    except (ConnectionRefusedError, FileNotFoundError) as exc:
+        remove(key, only_if_dead=True)  # nothing listens there any more: a stale socket
+        raise SessionUnavailable(str(exc)) from None
+    except OSError as exc:
+        raise SessionLost(f"the session stopped answering ({exc})") from None
+
+
+def _replies(client: socket.socket, on_event: Event | None) -> Any:
+    with client.makefile("rb") as replies:
+        for line in replies:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                raise SessionLost("the session sent a broken reply") from None
+            if "event" in message:
+                if on_event is not None:
+                    on_event(message)
+                continue
+            if "error" in message:
+                raise error_from(message["error"])
+            return message.get("result")
+    raise SessionLost("the session ended before answering")
+
+
+class StaleSessionError(SessionUnavailable):
+    """The session serves an older configuration of the server; it did nothing and is stopping."""
+
+
+def error_from(data: dict[str, Any]) -> Exception:
+    """Rebuild the error a session reported, with its kind and exit code."""
+    if data.get("type") == "stale":
+        return StaleSessionError(data.get("message", "stale session"))
+    kinds = {cls.kind: cls for cls in _subclasses(MCPError)}
+    cls = kinds.get(str(data.get("type")), MCPError)
+    error = cls.__new__(cls)
+    MCPError.__init__(error, str(data.get("message", "")), server=data.get("server"), hint=data.get("hint"))
+    for name, value in (("code", data.get("code")), ("transient", data.get("transient", True))):
+        setattr(error, name, value)
+    return error
+
+
+def _subclasses(cls: type[MCPError]) -> list[type[MCPError]]:
+    found = [cls]
+    for sub in cls.__subclasses__():
+        found += _subclasses(sub)
+    return found
+
+
+def error_document(error: MCPError) -> dict[str, Any]:
+    """Return what a session sends for an error (the envelope plus the hint and code)."""
+    return error.as_dict() | {
+        "hint": error.hint,
+        "code": getattr(error, "code", None),
+        "transient": getattr(error, "transient", True),
+    }
+
+
+def uptime(info: dict[str, Any]) -> float:
+    """Return how long a session has been running, in seconds."""
+    return time.time() - float(info.get("started_at", time.time()))

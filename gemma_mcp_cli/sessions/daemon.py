@@ -1,0 +1,317 @@
+"""A warm session: one background process that keeps one server connected.
+
+Started by `gemma-mcp session start` as `python -m gemma_mcp_cli.sessions.daemon`. It serves
+JSON-line requests on a user-only Unix socket, concurrently, through one manager; it stops
+after its idle timeout, when its server's configuration changes, when the server dies and
+cannot be brought back, or when asked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from anyio.abc import SocketStream
+
+from gemma_mcp_cli import arguments
+from gemma_mcp_cli.client.manager import MCPClientManager
+from gemma_mcp_cli.config.environment import env_fingerprint, env_names
+from gemma_mcp_cli.config.loader import LoadedConfig, load_config
+from gemma_mcp_cli.errors import MCPConnectionError, MCPError, MCPUsageError
+from gemma_mcp_cli.sessions.client import (
+    error_document,
+    info_path,
+    remove,
+    session_key,
+    sessions_dir,
+    socket_path,
+)
+from gemma_mcp_cli.state.cache import MCPToolRegistry, fingerprint
+from gemma_mcp_cli.state.files import write_atomically
+from gemma_mcp_cli.state.stats import StatsStore
+
+_LINE_LIMIT = 16 * 1024 * 1024  # one request; tool arguments can be large, not unbounded
+
+
+class Session:
+    """The served state: the manager, the counters, and the reasons to stop."""
+
+    def __init__(self, name: str, config_path: Path | None, idle_timeout: float) -> None:
+        self.name = name
+        self.config_path = config_path
+        self.idle_timeout = idle_timeout
+        self.key = session_key(name, config_path)
+        self.loaded: LoadedConfig = load_config(config_path)
+        self.config = self.loaded.server(name)
+        self.fingerprint = fingerprint(self.config)
+        self.stamp = self._stamp()
+        text = config_path.read_text(encoding="utf-8", errors="replace") if config_path else ""
+        self.env_names = env_names(text)
+        self.started_at = time.time()
+        self.last_request_at = time.time()
+        self.requests = 0
+        self.active = 0
+        self.stopping = anyio.Event()
+        self.manager = MCPClientManager(
+            {name: self.config},
+            cache=MCPToolRegistry(default_ttl=self.loaded.settings.tool_cache_ttl),
+            stats=StatsStore(),
+            retries=self.loaded.settings.retry_count,
+            health_checks=False,
+        )
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = self.config_path.stat() if self.config_path else None
+        except OSError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size) if stat else None
+
+    def config_changed(self) -> bool:
+        """Tell whether the server's effective configuration is no longer what this session serves."""
+        if self._stamp() == self.stamp:
+            return False
+        try:
+            current = load_config(self.config_path).server(self.name)
+        except MCPError:
+            return True
+        self.stamp = self._stamp()
+        return fingerprint(current) != self.fingerprint
+
+    def info(self) -> dict[str, Any]:
+        """Return the session's description and counters."""
+        return {
+            "server": self.name,
+            "config": str(self.config_path) if self.config_path else None,
+            "pid": os.getpid(),
+            "socket": str(socket_path(self.key)),
+            "started_at": self.started_at,
+            "idle_timeout": self.idle_timeout,
+            "requests": self.requests,
+            "last_request_at": self.last_request_at,
+            "idle_s": 0.0 if self.active else round(time.time() - self.last_request_at, 1),
+            "env_names": self.env_names,
+            "env_hash": env_fingerprint(self.env_names),
+        }
+
+
+async def _operate(session: Session, request: dict[str, Any], send: Any) -> Any:
+    """Carry out one request with the session's manager."""
+    manager, name, op = session.manager, session.name, request.get("op")
+    params = request.get("params") or {}
+
+    async def progress(_server: str, done: float, total: float | None, message: str | None) -> None:
+        await send({"event": "progress", "progress": done, "total": total, "message": message})
+
+    if op == "call":
+        definition = await manager.get_tool(name, params["tool"])
+        values = arguments.build(
+            name, params["tool"], definition, params.get("args") or {}, params.get("pairs")
+        )
+        if params.get("dry_run"):
+            return {"dry_run": values}
+        on_progress = progress if request.get("progress") else None
+        return await manager.call_tool(
+            name, params["tool"], values, timeout=params.get("timeout"), on_progress=on_progress
+        )
+    if op == "call_tool":
+        return await manager.call_tool(
+            name,
+            params["tool"],
+            params.get("arguments"),
+            timeout=params.get("timeout"),
+            on_progress=progress if request.get("progress") else None,
+        )
+    simple: dict[str, Callable[[], Awaitable[Any]]] = {
+        "list_tools": lambda: manager.list_tools(name),
+        "get_tool": lambda: manager.get_tool(name, params["tool"]),
+        "list_resources": lambda: manager.list_resources(name),
+        "list_resource_templates": lambda: manager.list_resource_templates(name),
+        "read_resource": lambda: manager.read_resource(name, params["uri"]),
+        "list_prompts": lambda: manager.list_prompts(name),
+        "get_prompt": lambda: manager.get_prompt(name, params["prompt"], params.get("arguments")),
+        "health_check": lambda: manager.health_check(name),
+    }
+    if op not in simple:
+        raise MCPError(f"a session does not know the request {op!r}")
+    return await simple[op]()
+
+
+async def _handle(session: Session, stream: SocketStream) -> None:
+    """Serve one client: read its request, stream events, write the reply."""
+    async with stream:
+
+        async def send(message: dict[str, Any]) -> None:
+            # A client that left mid-request costs only its own replies; the others go on.
+            with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+                await stream.send(json.dumps(message).encode() + b"\n")
+
+        request = await _read_request(stream)
+        if request is None:
+            return
+        session.active += 1  # until the reply is out: a stopping session waits for it
+        try:
+            try:
+                reply = await _reply(session, request, send)
+            except Exception as exc:  # one bad request must not take the session (and its clients) down
+                traceback.print_exc()
+                reply = {"error": error_document(MCPError(f"internal error in the session: {exc!r}"))}
+            await send(reply)
+        finally:
+            session.active -= 1
+        if request.get("op") == "stop":
+            session.stopping.set()  # after the reply, so the client hears it
+
+
+async def _read_request(stream: SocketStream) -> dict[str, Any] | None:
+    """Read one JSON line; None for a client that left, sent too much, or sent no JSON object."""
+    buffer = b""
+    while b"\n" not in buffer:
+        if len(buffer) > _LINE_LIMIT:
+            return None
+        try:
+            buffer += await stream.receive()
+        except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
+            return None
+    try:
+        request = json.loads(buffer.split(b"\n", 1)[0])
+    except ValueError:
+        return None
+    return request if isinstance(request, dict) and isinstance(request.get("params", {}), dict) else None
+
+
+async def _reply(session: Session, request: dict[str, Any], send: Any) -> dict[str, Any]:
+    """Return the final reply to one request (a result or an error)."""
+    op = request.get("op")
+    if op == "info":
+        return {"result": session.info() | {"stale": session.config_changed()}}
+    if op == "stop":
+        return {"result": {"stopped": True}}
+    if session.stopping.is_set() or session.config_changed():
+        session.stopping.set()
+        return {"error": {"type": "stale", "message": f"the session for '{session.name}' is stopping"}}
+    try:
+        return {"result": await _operate(session, request, send)}
+    except KeyError as missing:
+        return {"error": error_document(MCPUsageError(f"the request lacks {missing}"))}
+    except MCPError as error:
+        if isinstance(error, MCPConnectionError):
+            session.stopping.set()  # the server is gone and the retry policy could not bring it back
+        return {"error": error_document(error)}
+    finally:
+        session.requests += 1
+        session.last_request_at = time.time()
+        # SQLite may wait on other writers; the event loop serves the other clients meanwhile.
+        await anyio.to_thread.run_sync(session.manager.flush_stats)
+
+
+async def serve(session: Session) -> None:
+    """Connect the server, publish the socket, and serve until a reason to stop."""
+    directory = sessions_dir()
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    directory.chmod(0o700)
+    with _exclusive(directory / f"{session.key}.lock"):
+        async with session.manager:
+            await session.manager.connect_server(session.name)
+            listener = await _listen(socket_path(session.key))
+            try:
+                write_atomically(info_path(session.key), json.dumps(session.info()).encode(), mode=0o600)
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(listener.serve, lambda s: _handle(session, s), tg)
+                    tg.start_soon(_watch_idle, session)
+                    tg.start_soon(_watch_signals, session)
+                    await session.stopping.wait()
+                    await _drain(session, listener)
+                    tg.cancel_scope.cancel()
+            finally:
+                remove(session.key, owner=os.getpid())
+                with contextlib.suppress(anyio.ClosedResourceError):
+                    await listener.aclose()
+
+
+async def _drain(session: Session, listener: Any) -> None:
+    """Stop taking requests, then let the ones under way finish (within a bound)."""
+    remove(session.key, owner=os.getpid())  # new clients go direct from now on
+    with anyio.move_on_after(session.config.request_timeout + 5):
+        while session.active:
+            await anyio.sleep(0.05)
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Hold the lock that makes this the only session for its key; exit quietly if another has it."""
+    import fcntl
+
+    with path.open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _AlreadyRunning from None
+        yield
+
+
+class _AlreadyRunning(Exception):
+    """Another process serves this server's session already."""
+
+
+async def _watch_signals(session: Session) -> None:
+    """Stop cleanly (servers and their children too) on SIGTERM, SIGINT or SIGHUP."""
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+        async for _ in signals:
+            session.stopping.set()
+            return
+
+
+async def _listen(path: Path) -> Any:
+    """Listen on a Unix socket only the user can use (bound by a short name if the path is long)."""
+    path.unlink(missing_ok=True)
+    here = Path.cwd()
+    os.chdir(path.parent)  # sockaddr_un holds ~100 bytes; the relative name always fits
+    try:
+        listener = await anyio.create_unix_listener(path.name, mode=0o600)
+    finally:
+        os.chdir(here)
+    return listener
+
+
+async def _watch_idle(session: Session) -> None:
+    """Stop the session once nobody has used it for its idle timeout."""
+    while True:
+        await anyio.sleep(min(1.0, session.idle_timeout))
+        idle = time.time() - session.last_request_at
+        if not session.active and idle >= session.idle_timeout:
+            session.stopping.set()
+            return
+
+
+def main() -> None:
+    """Run one session in the foreground (session start runs it detached)."""
+    parser = argparse.ArgumentParser(prog="python -m gemma_mcp_cli.sessions.daemon")
+    parser.add_argument("--server", required=True)
+    parser.add_argument("--config")
+    parser.add_argument("--idle-timeout", type=float, default=600.0)
+    options = parser.parse_args()
+    config = Path(options.config) if options.config else None
+    try:
+        anyio.run(serve, Session(options.server, config, options.idle_timeout))
+    except _AlreadyRunning:
+        return  # a concurrent `session start` won; the caller finds that session
+    except MCPError as error:
+        # `session start` shows this line: the reason the session could not start.
+        sys.stderr.write(f"Error: {error.message}\n")
+        sys.exit(int(error.exit_code))
+
+
+if __name__ == "__main__":
+    main()

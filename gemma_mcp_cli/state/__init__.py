@@ -1,0 +1,1 @@
+"""What persists between runs: cache, stats, config snapshot, atomic files, paths; imports config, leaves."""

@@ -1,0 +1,75 @@
+"""Shell completion: the shipped scripts are current; names come from the config and the cache."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gemma_mcp_cli.cli.completion import SHELLS, script
+from tests.conftest import stdio_server
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_shipped_completion_script_is_current(shell: str) -> None:
+    shipped = (REPO / "completions" / f"gemma-mcp.{shell}").read_text(encoding="utf-8")
+    assert shipped == script(shell), "run: python -m gemma_mcp_cli.cli.completion completions"
+
+
+def complete(config: Path, words: str) -> list[str]:
+    env = os.environ | {
+        "GEMMA_MCP_CONFIG": str(config),
+        "_GEMMA_MCP_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split(" ")) - 1),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "gemma_mcp_cli"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_server_names_complete_from_the_config(write_config, workdir: Path) -> None:
+    config = write_config(
+        stdio_server("legacy", "legacy_rag_redis.py")
+        + stdio_server("local", "legacy_rag_redis.py")
+        + stdio_server("off", "x.py", enabled=False)
+    )
+    assert complete(config, "gemma-mcp call l") == ["legacy", "local"]
+    assert complete(config, "gemma-mcp tools list ") == ["legacy", "local"]
+
+
+def test_tool_resource_and_prompt_names_complete_from_the_cache(write_config, workdir: Path) -> None:
+    config = write_config(stdio_server("legacy", "legacy_rag_redis.py"))
+    assert complete(config, "gemma-mcp call legacy ") == []  # nothing cached yet, and no server started
+    for kind in ("tools", "resources"):
+        subprocess.run(
+            [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config), kind, "list"],
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
+    assert complete(config, "gemma-mcp call legacy re") == ["recall_memory"]
+    assert complete(config, "gemma-mcp tools show legacy ") == [
+        "store_memory",
+        "recall_memory",
+        "get_memory_stats",
+        "clear_memory",
+    ]
+    assert complete(config, "gemma-mcp resources read legacy mem") == ["memory://stats"]
+
+
+def test_completion_with_a_broken_config_offers_nothing(write_config, workdir: Path) -> None:
+    config = write_config("[broken\n")
+    assert complete(config, "gemma-mcp call ") == []
