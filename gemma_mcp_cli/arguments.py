@@ -6,7 +6,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -146,8 +146,15 @@ def validate(
     arguments: Mapping[str, Any], schema: Mapping[str, Any] | None, *, server: str, tool: str
 ) -> None:
     """Check arguments against the tool's input schema; raise naming every offending key."""
+    checker(schema, server=server, tool=tool)(arguments)
+
+
+def checker(
+    schema: Mapping[str, Any] | None, *, server: str, tool: str
+) -> Callable[[Mapping[str, Any]], None]:
+    """Return `validate` for one schema, prepared once (checking the schema itself is the slow part)."""
     if not schema:
-        return
+        return _accept
     from jsonschema import validators
     from jsonschema.exceptions import SchemaError
 
@@ -155,15 +162,24 @@ def validate(
     try:
         cls.check_schema(dict(schema))
     except SchemaError:
-        return  # a broken schema is the server's problem; let the server judge
-    problems = {_describe(error) for error in cls(schema).iter_errors(dict(arguments))}
-    problems |= {f"{key}: not a parameter of this tool" for key in _undeclared(arguments, schema)}
-    if problems:
-        raise MCPInvalidArgumentsError(
-            f"invalid arguments for {tool} on '{server}': " + "; ".join(sorted(problems)),
-            server=server,
-            hint=f"'gemma-mcp tools show {server} {tool}' lists its parameters",
-        )
+        return _accept  # a broken schema is the server's problem; let the server judge
+    prepared = cls(schema)
+
+    def check(arguments: Mapping[str, Any]) -> None:
+        problems = {_describe(error) for error in prepared.iter_errors(dict(arguments))}
+        problems |= {f"{key}: not a parameter of this tool" for key in _undeclared(arguments, schema)}
+        if problems:
+            raise MCPInvalidArgumentsError(
+                f"invalid arguments for {tool} on '{server}': " + "; ".join(sorted(problems)),
+                server=server,
+                hint=f"'gemma-mcp tools show {server} {tool}' lists its parameters",
+            )
+
+    return check
+
+
+def _accept(arguments: Mapping[str, Any]) -> None:
+    return None
 
 
 def _undeclared(arguments: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:

@@ -8,7 +8,19 @@ from typing import Annotated
 import typer
 
 from gemma_mcp_cli._version import __version__
-from gemma_mcp_cli.cli import auth, call, prompts, render, resources, servers, session, stats, tools, validate
+from gemma_mcp_cli.cli import (
+    auth,
+    batch,
+    call,
+    prompts,
+    render,
+    resources,
+    servers,
+    session,
+    stats,
+    tools,
+    validate,
+)
 from gemma_mcp_cli.cli.invocation import AppState
 
 app = typer.Typer(
@@ -23,6 +35,7 @@ app = typer.Typer(
 
 # The command groups, alphabetical: the one place a command is registered.
 app.add_typer(auth.app, name="auth")
+app.command("batch")(batch.command)
 app.command("call")(call.command)
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(resources.app, name="resources")

@@ -72,6 +72,12 @@ def emit_json(document: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+def emit_json_line(document: dict[str, Any]) -> None:
+    """Write one JSON object as one line to stdout, flushed (a stream of results, such as `batch`)."""
+    sys.stdout.write(json.dumps(to_jsonable(document), ensure_ascii=False, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
 def emit_text(text: str) -> None:
     """Write raw text to stdout, as it is, with one trailing newline."""
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
