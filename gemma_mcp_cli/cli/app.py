@@ -20,6 +20,7 @@ from gemma_mcp_cli.cli import (
     stats,
     tools,
     validate,
+    wait,
 )
 from gemma_mcp_cli.cli.invocation import AppState
 
@@ -44,6 +45,7 @@ app.add_typer(session.app, name="session")
 app.command("stats")(stats.command)
 app.add_typer(tools.app, name="tools")
 app.command("validate")(validate.command)
+app.command("wait")(wait.command)
 
 
 class Transport(StrEnum):

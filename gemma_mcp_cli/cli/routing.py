@@ -185,6 +185,15 @@ class RoutedManager:
         params = {"prompt": prompt, "arguments": dict(arguments or {})}
         return await self._route(name, "get_prompt", params, lambda m: m.get_prompt(name, prompt, arguments))
 
+    async def disconnect(self, name: str) -> None:
+        """Close our own connection to a server, if there is one (a session's stays)."""
+        if self._manager is not None:
+            await self._manager.disconnect_server(name)
+
+    async def describe(self, name: str) -> dict[str, Any]:
+        """Return what the server's handshake said (always over a connection of our own)."""
+        return await (await self._direct()).describe(name)
+
     async def health_check(self, name: str) -> dict[str, Any]:
         """Reach a server and time one round trip."""
         return await self._route(name, "health_check", {}, lambda m: m.health_check(name))

@@ -371,6 +371,16 @@ class MCPClientManager:
             "error": None,
         }
 
+    async def describe(self, name: str) -> dict[str, Any]:
+        """Connect and return what the handshake said: server name and version, protocol, capabilities."""
+        conn = await self.connect_server(name)
+        capabilities = conn.require_client().session.server_capabilities
+        return {
+            "serverInfo": conn.server_info,
+            "protocolVersion": conn.protocol_version,
+            "capabilities": wire(capabilities) if capabilities is not None else {},
+        }
+
     def get_stats(self) -> dict[str, dict[str, Any]]:
         """Return the request statistics of this manager, per server."""
         return {name: stats.as_dict() for name, stats in self._server_stats.items()}
