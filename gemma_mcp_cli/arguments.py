@@ -87,6 +87,11 @@ def resolve_ref(node: Any, root: Mapping[str, Any]) -> Any:
     return node
 
 
+def json_types(node: Any, root: Mapping[str, Any]) -> list[str]:
+    """Return the JSON types a schema node accepts (empty when it does not say)."""
+    return _types_of(node, root)
+
+
 def _types_of(node: Any, root: Mapping[str, Any]) -> list[str]:
     """Return the JSON types a property accepts, in the order the schema gives them."""
     node = resolve_ref(node, root)

@@ -12,6 +12,7 @@ from gemma_mcp_cli.cli import (
     auth,
     batch,
     call,
+    lock,
     prompts,
     render,
     resources,
@@ -38,6 +39,7 @@ app = typer.Typer(
 app.add_typer(auth.app, name="auth")
 app.command("batch")(batch.command)
 app.command("call")(call.command)
+app.command("lock")(lock.command)
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(resources.app, name="resources")
 app.add_typer(servers.app, name="servers")

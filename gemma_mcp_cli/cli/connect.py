@@ -82,7 +82,7 @@ def targets(loaded: LoadedConfig, names: Sequence[str] | None) -> list[str]:
 
 
 async def across(
-    ctx: Invocation, loaded: LoadedConfig, names: list[str], fetch: Fetch
+    ctx: Invocation, loaded: LoadedConfig, names: list[str], fetch: Fetch, *, sessions: bool = True
 ) -> dict[str, list[dict[str, Any]] | MCPError]:
     """Run `fetch` on every server concurrently; return each server's items or its failure."""
     import anyio
@@ -96,7 +96,8 @@ async def across(
             found[name] = error
 
     found.update((name, loaded.problems[name]) for name in names if name in loaded.problems)
-    async with open_manager(ctx, loaded, start=names) as manager, anyio.create_task_group() as tg:
+    routed = open_manager(ctx, loaded, sessions=sessions, start=names)
+    async with routed as manager, anyio.create_task_group() as tg:
         for name in names:
             if name not in found:
                 tg.start_soon(one, manager, name)

@@ -13,6 +13,7 @@ from gemma_mcp_cli.cli.options import JsonOpt
 from gemma_mcp_cli.errors import MCPConfigError, MCPError
 
 if TYPE_CHECKING:
+    from gemma_mcp_cli.cli.locking import LockCheck
     from gemma_mcp_cli.config.reports import ConfigReport
 
 PathArg = Annotated[
@@ -20,6 +21,13 @@ PathArg = Annotated[
     typer.Argument(help="The file to check (default: the one commands would use).", show_default=False),
 ]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")]
+LockOpt = Annotated[
+    bool,
+    typer.Option("--lock", help="Also check the servers against mcp.lock.json; exit 3 on a breaking change."),
+]
+LockFileOpt = Annotated[
+    str | None, typer.Option("--lock-file", help="The lock file (default: mcp.lock.json beside the config).")
+]
 ConnectOpt = Annotated[
     bool, typer.Option("--connect", help="Also start every enabled server and list its tools.")
 ]
@@ -30,6 +38,8 @@ def command(
     path: PathArg = None,
     strict: StrictOpt = False,
     connect: ConnectOpt = False,
+    lock: LockOpt = False,
+    lock_file: LockFileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check a configuration file and report every problem at once."""
@@ -47,8 +57,15 @@ def command(
             import anyio
 
             checks = anyio.run(_connect_all, ctx, report)
+        locked = _check_lock(ctx, report, lock_file) if lock and not problems else None
         if as_json:
-            render.emit_json(as_document(report, strict=strict, checks=checks))
+            document = as_document(report, strict=strict, checks=checks)
+            if locked is not None:
+                document |= {
+                    "valid": document["valid"] and locked.failure() is None,
+                    "lock": locked.as_dict(),
+                }
+            render.emit_json(document)
         else:
             _print(report, strict=strict, checks=checks)
         if problems:
@@ -57,8 +74,33 @@ def command(
         failed = [c for c in checks.values() if isinstance(c, MCPError)]
         if failed:
             raise failed[0]
+        if locked is not None:
+            _finish_lock(locked, as_json=as_json)
 
     run(ctx, as_json, work)
+
+
+def _finish_lock(locked: LockCheck, *, as_json: bool) -> None:
+    """Print the lock check (--json has put it in validate's own document), then fail on it."""
+    from gemma_mcp_cli.cli.lock import report
+
+    if not as_json:
+        report(locked, as_json=False)
+    elif (failure := locked.failure()) is not None:
+        raise failure
+
+
+def _check_lock(ctx: typer.Context, report: ConfigReport, lock_file: str | None) -> LockCheck:
+    """Compare every locked server with the lock file (`validate --lock`)."""
+    import anyio
+
+    from gemma_mcp_cli.cli import locking
+    from gemma_mcp_cli.config.loader import LoadedConfig, load_settings
+
+    servers = {s.name: s.config for s in report.servers if s.config is not None}
+    loaded = LoadedConfig(report.source, servers, load_settings(), order=list(servers))
+    path = locking.lock_path(loaded, lock_file)
+    return anyio.run(locking.check, ctx, loaded, None, path)
 
 
 async def _connect_all(ctx: typer.Context, report: ConfigReport) -> dict[str, dict[str, Any] | MCPError]:
