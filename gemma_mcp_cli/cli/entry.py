@@ -8,12 +8,14 @@ import sys
 def main() -> None:
     """Run gemma-mcp."""
     from gemma_mcp_cli.cli import signals
-    from gemma_mcp_cli.cli.quick import call, lists
+    from gemma_mcp_cli.cli.quick import call, lists, search
 
     signals.enable()
     code = call.run(sys.argv[1:])
     if code is None:
         code = lists.run(sys.argv[1:])
+    if code is None:
+        code = search.run(sys.argv[1:])
     if code is not None:
         sys.stdout.flush()
         sys.exit(code)

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.boundary import run
-from gemma_mcp_cli.cli.connect import ListingView, find_tool, list_tools_of, show_listing
+from gemma_mcp_cli.cli.connect import (
+    ListingView,
+    error_entries,
+    find_tool,
+    finish,
+    list_tools_of,
+    listing,
+    show_listing,
+    targets,
+)
 from gemma_mcp_cli.cli.content import first_line
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg, ToolArg
 from gemma_mcp_cli.cli.schema import parameters
+from gemma_mcp_cli.cli.tool_search import DEFAULT_LIMIT, rank, show
+
+QueryArg = Annotated[
+    str, typer.Argument(help="Words to look for in tool names, titles, descriptions and parameters.")
+]
+LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most this many matches.")]
 
 app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="List the servers' tools and show one in detail."
@@ -37,6 +52,28 @@ def list_tools(
 ) -> None:
     """List the tools of the named servers, or of every enabled server (cached)."""
     show_listing(ctx, TOOLS, servers, refresh=refresh, offline=offline, as_json=as_json)
+
+
+@app.command("search")
+def search_tools(
+    ctx: typer.Context,
+    query: QueryArg,
+    servers: ServersArg = None,
+    limit: LimitOpt = DEFAULT_LIMIT,
+    refresh: RefreshOpt = False,
+    offline: OfflineOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rank the tools of the servers by how well they match QUERY (cached)."""
+
+    def work() -> None:
+        loaded = config_for(ctx)
+        names = targets(loaded, servers)
+        items, errors = listing(ctx, loaded, names, "tools", list_tools_of, refresh=refresh, offline=offline)
+        show(rank(query, items, limit), error_entries(errors), as_json=as_json)
+        finish(errors, as_json=as_json)
+
+    run(ctx, as_json, work)
 
 
 @app.command("show")

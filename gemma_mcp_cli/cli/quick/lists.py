@@ -35,7 +35,7 @@ def run(argv: list[str]) -> int | None:
     """Answer a listing from the snapshot and the cache; None to take the full path."""
     try:
         request = parse(argv)
-        snapshot = _saved_snapshot(request) if request is not None else None
+        snapshot = saved_snapshot(request) if request is not None else None
         if request is None or snapshot is None:
             return None
         if request["command"] == "servers":
@@ -45,7 +45,8 @@ def run(argv: list[str]) -> int | None:
         return None
 
 
-def _saved_snapshot(request: dict[str, Any]) -> dict[str, Any] | None:
+def saved_snapshot(request: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the snapshot of the configuration the request names (saving one first if need be)."""
     from gemma_mcp_cli.cli.quick.call import disabled
     from gemma_mcp_cli.config import discovery
     from gemma_mcp_cli.state import snapshot
@@ -86,20 +87,10 @@ def _servers(snapshot: dict[str, Any], request: dict[str, Any]) -> int:
 def _tools(snapshot: dict[str, Any], request: dict[str, Any]) -> int | None:
     from gemma_mcp_cli.cli import render
     from gemma_mcp_cli.cli.content import first_line
-    from gemma_mcp_cli.state.cache import MCPToolRegistry
 
-    known = {s["summary"]["name"]: s for s in snapshot["servers"]}
-    names = request["names"] or [name for name, s in known.items() if s["summary"]["enabled"]]
-    if any(name not in known or not known[name]["summary"]["enabled"] for name in names):
-        return None  # the full path says what is wrong with the name
-    registry, items = MCPToolRegistry(), []
-    for name in dict.fromkeys(names):
-        entry = registry.entry_for(
-            name, known[name]["fingerprint"], "tools", stale_ok="--offline" in request["flags"]
-        )
-        if entry is None:
-            return None
-        items += [{"server": name, **item} for item in entry["items"]]
+    items = cached_items(snapshot, request["names"], stale_ok="--offline" in request["flags"])
+    if items is None:
+        return None
     if "--json" in request["flags"]:
         render.emit_json({"tools": items, "errors": []})
     else:
@@ -108,3 +99,22 @@ def _tools(snapshot: dict[str, Any], request: dict[str, Any]) -> int | None:
             [(t["server"], t["name"], first_line(t.get("description"))) for t in items],
         )
     return 0
+
+
+def cached_items(
+    snapshot: dict[str, Any], names: list[str], *, stale_ok: bool
+) -> list[dict[str, Any]] | None:
+    """Return the cached tools of the named (else every enabled) server, or None if one is not cached."""
+    from gemma_mcp_cli.state.cache import MCPToolRegistry
+
+    known = {s["summary"]["name"]: s for s in snapshot["servers"]}
+    names = names or [name for name, s in known.items() if s["summary"]["enabled"]]
+    if any(name not in known or not known[name]["summary"]["enabled"] for name in names):
+        return None  # the full path says what is wrong with the name
+    registry, items = MCPToolRegistry(), []
+    for name in dict.fromkeys(names):
+        entry = registry.entry_for(name, known[name]["fingerprint"], "tools", stale_ok=stale_ok)
+        if entry is None:
+            return None
+        items += [{"server": name, **item} for item in entry["items"]]
+    return items
