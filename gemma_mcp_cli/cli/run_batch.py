@@ -15,6 +15,7 @@ from gemma_mcp_cli.errors import (
     MCPAuthError,
     MCPConnectionError,
     MCPError,
+    MCPTimeoutError,
     MCPToolNotFoundError,
     tool_failure,
 )
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
     from gemma_mcp_cli.cli.routing import RoutedManager
     from gemma_mcp_cli.config.loader import LoadedConfig
 
-_DOWN = (MCPConnectionError, MCPAuthError)  # failures that say the server itself is not there
+# Failures that, before a server has answered anything in this batch, say it is not there at all.
+_DOWN = (MCPConnectionError, MCPAuthError, MCPTimeoutError)
 
 
 async def run_batch(
@@ -106,13 +108,15 @@ class _Batch:
         checked: dict[str, list[tuple[int, BatchRequest]]],
     ) -> None:
         """Check the server's tool calls against its schemas; keep those that pass."""
-        tools: dict[str, dict[str, Any]] | None = None
+        tools: dict[str, dict[str, Any]] | MCPError | None = None
         checks: dict[str, Callable[[Mapping[str, Any]], None]] = {}
         passed = []
         for position, request in requests:
             try:
                 if request.method == CALL:
                     tools = tools if tools is not None else await self._tools(loaded, name)
+                    if isinstance(tools, MCPError):
+                        raise tools  # listed once: every call to a server that cannot list fails alike
                     definition = tools.get(request.target)
                     if definition is None:
                         message = f"server '{name}' has no tool '{request.target}'"
@@ -127,10 +131,15 @@ class _Batch:
             passed.append((position, request))
         checked[name] = passed
 
-    async def _tools(self, loaded: LoadedConfig, name: str) -> dict[str, dict[str, Any]]:
+    async def _tools(self, loaded: LoadedConfig, name: str) -> dict[str, dict[str, Any]] | MCPError:
         tools = cached_tools(loaded, name)
         if tools is None:
-            tools = await self.manager.list_tools(name)
+            try:
+                tools = await self.manager.list_tools(name)
+            except MCPError as error:
+                if isinstance(error, _DOWN):
+                    self.down.setdefault(name, error)  # its reads and prompts need not try again
+                return error
             self.answered.add(name)
         else:
             self.manager.remember_tools(name, tools)

@@ -21,6 +21,7 @@ def config(write_config: Callable[..., Path]) -> Path:
         stdio_server("legacy", "legacy_rag_redis.py")
         + stdio_server("faulty", "faulty_server.py", "spawn-child")
         + '[gone]\ncommand = "surely-not-an-installed-command"\n'
+        + stdio_server("silent", "faulty_server.py", "no-init", connection_timeout=1.0)
     )
 
 
@@ -186,3 +187,13 @@ def test_batch_goes_through_a_warm_session(config: Path, workdir: Path) -> None:
         assert session["requests"] >= 5
     finally:
         gemma("session", "stop", "--all")
+
+
+def test_a_server_that_never_answers_costs_one_connection_attempt(cli: Invoke, config: Path) -> None:
+    calls = [{"server": "silent", "tool": "work", "id": i} for i in range(20)]
+    reads = [{"server": "silent", "method": "resources/read", "uri": f"x://{i}"} for i in range(20)]
+    done = cli("--config", str(config), "--retries", "0", "batch", input=lines(*calls, *reads))
+    assert done.exit_code == 8, done.stderr
+    found = results(done.stdout)
+    assert len(found) == 40
+    assert len({json.dumps(r["error"]) for r in found}) == 1  # one attempt's error, given to every request
