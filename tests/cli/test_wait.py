@@ -10,7 +10,7 @@ from pathlib import Path
 
 from gemma_mcp_cli.cli.readiness import pause
 from tests.cli.conftest import Invoke, stderr_json, stdout_json
-from tests.conftest import PYTHON, SERVERS, NetworkServer, free_port, stdio_server
+from tests.conftest import PYTHON, SERVERS, NetworkServer, free_port, python_server, stdio_server
 
 
 def test_wait_returns_once_a_late_http_server_answers(
@@ -110,3 +110,18 @@ def test_pauses_grow_from_the_interval_with_jitter_and_stay_capped() -> None:
     assert all(0.1 <= pause(0.1, 30, rng) <= 2.0 for _ in range(50))
     assert pause(0.1, 3, rng) > 0.1 * 1.5**2 / 2 - 1e-9
     assert all(2.5 <= pause(5.0, 9, rng) <= 5.0 for _ in range(20))  # a long interval is its own cap
+
+
+def test_a_refused_login_ends_the_wait_at_once_with_exit_9(
+    cli: Invoke, write_config: Callable[..., Path], tmp_path: Path
+) -> None:
+    server = python_server("auth_server.py", "bearer", "--token", "right-token", log=tmp_path / "bearer.log")
+    try:
+        config = write_config(f'[api]\ntransport = "http"\nurl = "http://127.0.0.1:{server.port}/mcp"\n')
+        done = cli("--config", str(config), "wait", "api", "--timeout", "600", "--json")
+    finally:
+        server.close()
+    assert done.exit_code == 9
+    (entry,) = stdout_json(done)["servers"]
+    assert (entry["ready"], entry["attempts"], entry["error"]["type"]) == (False, 1, "auth")
+    assert stderr_json(done)["error"]["exit_code"] == 9
