@@ -28,7 +28,19 @@ MODES = (
     "ignore-term",
     "flood-stderr",
     "spawn-child",
+    "error-closed",
+    "error-timeout",
+    "malformed-result",
+    "huge-result",
+    "deep-result",
 )
+# Modes whose tools/call answer is bent: a JSON-RPC error with the SDK's own local codes, a
+# result that breaks the schema, a single-line result of --size MB, JSON nested past any decoder.
+SERVER_ERRORS = {
+    "error-closed": (-32000, "database is locked"),
+    "error-timeout": (-32001, "upstream timed out"),
+}
+DEEP_NESTING = 100_000
 GARBAGE_LINE = b"this is not json\n"
 PANIC_LINE = "panicked at src/main.rs:42"
 EARLY_EXIT_LINE = "fatal: cannot open database /nonexistent/db.sqlite"
@@ -74,6 +86,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("mode", choices=MODES)
     parser.add_argument("--pidfile", help="write this process's pid to PATH at start")
     parser.add_argument("--delay", type=float, default=30.0, help="slow mode: seconds before each answer")
+    parser.add_argument("--starts", help="append this process's pid to PATH at start (counts restarts)")
+    parser.add_argument("--size", type=float, default=1.0, help="huge-result mode: megabytes of text")
     parser.add_argument(
         "--once", help="crash-mid-call mode: crash only while PATH does not exist (then create it)"
     )
@@ -118,8 +132,9 @@ def sleep_forever() -> NoReturn:
 class Server:
     """A small 2024-11-05 MCP server whose behaviour is bent by the chosen mode."""
 
-    def __init__(self, mode: str, delay: float, once: str | None = None) -> None:
+    def __init__(self, mode: str, delay: float, once: str | None = None, size: float = 1.0) -> None:
         self.mode = mode
+        self.size = size
         self.delay = delay
         self.once = once
         self.write_lock = threading.Lock()
@@ -184,9 +199,28 @@ class Server:
         if self.mode == "garbage":
             self.write(GARBAGE_LINE)
             return
+        if self.bent_answer(request_id):
+            return
         worker = threading.Thread(target=self.run_call, args=(request_id, params), daemon=True)
         self.workers.append((request_id, worker))
         worker.start()
+
+    def bent_answer(self, request_id: Any) -> bool:
+        """Answer a call as the mode bends it; return whether it did."""
+        if self.mode in SERVER_ERRORS:
+            self.reply_error(request_id, *SERVER_ERRORS[self.mode])
+        elif self.mode == "malformed-result":
+            self.reply(request_id, {"content": [{"type": "text", "txt": "no text field"}]})
+        elif self.mode == "huge-result":
+            text = "x" * int(self.size * 1024 * 1024)
+            self.reply(request_id, {"content": [{"type": "text", "text": text}], "isError": False})
+        elif self.mode == "deep-result":
+            head = b'{"jsonrpc":"2.0","id":' + json.dumps(request_id).encode() + b',"result":'
+            nested = b'{"content":[],"structuredContent":{"a":' + b"[" * DEEP_NESTING
+            self.write(head + nested + b"]" * DEEP_NESTING + b"}}}\n")
+        else:
+            return False
+        return True
 
     def run_call(self, request_id: Any, params: JsonObject) -> None:
         """Run one tool call and answer it."""
@@ -290,8 +324,11 @@ def main(argv: list[str]) -> NoReturn:
     args = parse_args(argv)
     if args.pidfile:
         Path(args.pidfile).write_text(f"{os.getpid()}\n", encoding="ascii")
+    if args.starts:
+        with Path(args.starts).open("a", encoding="ascii") as starts:
+            starts.write(f"{os.getpid()}\n")
     start_up(args.mode)
-    Server(args.mode, args.delay, args.once).serve()
+    Server(args.mode, args.delay, args.once, args.size).serve()
 
 
 if __name__ == "__main__":
