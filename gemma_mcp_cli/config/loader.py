@@ -210,7 +210,8 @@ def load_config(
         )
     report = validate_mcp_config(path, settings)
     raise_for_report(ConfigReport(report.source, [], report.errors))
-    problems, disabled = {}, {}
+    problems: dict[str, MCPConfigError] = {}
+    disabled: dict[str, MCPConfigError] = {}
     for server in report.servers:
         if server.errors:
             (problems if server.enabled else disabled)[server.name] = MCPConfigError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ BROKEN = '[typo]\ncomand = "x"\nenabled = false\n\n[nourl]\ntransport = "http"\n
 
 
 @pytest.fixture
-def config(write_config) -> Path:
+def config(write_config: Callable[..., Path]) -> Path:
     return write_config(stdio_server("good", "legacy_rag_redis.py") + BROKEN)
 
 
