@@ -58,7 +58,10 @@ def guarded(
     """Run a command's work; turn any failure into a message on stderr; return the exit code."""
     debug = verbose or os.environ.get("GEMMA_MCP_DEBUG") == "1"
     try:
-        work()
+        try:
+            work()
+        except BaseExceptionGroup as group:  # a task group's failure: report the error inside it
+            raise first_of(group) from group
     except MCPError as error:
         render.failure(error, as_json=as_json)
         return int(error.exit_code)
@@ -77,3 +80,20 @@ def guarded(
         render.failure(internal, as_json=as_json)
         return int(ExitCode.INTERNAL)
     return 0
+
+
+def first_of(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """Return the error a group stands for: our own error first, then an interrupt, else its first."""
+    found: list[BaseException] = []
+    queue: list[BaseException] = [group]
+    while queue:
+        current = queue.pop(0)
+        if isinstance(current, BaseExceptionGroup):
+            queue += list(current.exceptions)
+        else:
+            found.append(current)
+    for kind in (MCPError, KeyboardInterrupt):
+        for exc in found:
+            if isinstance(exc, kind):
+                return exc
+    return found[0] if found else RuntimeError(str(group))

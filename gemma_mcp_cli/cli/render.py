@@ -89,9 +89,16 @@ def _styled(stream: Any) -> bool:
     return bool(hasattr(stream, "isatty") and stream.isatty()) and "NO_COLOR" not in os.environ
 
 
+def printable(text: str) -> str:
+    """Return text with each control character shown escaped, so a cell cannot move the cursor."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in "\t\n" else ascii(c)[1:-1] for c in text)
+
+
 def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None) -> None:
     """Print a table of plain values to stdout (aligned plain text when piped)."""
-    cells = [["" if cell is None else str(cell) for cell in row] for row in rows]
+    cells = [["" if cell is None else printable(str(cell)) for cell in row] for row in rows]
     if not cells:
         return
     if not _styled(sys.stdout):

@@ -34,6 +34,7 @@ from gemma_mcp_cli.client.transports.stdio import adopted_stdio_client
 from gemma_mcp_cli.config.models import MCPServerConfig, strip_credentials
 from gemma_mcp_cli.enums import MCPServerStatus
 from gemma_mcp_cli.errors import MCPAuthError, MCPConfigError, MCPError
+from gemma_mcp_cli.state.paths import log_file
 
 LogHook = Callable[[str, str, str | None, Any], Awaitable[None]]
 _ECHO_LIMIT = 64 * 1024  # bytes of a server's stderr that --verbose shows
@@ -107,7 +108,7 @@ class ServerConnection:
         self.status = MCPServerStatus.DISCONNECTED
         self.client: Client | None = None
         self.connect_latency: float | None = None
-        self.log_path = log_dir / f"{config.name}.log"
+        self.log_path = log_file(config.name, log_dir)
         self._log_offset = 0
         self._on_log = on_log
         self._verbose = verbose

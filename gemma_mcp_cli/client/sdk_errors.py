@@ -11,6 +11,7 @@ import httpx2
 from mcp.shared.exceptions import MCPError as SDKError
 from mcp_types import CONNECTION_CLOSED, INVALID_PARAMS, METHOD_NOT_FOUND, REQUEST_TIMEOUT
 from pydantic import ValidationError
+from websockets.exceptions import InvalidStatus, WebSocketException
 
 from gemma_mcp_cli.config.models import strip_credentials
 from gemma_mcp_cli.errors import (
@@ -79,6 +80,14 @@ def translate(
         )
     if isinstance(exc, ValidationError):
         return _malformed(exc, server=server, action=action)
+    if isinstance(exc, WebSocketException):
+        # A refused or garbled WebSocket handshake: most often a URL that is not a WebSocket server.
+        return MCPConnectionError(
+            f"server '{server}' failed the WebSocket handshake during {action}: {server_text(str(exc))}",
+            server=server,
+            transient=isinstance(exc, InvalidStatus) and exc.response.status_code >= 500,
+            hint="check that the URL is a WebSocket MCP endpoint (for HTTP, use an http:// URL)",
+        )
     if isinstance(exc, FileNotFoundError | PermissionError) and exc.filename:
         problem = (
             "was not found" if isinstance(exc, FileNotFoundError) else "cannot be run (permission denied)"

@@ -70,6 +70,9 @@ def _check_server(
 
     enabled = table.get("enabled", True) is not False
     report = ServerReport(name=name, enabled=enabled, config=None)
+    if not name.isprintable() or not name.strip():
+        report.errors.append(Problem(f"the server name {name!a} must be printable", line=at()))
+        return report
     for key in table.keys() - _KNOWN:
         report.errors.append(Problem(f"unknown key{suggest(key)}", field=key, line=at(key)))
     expander = _Expander()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 from typing import Any, Literal
@@ -186,7 +187,11 @@ class MCPServerConfig(BaseModel):
 
 def strip_credentials(url: str) -> str:
     """Remove `user:password@` from a URL."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it raises for a malformed port
+    except ValueError:  # not a URL one can parse: still never show what looks like credentials
+        return re.sub(r"//[^/@]*@", "//", url)
     if parts.username is None and parts.password is None:
         return url
     host = parts.hostname or ""

@@ -33,6 +33,7 @@ MODES = (
     "malformed-result",
     "huge-result",
     "deep-result",
+    "bad-blob",
 )
 # Modes whose tools/call answer is bent: a JSON-RPC error with the SDK's own local codes, a
 # result that breaks the schema, a single-line result of --size MB, JSON nested past any decoder.
@@ -183,7 +184,7 @@ class Server:
             return
         result = {
             "protocolVersion": PROTOCOL_VERSION,
-            "capabilities": {"tools": {}},
+            "capabilities": {"tools": {}, "resources": {}} if self.mode == "bad-blob" else {"tools": {}},
             "serverInfo": SERVER_INFO,
         }
         self.reply(request_id, result)
@@ -247,6 +248,9 @@ class Server:
             self.reply(request_id, {"tools": TOOLS})
         elif method == "tools/call":
             self.on_call(request_id, params)
+        elif method == "resources/read" and self.mode == "bad-blob":
+            blob = {"uri": params.get("uri"), "mimeType": "image/png", "blob": "%%% not base64 %%%"}
+            self.reply(request_id, {"contents": [blob]})
         else:
             self.reply_error(request_id, METHOD_NOT_FOUND, "Method not found")
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from gemma_mcp_cli.client.processes import end_group
 from gemma_mcp_cli.enums import MCPTransportType
+from gemma_mcp_cli.state.paths import log_file
 
 if TYPE_CHECKING:
     from anyio.abc import Process
@@ -145,7 +146,7 @@ async def _start(config: MCPServerConfig, log_dir: Path) -> Started | None:
 
     assert config.command is not None
     try:
-        log, offset = open_log(log_dir / f"{config.name}.log")
+        log, offset = open_log(log_file(config.name, log_dir))
     except OSError:
         return None  # the connection meets the same problem and reports it
     try:
