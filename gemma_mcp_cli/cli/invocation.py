@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.errors import ExitCode, MCPError, MCPInterruptedError
+from gemma_mcp_cli.cli import render, signals
+from gemma_mcp_cli.errors import ExitCode, MCPError
 
 if TYPE_CHECKING:
     import typer
@@ -66,8 +66,9 @@ def guarded(
         render.failure(error, as_json=as_json)
         return int(error.exit_code)
     except KeyboardInterrupt:
-        render.failure(MCPInterruptedError("interrupted"), as_json=as_json)
-        return int(ExitCode.INTERRUPTED)
+        stopped = signals.interruption()
+        render.failure(stopped, as_json=as_json)
+        return int(stopped.exit_code)
     except passthrough:
         raise
     except Exception as exc:  # the top-level boundary: a bug must still end in one clean line

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import anyio
 import pytest
 
 from tests.conftest import process_ended
@@ -54,3 +55,20 @@ def wait_ended(pid: int, within: float = 10) -> None:
 def pid_in(pidfile: Path) -> int:
     """Return the pid a test server wrote at its start."""
     return int(pidfile.read_text())
+
+
+def wait_for(ready: Callable[[], bool], within: float = 30) -> None:
+    """Wait until `ready()` holds (a file appears, a line is written), failing after `within` seconds."""
+
+    async def watch() -> None:
+        with anyio.fail_after(within):
+            while not ready():
+                await anyio.sleep(0.02)
+
+    anyio.run(watch)
+
+
+def log_pid(log: Path, label: str) -> int:
+    """Return the pid a test server wrote to its stderr log as `LABEL pid N`."""
+    wait_for(lambda: log.exists() and f"{label} pid " in log.read_text())
+    return int(log.read_text().split(f"{label} pid ")[1].split()[0])

@@ -34,6 +34,7 @@ MODES = (
     "huge-result",
     "deep-result",
     "bad-blob",
+    "spawn-escapee",
 )
 # Modes whose tools/call answer is bent: a JSON-RPC error with the SDK's own local codes, a
 # result that breaks the schema, a single-line result of --size MB, JSON nested past any decoder.
@@ -88,6 +89,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--pidfile", help="write this process's pid to PATH at start")
     parser.add_argument("--delay", type=float, default=30.0, help="slow mode: seconds before each answer")
     parser.add_argument("--starts", help="append this process's pid to PATH at start (counts restarts)")
+    parser.add_argument("--calls", help="append a line to PATH as each tools/call arrives")
     parser.add_argument("--size", type=float, default=1.0, help="huge-result mode: megabytes of text")
     parser.add_argument(
         "--once", help="crash-mid-call mode: crash only while PATH does not exist (then create it)"
@@ -121,6 +123,13 @@ def spawn_child() -> None:
     write_stderr(f"child pid {child.pid}")
 
 
+def spawn_escapee() -> None:
+    """Start a grandchild that leaves this process group with setsid(), and report its pid."""
+    child = subprocess.Popen(["sleep", "301"], start_new_session=True)
+    _CHILDREN.append(child)
+    write_stderr(f"escapee pid {child.pid}")
+
+
 def sleep_forever() -> NoReturn:
     """Block until the process is killed."""
     while True:
@@ -133,9 +142,12 @@ def sleep_forever() -> NoReturn:
 class Server:
     """A small 2024-11-05 MCP server whose behaviour is bent by the chosen mode."""
 
-    def __init__(self, mode: str, delay: float, once: str | None = None, size: float = 1.0) -> None:
+    def __init__(
+        self, mode: str, delay: float, once: str | None = None, size: float = 1.0, calls: str | None = None
+    ) -> None:
         self.mode = mode
         self.size = size
+        self.calls = calls
         self.delay = delay
         self.once = once
         self.write_lock = threading.Lock()
@@ -191,6 +203,9 @@ class Server:
 
     def on_call(self, request_id: Any, params: JsonObject) -> None:
         """Apply the mode's tools/call misbehaviour, else run the tool on a worker thread."""
+        if self.calls is not None:
+            with Path(self.calls).open("a", encoding="utf-8") as calls:
+                calls.write(f"{params.get('name')}\n")
         if self.mode == "crash-mid-call" and self.once is not None and Path(self.once).exists():
             pass  # crashed once already: behave
         elif self.mode == "crash-mid-call" or params.get("name") == "crash":
@@ -321,6 +336,8 @@ def start_up(mode: str) -> None:
         flood_stderr(STARTUP_FLOOD_BYTES)
     if mode == "spawn-child":
         spawn_child()
+    if mode == "spawn-escapee":
+        spawn_escapee()
 
 
 def main(argv: list[str]) -> NoReturn:
@@ -332,7 +349,7 @@ def main(argv: list[str]) -> NoReturn:
         with Path(args.starts).open("a", encoding="ascii") as starts:
             starts.write(f"{os.getpid()}\n")
     start_up(args.mode)
-    Server(args.mode, args.delay, args.once, args.size).serve()
+    Server(args.mode, args.delay, args.once, args.size, args.calls).serve()
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from gemma_mcp_cli.client.processes import end_group
+from gemma_mcp_cli.client.processes import end_adopted, end_group, session_children
 from gemma_mcp_cli.enums import MCPTransportType
 from gemma_mcp_cli.state.paths import log_file
 
@@ -94,6 +94,7 @@ async def started_early(configs: Iterable[MCPServerConfig], log_dir: Path) -> As
     import anyio
 
     mine: list[Started] = []
+    before = session_children()
     try:
         for config in configs:
             started = await _start(config, log_dir) if _eligible(config) else None
@@ -113,6 +114,8 @@ async def started_early(configs: Iterable[MCPServerConfig], log_dir: Path) -> As
             for started in mine:
                 del _started[started.config.name]
                 _end(started)
+            if mine:  # what the servers' children left behind with setsid() came back to us
+                end_adopted(keep=before)
 
 
 def _end(started: Started) -> None:
