@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ def start_call(config: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def server(write_config, tmp_path: Path, mode: str) -> Path:
+def server(write_config: Callable[..., Path], tmp_path: Path, mode: str) -> Path:
     pidfile, calls = tmp_path / "server.pid", tmp_path / "calls"
     return write_config(
         stdio_server("s", "faulty_server.py", mode, "--pidfile", str(pidfile), "--calls", str(calls))
