@@ -26,14 +26,14 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
 from gemma_mcp_cli._version import __version__
-from gemma_mcp_cli.client.sdk_errors import HANDSHAKE, translate
+from gemma_mcp_cli.client.sdk_errors import HANDSHAKE, server_text, translate
 from gemma_mcp_cli.client.tokens import read_stored
 from gemma_mcp_cli.client.transports.early_start import Started, claim, open_log
 from gemma_mcp_cli.client.transports.open import open_transport
-from gemma_mcp_cli.client.transports.stdio import adopted_stdio_client
+from gemma_mcp_cli.client.transports.stdio import StdoutWatch, adopted_stdio_client, own_stdio_client
 from gemma_mcp_cli.config.models import MCPServerConfig, strip_credentials
-from gemma_mcp_cli.enums import MCPServerStatus
-from gemma_mcp_cli.errors import MCPAuthError, MCPConfigError, MCPError
+from gemma_mcp_cli.enums import MCPServerStatus, MCPTransportType
+from gemma_mcp_cli.errors import MCPAuthError, MCPConfigError, MCPConnectionError, MCPError
 from gemma_mcp_cli.state.paths import log_file
 
 LogHook = Callable[[str, str, str | None, Any], Awaitable[None]]
@@ -118,6 +118,10 @@ class ServerConnection:
         self.was_connected = False
         self._broken = False
         self.garbage: str | None = None
+        self._stdout = StdoutWatch(
+            max_line=int(config.max_response_mb * 1024 * 1024),
+            strict=lambda: self.status is MCPServerStatus.CONNECTED,
+        )
         self.http_failure: tuple[int, str] | None = None
         self._on_list_changed = on_list_changed
 
@@ -168,6 +172,17 @@ class ServerConnection:
 
     def failure(self, exc: BaseException, action: str, timeout: float | None) -> MCPError:
         """Translate an exception raised while doing `action` on this server."""
+        if self._stdout.oversize is not None:
+            return self._oversize(action)
+        if self._stdout.fault is not None:
+            return MCPConnectionError(
+                f"server '{self.name}' {server_text(self._stdout.fault)} during {action}",
+                server=self.name,
+                transient=False,  # the same server writes the same again
+                hint="a stdio server must write only MCP messages to stdout (logs go to stderr)"
+                if "non-JSON" in self._stdout.fault
+                else None,
+            )
         error = translate(
             exc,
             server=self.name,
@@ -176,8 +191,11 @@ class ServerConnection:
             tail=self.stderr_tail(),
             http=self.http_failure,
         )
-        if self.garbage is not None and "non-JSON" not in error.message:
-            error.message += f"; it wrote non-JSON to stdout: {self.garbage!r}"
+        garbage = self._stdout.garbage or self.garbage
+        if garbage is not None and "non-JSON" not in error.message:
+            error.message += f"; it wrote non-JSON to stdout: {server_text(garbage)!r}"
+            if isinstance(error, MCPConnectionError):
+                error.transient = False  # the same server writes the same garbage again
         auth = self.config.auth
         if isinstance(error, MCPAuthError) and auth is not None and auth.type == "oauth":
             if auth.grant == "authorization_code":
@@ -191,6 +209,17 @@ class ServerConnection:
             else:
                 error.hint = "check the client_id and client_secret (or private_key) in the server's [auth]"
         return error
+
+    def _oversize(self, action: str) -> MCPError:
+        """Say that a message from the server passed max_response_mb, and how far it had come."""
+        read = self._stdout.oversize or 0
+        return MCPConnectionError(
+            f"server '{self.name}' sent a message larger than max_response_mb = "
+            f"{self.config.max_response_mb:g} during {action}: stopped reading at {read / 2**20:.1f} MB",
+            server=self.name,
+            transient=False,
+            hint=f"raise max_response_mb in [{self.name}] if the server's answers are meant to be this big",
+        )
 
     def _open_log(self, early: Started | None) -> TextIO:
         if early is not None:
@@ -255,7 +284,7 @@ class ServerConnection:
 
     def _client(self, log: TextIO, early: Started | None) -> Client:
         return Client(
-            adopted_stdio_client(early) if early else self._transport(log),
+            adopted_stdio_client(early, self._stdout) if early else self._transport(log),
             read_timeout_seconds=self.config.request_timeout,
             logging_callback=self._log_message,
             message_handler=self._on_message,
@@ -264,6 +293,8 @@ class ServerConnection:
         )
 
     def _transport(self, log: TextIO) -> Transport:
+        if self.config.transport is MCPTransportType.STDIO and sys.platform != "win32":
+            return own_stdio_client(self.config, log, self._stdout)  # linear reads, bounded lines
         auth = self._http_auth
         if auth is None and self.config.auth is not None and self.config.auth.type == "oauth":
             from gemma_mcp_cli.client.auth import oauth_provider  # the OAuth machinery: HTTP only
@@ -280,7 +311,8 @@ class ServerConnection:
         """Remember the first line the server wrote that was not JSON-RPC."""
         if isinstance(message, ValidationError) and self.garbage is None:
             errors = message.errors()
-            self.garbage = str(errors[0].get("input", ""))[:80] if errors else ""
+            raw = errors[0].get("input", "") if errors else ""
+            self.garbage = raw[:80].decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)[:80]
         kind = _CHANGED.get(type(message))
         if kind is not None and self._on_list_changed is not None:
             self._on_list_changed(self.name, kind)

@@ -166,6 +166,8 @@ class MCPClientManager:
                 if not isinstance(error, MCPConnectionError):
                     raise error from None
                 conn.mark_broken()
+                if not error.transient:  # it would fail the same way again
+                    raise error from None
                 if not repeatable:
                     error.message += f"; not retried: {tool or action} is not marked read-only or idempotent"
                     raise error from None

@@ -120,6 +120,7 @@ class MCPServerConfig(BaseModel):
     reconnect_delay: float = Field(1.0, ge=0)
     connection_timeout: float = Field(10.0, gt=0)
     request_timeout: float = Field(30.0, gt=0)
+    max_response_mb: float = Field(64.0, gt=0)  # one message from the server; past it the request ends
     health_check_interval: float = Field(60.0, ge=0)
     tool_cache_ttl: float | None = Field(None, ge=0)
     description: str | None = None

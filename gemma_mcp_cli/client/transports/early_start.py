@@ -166,6 +166,21 @@ async def _start(config: MCPServerConfig, log_dir: Path) -> Started | None:
     return Started(config, process, log, offset)
 
 
+async def start_now(config: MCPServerConfig, log: TextIO) -> Started:
+    """Start a stdio server for a connection, in a session of its own; raise if it cannot start."""
+    import anyio
+
+    assert config.command is not None
+    process = await anyio.open_process(
+        [config.command, *config.args],
+        env=server_environment(config),
+        stderr=log,
+        cwd=config.cwd,
+        start_new_session=True,
+    )
+    return Started(config, process, log, log.tell(), claimed=True)
+
+
 async def stop(started: Started, *, graceful: bool = True) -> None:
     """Stop a server and end its process group; every wait is bounded.
 

@@ -8,27 +8,59 @@ cannot be cancelled halfway (flush, close stdin, wait, end the process group).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TextIO
 
 import anyio
 import anyio.lowlevel
 import mcp_types as types
 from anyio.abc import ByteReceiveStream
-from anyio.streams.text import TextReceiveStream
 from mcp.client._transport import TransportStreams
 from mcp.shared.message import SessionMessage
 
-from gemma_mcp_cli.client.transports.early_start import Started, stop
+from gemma_mcp_cli.client.transports.early_start import Started, start_now, stop
+from gemma_mcp_cli.config.models import MCPServerConfig
 
+_CHUNK = 1 << 20  # bytes asked of the pipe per read: few wake-ups for a long line
 _FLUSH = 0.5  # seconds for the writer to send what was already accepted before stdin closes
 logger = logging.getLogger("mcp.client.stdio")  # the SDK's own: quiet unless --verbose, as there
 
 
+@dataclass
+class StdoutWatch:
+    """What the reader of a server's stdout is told to watch for, and what it saw.
+
+    `strict()` tells whether a line that is not JSON-RPC ends the connection (after the
+    handshake: the spec forbids anything else on stdout, and a request waiting for an answer
+    that was garbled would only wait out its timeout). `max_line` bounds one message.
+    """
+
+    max_line: int | None = None
+    strict: Callable[[], bool] = lambda: False
+    garbage: str | None = None  # the start of the first line that was not JSON-RPC
+    oversize: int | None = None  # bytes read of a message past max_line, when it was cut off
+    fault: str | None = None  # what the line that ended the connection was
+
+
 @asynccontextmanager
-async def adopted_stdio_client(started: Started) -> AsyncIterator[TransportStreams]:
+async def own_stdio_client(
+    config: MCPServerConfig, log: TextIO, watch: StdoutWatch
+) -> AsyncIterator[TransportStreams]:
+    """Start a stdio server now (in its own process group) and connect to it."""
+    started = await start_now(config, log)
+    async with adopted_stdio_client(started, watch) as streams:
+        yield streams
+
+
+@asynccontextmanager
+async def adopted_stdio_client(
+    started: Started, watch: StdoutWatch | None = None
+) -> AsyncIterator[TransportStreams]:
     """Connect to an already running stdio server; stop it when the block is left."""
     process = started.process
+    watch = watch or StdoutWatch()
     assert process.stdin is not None and process.stdout is not None, "started with pipes"
     stdin, stdout = process.stdin, process.stdout
     read_writer, read_stream = anyio.create_memory_object_stream[SessionMessage | Exception](0)
@@ -37,19 +69,22 @@ async def adopted_stdio_client(started: Started) -> AsyncIterator[TransportStrea
 
     async def read_stdout() -> None:
         try:
-            async with read_writer:
-                try:
-                    buffer = ""
-                    async for chunk in TextReceiveStream(stdout, encoding="utf-8"):
-                        lines = (buffer + chunk).split("\n")
-                        buffer = lines.pop()
-                        for line in lines:
-                            try:
-                                await read_writer.send(_parse(line))
-                            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-                                return  # the session is gone; only the drain below remains
-                finally:
-                    await _drain(stdout)
+            try:
+                async with read_writer:  # left first: the session sees the end at once
+                    async for line in _lines(stdout, watch):
+                        item = _parse(line)
+                        if isinstance(item, Exception):
+                            watch.garbage = watch.garbage or _preview(line)
+                            if watch.strict():
+                                watch.fault = _fault(item, line)
+                                return  # ends the session's stream: waiting requests fail now
+                        del line  # a long one is held once, as its parsed message
+                        try:
+                            await read_writer.send(item)
+                        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                            return  # the session is gone; only the drain below remains
+            finally:
+                await _drain(stdout)
         except anyio.ClosedResourceError:
             pass  # our own shutdown closed stdout under the read
         except (anyio.BrokenResourceError, ConnectionError):
@@ -99,10 +134,55 @@ async def _drain(stdout: ByteReceiveStream) -> None:
             return
 
 
-def _parse(line: str) -> SessionMessage | Exception:
+async def _lines(stdout: ByteReceiveStream, watch: StdoutWatch) -> AsyncIterator[bytes]:
+    """Yield each non-blank line of stdout; linear in its length however it is chunked.
+
+    A line is kept as its chunks and joined once, when its newline arrives (joining the
+    buffer to each chunk made one long line quadratic). A line past `watch.max_line` ends
+    the reading, with its size noted.
+    """
+    pieces: list[bytes] = []
+    size = 0
+    while True:
+        try:
+            chunk = await stdout.receive(_CHUNK)
+        except anyio.EndOfStream:
+            return
+        start = 0
+        while (end := chunk.find(b"\n", start)) != -1:
+            pieces.append(chunk[start:end])
+            line, pieces, size = b"".join(pieces), [], 0
+            start = end + 1
+            if watch.max_line is not None and len(line) > watch.max_line:
+                watch.oversize = len(line)
+                return
+            if line.strip():
+                yield line
+            del line
+        if start < len(chunk):
+            pieces.append(chunk[start:])
+            size += len(chunk) - start
+            if watch.max_line is not None and size > watch.max_line:
+                watch.oversize = size
+                return
+
+
+def _fault(exc: Exception, line: bytes) -> str:
+    """Say what was wrong with a line that is not a JSON-RPC message."""
+    if "recursion limit exceeded" in str(exc):
+        return "sent JSON nested deeper than the decoder allows (about 200 levels)"
+    return f"wrote non-JSON-RPC to stdout: {_preview(line)!r}"
+
+
+def _preview(line: bytes) -> str:
+    """Return the start of a line, for a message about it (never the whole of a huge one)."""
+    return line[:80].decode("utf-8", "replace")
+
+
+def _parse(line: bytes) -> SessionMessage | Exception:
     """Parse one line of the server's stdout; a bad line is passed on for the session to report."""
     try:
         return SessionMessage(types.jsonrpc_message_adapter.validate_json(line, by_name=False))
     except ValueError as exc:
-        logger.exception("Failed to parse JSONRPC message from server")
+        logger.debug("Failed to parse JSONRPC message from server: %s", _preview(line))
         return exc
