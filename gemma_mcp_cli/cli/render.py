@@ -78,9 +78,15 @@ def emit_json_line(document: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+_SLICE = 1 << 20  # characters written at a time: a huge text is never copied whole
+
+
 def emit_text(text: str) -> None:
     """Write raw text to stdout, as it is, with one trailing newline."""
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    for start in range(0, len(text), _SLICE):
+        sys.stdout.write(text[start : start + _SLICE])
+    if not text.endswith("\n"):
+        sys.stdout.write("\n")
     sys.stdout.flush()
 
 

@@ -7,6 +7,7 @@ cannot be cancelled halfway (flush, close stdin, wait, end the process group).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ from gemma_mcp_cli.client.transports.early_start import Started, start_now, stop
 from gemma_mcp_cli.config.models import MCPServerConfig
 
 _CHUNK = 1 << 20  # bytes asked of the pipe per read: few wake-ups for a long line
+_HAND_OVER = 1 << 16  # a line this long is passed on as the buffer it was read into
 _FLUSH = 0.5  # seconds for the writer to send what was already accepted before stdin closes
 logger = logging.getLogger("mcp.client.stdio")  # the SDK's own: quiet unless --verbose, as there
 
@@ -134,55 +136,64 @@ async def _drain(stdout: ByteReceiveStream) -> None:
             return
 
 
-async def _lines(stdout: ByteReceiveStream, watch: StdoutWatch) -> AsyncIterator[bytes]:
+async def _lines(stdout: ByteReceiveStream, watch: StdoutWatch) -> AsyncIterator[bytes | bytearray]:
     """Yield each non-blank line of stdout; linear in its length however it is chunked.
 
-    A line is kept as its chunks and joined once, when its newline arrives (joining the
-    buffer to each chunk made one long line quadratic). A line past `watch.max_line` ends
-    the reading, with its size noted.
+    Chunks are appended to one buffer and only new bytes are searched for the newline
+    (joining the buffer to each chunk made one long line quadratic). A long line is handed
+    over as the buffer itself, not copied; a line past `watch.max_line` ends the reading,
+    with its size noted.
     """
-    pieces: list[bytes] = []
-    size = 0
+    buffer = bytearray()
     while True:
         try:
             chunk = await stdout.receive(_CHUNK)
         except anyio.EndOfStream:
             return
-        start = 0
-        while (end := chunk.find(b"\n", start)) != -1:
-            pieces.append(chunk[start:end])
-            line, pieces, size = b"".join(pieces), [], 0
-            start = end + 1
-            if watch.max_line is not None and len(line) > watch.max_line:
-                watch.oversize = len(line)
+        scan, start = len(buffer), 0
+        buffer += chunk
+        while (end := buffer.find(b"\n", scan)) != -1:
+            if watch.max_line is not None and end - start > watch.max_line:
+                watch.oversize = end - start
                 return
-            if line.strip():
+            line: bytes | bytearray
+            if start == 0 and end >= _HAND_OVER:
+                line, buffer = buffer, bytearray(buffer[end + 1 :])  # the line itself: no copy
+                del line[end:]
+            else:
+                line = bytes(buffer[start:end])
+                start = end + 1
+            scan = start
+            if line and not line.isspace():
                 yield line
             del line
-        if start < len(chunk):
-            pieces.append(chunk[start:])
-            size += len(chunk) - start
-            if watch.max_line is not None and size > watch.max_line:
-                watch.oversize = size
-                return
+        del buffer[:start]
+        if watch.max_line is not None and len(buffer) > watch.max_line:
+            watch.oversize = len(buffer)
+            return
 
 
-def _fault(exc: Exception, line: bytes) -> str:
+def _fault(exc: Exception, line: bytes | bytearray) -> str:
     """Say what was wrong with a line that is not a JSON-RPC message."""
-    if "recursion limit exceeded" in str(exc):
-        return "sent JSON nested deeper than the decoder allows (about 200 levels)"
+    if isinstance(exc, RecursionError):
+        return "sent JSON nested deeper than the decoder allows"
     return f"wrote non-JSON-RPC to stdout: {_preview(line)!r}"
 
 
-def _preview(line: bytes) -> str:
+def _preview(line: bytes | bytearray) -> str:
     """Return the start of a line, for a message about it (never the whole of a huge one)."""
     return line[:80].decode("utf-8", "replace")
 
 
-def _parse(line: bytes) -> SessionMessage | Exception:
-    """Parse one line of the server's stdout; a bad line is passed on for the session to report."""
+def _parse(line: bytes | bytearray) -> SessionMessage | Exception:
+    """Parse one line of the server's stdout; a bad line is passed on for the session to report.
+
+    The standard library's decoder, then validation of the objects it made: a long string is
+    held once (pydantic's own JSON parsing of a union holds it several times over).
+    """
     try:
-        return SessionMessage(types.jsonrpc_message_adapter.validate_json(line, by_name=False))
-    except ValueError as exc:
+        data = json.loads(line)
+        return SessionMessage(types.jsonrpc_message_adapter.validate_python(data, by_name=False))
+    except (ValueError, RecursionError) as exc:
         logger.debug("Failed to parse JSONRPC message from server: %s", _preview(line))
         return exc
