@@ -57,3 +57,43 @@ def test_validate_reports_disabled_servers_problems(gemma_process: Gemma, config
     assert result.returncode == 3
     assert "invalid typo (disabled)" in result.stdout and "invalid nourl (disabled)" in result.stdout
     assert only_error(result.stderr) == f"Error: 3 problems in {config}"
+
+
+def test_validate_warns_of_an_unset_variable_in_a_disabled_server(gemma_process: Gemma, write_config) -> None:
+    config = write_config(
+        stdio_server("good", "legacy_rag_redis.py")
+        + '[off]\ncommand = "x"\nargs = ["${SURELY_UNSET_VARIABLE_42}"]\nenabled = false\n'
+    )
+    result = gemma_process(config, "validate")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "warning: " in result.stdout and "SURELY_UNSET_VARIABLE_42 is not set" in result.stdout
+    assert "the server is disabled" in result.stdout
+    strict = gemma_process(config, "validate", "--strict")
+    assert strict.returncode == 3
+
+
+def test_a_malformed_variable_reference_is_a_config_error_with_its_line(
+    gemma_process: Gemma, write_config
+) -> None:
+    config = write_config(
+        stdio_server("good", "legacy_rag_redis.py") + '[bad]\ncommand = "echo"\nargs = ["${oops"]\n'
+    )
+    result = gemma_process(config, "validate")
+    assert result.returncode == 3
+    assert "servers.bad.args.0 (line 6): malformed variable reference '${oops'" in result.stdout
+    call = gemma_process(config, "call", "bad", "anything")
+    assert call.returncode == 3
+    assert "malformed variable reference" in only_error(call.stderr)
+    other = gemma_process(config, "tools", "list", "good")
+    assert other.returncode == 0, other.stderr
+
+
+def test_servers_add_refuses_what_is_neither_a_url_nor_a_command(gemma_process: Gemma, write_config) -> None:
+    config = write_config(stdio_server("good", "legacy_rag_redis.py"))
+    before = config.read_text()
+    result = gemma_process(config, "servers", "add", "other", "not a url")
+    assert result.returncode == 2
+    assert only_error(result.stderr) == "Error: 'not a url' is neither a URL nor a command"
+    assert config.read_text() == before
+    spaced = gemma_process(config, "servers", "add", "other", "--", "/opt/My Tools/server", "--flag")
+    assert spaced.returncode == 0, spaced.stderr  # a path with a space is a command
