@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -163,8 +164,10 @@ class ServerConnection:
         """Return the last lines the server wrote to stderr during this run, on one line."""
         try:
             with self.log_path.open("rb") as log:
-                log.seek(self._log_offset)
-                text = log.read()[-8192:].decode("utf-8", "replace")
+                log.seek(0, os.SEEK_END)
+                end = log.tell()  # a log rotated during the run starts again at 0
+                log.seek(max(self._log_offset if self._log_offset <= end else 0, end - 8192))
+                text = log.read().decode("utf-8", "replace")
         except OSError:
             return ""
         kept = [line.strip() for line in text.splitlines() if line.strip()][-lines:]

@@ -90,6 +90,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--delay", type=float, default=30.0, help="slow mode: seconds before each answer")
     parser.add_argument("--starts", help="append this process's pid to PATH at start (counts restarts)")
     parser.add_argument("--calls", help="append a line to PATH as each tools/call arrives")
+    parser.add_argument("--flood-mb", type=float, default=1.0, help="flood-stderr mode: MB per call")
     parser.add_argument("--size", type=float, default=1.0, help="huge-result mode: megabytes of text")
     parser.add_argument(
         "--once", help="crash-mid-call mode: crash only while PATH does not exist (then create it)"
@@ -148,6 +149,7 @@ class Server:
         self.mode = mode
         self.size = size
         self.calls = calls
+        self.flood_mb = 1.0
         self.delay = delay
         self.once = once
         self.write_lock = threading.Lock()
@@ -243,7 +245,7 @@ class Server:
         if self.mode == "slow":
             time.sleep(self.delay)
         if self.mode == "flood-stderr":
-            flood_stderr(CALL_FLOOD_BYTES)
+            flood_stderr(int(self.flood_mb * CALL_FLOOD_BYTES))
         name = params.get("name")
         if name == "peek":
             self.reply(request_id, {"content": [{"type": "text", "text": "peeked"}], "isError": False})
@@ -349,7 +351,9 @@ def main(argv: list[str]) -> NoReturn:
         with Path(args.starts).open("a", encoding="ascii") as starts:
             starts.write(f"{os.getpid()}\n")
     start_up(args.mode)
-    Server(args.mode, args.delay, args.once, args.size, args.calls).serve()
+    server = Server(args.mode, args.delay, args.once, args.size, args.calls)
+    server.flood_mb = args.flood_mb
+    server.serve()
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 _INHERITED = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER")
 _PASSED_PREFIXES = ("GEMMA_MCP_", "XDG_", "LC_")
 _PASSED_NAMES = ("LANG", "TMPDIR", "TZ")
-_LOG_LIMIT = 1 << 20  # rotate a server's stderr log past 1 MiB
+_LOG_LIMIT = 1 << 20  # rotate a server's stderr log past 1 MiB, when a run begins
+RUN_LOG_LIMIT = 16 << 20  # and past 16 MiB while it runs
 _EXIT_GRACE = 2.0  # seconds a server has to exit once its stdin is closed, and again after SIGTERM
 _POLL = 0.01
 
@@ -58,6 +59,16 @@ def open_log(path: Path) -> tuple[TextIO, int]:
             path.replace(path.with_suffix(".log.1"))
     log = path.open("a", encoding="utf-8")
     return log, log.tell()
+
+
+def rotate_in_place(path: Path, keep: int) -> None:
+    """Keep the last `keep` bytes of a log as NAME.log.1 and empty the log, which stays open."""
+    with path.open("rb") as log:
+        log.seek(0, os.SEEK_END)
+        log.seek(max(0, log.tell() - keep))
+        tail = log.read(keep)
+    path.with_suffix(".log.1").write_bytes(tail)
+    os.truncate(path, 0)
 
 
 @dataclass

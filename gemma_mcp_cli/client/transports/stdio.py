@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 import anyio
@@ -21,11 +23,18 @@ from anyio.abc import ByteReceiveStream
 from mcp.client._transport import TransportStreams
 from mcp.shared.message import SessionMessage
 
-from gemma_mcp_cli.client.transports.early_start import Started, start_now, stop
+from gemma_mcp_cli.client.transports.early_start import (
+    RUN_LOG_LIMIT,
+    Started,
+    rotate_in_place,
+    start_now,
+    stop,
+)
 from gemma_mcp_cli.config.models import MCPServerConfig
 
 _CHUNK = 1 << 20  # bytes asked of the pipe per read: few wake-ups for a long line
 _HAND_OVER = 1 << 16  # a line this long is passed on as the buffer it was read into
+_LOG_CHECK = 0.1  # seconds between checks of a server's stderr log size
 _FLUSH = 0.5  # seconds for the writer to send what was already accepted before stdin closes
 logger = logging.getLogger("mcp.client.stdio")  # the SDK's own: quiet unless --verbose, as there
 
@@ -109,6 +118,7 @@ async def adopted_stdio_client(
     async with anyio.create_task_group() as tg:
         tg.start_soon(read_stdout)
         tg.start_soon(write_stdin)
+        tg.start_soon(_bound_log, started.log)
         try:
             yield read_stream, write_stream
         finally:
@@ -120,10 +130,32 @@ async def adopted_stdio_client(
                 with anyio.move_on_after(_FLUSH):
                     await writer_done.wait()
                 await stop(started)
+                _keep_bounded(started.log)  # what the server wrote since the last check
                 for stream in (read_stream, write_stream, read_writer, write_reader):
                     await stream.aclose()
                 await anyio.lowlevel.checkpoint()
             tg.cancel_scope.cancel()
+
+
+async def _bound_log(log: TextIO) -> None:
+    """Keep a server's stderr log under its size limit while the server runs.
+
+    The server writes to the file itself (opened for appending), so the log is rotated in
+    place: its last part is kept as NAME.log.1 and the file is emptied, and the server's next
+    write lands at its new end. A line written in between may be lost; the disk is not.
+    """
+    while _keep_bounded(log):
+        await anyio.sleep(_LOG_CHECK)
+
+
+def _keep_bounded(log: TextIO) -> bool:
+    """Rotate the log if it has grown past its limit; tell whether it can still be watched."""
+    try:
+        if os.fstat(log.fileno()).st_size > RUN_LOG_LIMIT:
+            rotate_in_place(Path(log.name), RUN_LOG_LIMIT)
+    except (OSError, ValueError):
+        return False  # the log is closed or gone: nothing left to bound
+    return True
 
 
 async def _drain(stdout: ByteReceiveStream) -> None:
