@@ -46,3 +46,15 @@ def test_max_response_mb_must_be_positive(gemma_process: Gemma, write_config) ->
     result = gemma_process(config, "validate")
     assert result.returncode == 3
     assert "servers.big.max_response_mb" in result.stdout
+
+
+def test_request_timeout_bounds_reading_an_answer_that_trickles_in(
+    gemma_process: Gemma, write_config, tmp_path: Path
+) -> None:
+    pidfile = tmp_path / "server.pid"
+    argv = ("trickle-result", "--pidfile", str(pidfile))
+    config = write_config(stdio_server("slow", "faulty_server.py", *argv, request_timeout=1.0))
+    result = gemma_process(config, "call", "slow", "work", timeout=30)  # the answer takes a minute
+    assert result.returncode == 8, result.stderr
+    assert only_error(result.stderr) == "Error: server 'slow' did not answer tools/call work within 1s"
+    wait_ended(pid_in(pidfile))

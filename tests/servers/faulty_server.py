@@ -35,6 +35,7 @@ MODES = (
     "deep-result",
     "bad-blob",
     "spawn-escapee",
+    "trickle-result",
 )
 # Modes whose tools/call answer is bent: a JSON-RPC error with the SDK's own local codes, a
 # result that breaks the schema, a single-line result of --size MB, JSON nested past any decoder.
@@ -232,6 +233,14 @@ class Server:
         elif self.mode == "huge-result":
             text = "x" * int(self.size * 1024 * 1024)
             self.reply(request_id, {"content": [{"type": "text", "text": text}], "isError": False})
+        elif self.mode == "trickle-result":  # one long line, 64 KiB every 0.1 s, for a minute
+            self.write(
+                b'{"jsonrpc":"2.0","id":' + json.dumps(request_id).encode() + b',"result":{"content":['
+            )
+            for _ in range(600):
+                self.write(b'{"type":"text","text":"' + b"x" * 65536 + b'"},')
+                time.sleep(0.1)
+            self.write(b'{"type":"text","text":"end"}]}}\n')
         elif self.mode == "deep-result":
             head = b'{"jsonrpc":"2.0","id":' + json.dumps(request_id).encode() + b',"result":'
             nested = b'{"content":[],"structuredContent":{"a":' + b"[" * DEEP_NESTING
