@@ -59,6 +59,7 @@ def end_group(pgid: int) -> bool:
 
 
 _PR_SET_CHILD_SUBREAPER = 36
+_subreaper = False  # whether this process adopts its orphaned descendants
 
 
 def become_subreaper() -> bool:
@@ -68,19 +69,28 @@ def become_subreaper() -> bool:
     exits it would be reparented to init and live on. As a child subreaper, this process
     receives it instead, finds it among its own children and ends it.
     """
-    if not sys.platform.startswith("linux"):
-        return False
+    global _subreaper
+    if _subreaper or not sys.platform.startswith("linux"):
+        return _subreaper
     try:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        return bool(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+        _subreaper = bool(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
     except (OSError, AttributeError):
         return False
+    return _subreaper
 
 
 def end_adopted(keep: set[int]) -> None:
-    """End every child that leads a session of its own, except `keep`, and reap it."""
+    """End every child that leads a session of its own, except `keep`, and reap it.
+
+    Only in a subreaper (the program, a session daemon): there every such child that is not
+    a running server was a server's escaped descendant. A library's host may have children
+    of its own; they are left alone.
+    """
+    if not _subreaper:
+        return
     for pid in session_children() - keep:
         if end_group(pid):
             with contextlib.suppress(ChildProcessError, OSError):
