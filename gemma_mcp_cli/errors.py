@@ -19,7 +19,9 @@ class ExitCode(IntEnum):
     INVALID_ARGUMENTS = 7
     TIMEOUT = 8
     AUTH = 9
-    INTERRUPTED = 130
+    HANGUP = 129  # SIGHUP: the terminal or ssh session closed
+    INTERRUPTED = 130  # SIGINT: Ctrl-C
+    TERMINATED = 143  # SIGTERM: timeout, kill, CI cancellation
 
 
 class MCPError(Exception):

@@ -12,7 +12,10 @@ from gemma_mcp_cli.errors import tool_failure
 def size_of(block: dict[str, Any]) -> str:
     """Return a human size for a block's base64 data or text."""
     raw = block.get("data") or block.get("blob")
-    count = len(base64.b64decode(raw)) if raw else len((block.get("text") or "").encode())
+    try:
+        count = len(base64.b64decode(raw, validate=True)) if raw else len((block.get("text") or "").encode())
+    except ValueError:  # binascii.Error: the server's base64 is broken, which is all one can say
+        return "invalid base64"
     if count < 1024:
         return f"{count} B"
     return f"{count / 1024:.1f} KB" if count < 1024 * 1024 else f"{count / (1024 * 1024):.1f} MB"

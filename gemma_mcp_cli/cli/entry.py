@@ -11,14 +11,18 @@ def main() -> None:
     from gemma_mcp_cli.cli.quick import call, lists, search
 
     signals.enable()
-    code = call.run(sys.argv[1:])
-    if code is None:
-        code = lists.run(sys.argv[1:])
-    if code is None:
-        code = search.run(sys.argv[1:])
-    if code is not None:
-        sys.stdout.flush()
-        sys.exit(code)
-    from gemma_mcp_cli.cli.app import main as full
+    try:
+        code = call.run(sys.argv[1:])
+        if code is None:
+            code = lists.run(sys.argv[1:])
+        if code is None:
+            code = search.run(sys.argv[1:])
+        if code is not None:
+            sys.stdout.flush()
+            sys.exit(code)
+        from gemma_mcp_cli.cli.app import main as full
 
-    full()
+        full()
+    except KeyboardInterrupt:  # a signal before (or after) any command's own boundary
+        sys.stderr.write(f"Error: {signals.interruption().message}\n")
+        sys.exit(int(signals.interruption().exit_code))

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.errors import ExitCode, MCPError, MCPInterruptedError
+from gemma_mcp_cli.cli import render, signals
+from gemma_mcp_cli.errors import ExitCode, MCPError
 
 if TYPE_CHECKING:
     import typer
@@ -58,13 +58,17 @@ def guarded(
     """Run a command's work; turn any failure into a message on stderr; return the exit code."""
     debug = verbose or os.environ.get("GEMMA_MCP_DEBUG") == "1"
     try:
-        work()
+        try:
+            work()
+        except BaseExceptionGroup as group:  # a task group's failure: report the error inside it
+            raise first_of(group) from group
     except MCPError as error:
         render.failure(error, as_json=as_json)
         return int(error.exit_code)
     except KeyboardInterrupt:
-        render.failure(MCPInterruptedError("interrupted"), as_json=as_json)
-        return int(ExitCode.INTERRUPTED)
+        stopped = signals.interruption()
+        render.failure(stopped, as_json=as_json)
+        return int(stopped.exit_code)
     except passthrough:
         raise
     except Exception as exc:  # the top-level boundary: a bug must still end in one clean line
@@ -77,3 +81,20 @@ def guarded(
         render.failure(internal, as_json=as_json)
         return int(ExitCode.INTERNAL)
     return 0
+
+
+def first_of(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """Return the error a group stands for: our own error first, then an interrupt, else its first."""
+    found: list[BaseException] = []
+    queue: list[BaseException] = [group]
+    while queue:
+        current = queue.pop(0)
+        if isinstance(current, BaseExceptionGroup):
+            queue += list(current.exceptions)
+        else:
+            found.append(current)
+    for kind in (MCPError, KeyboardInterrupt):
+        for exc in found:
+            if isinstance(exc, kind):
+                return exc
+    return found[0] if found else RuntimeError(str(group))

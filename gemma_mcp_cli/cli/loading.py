@@ -16,7 +16,7 @@ def config_for(invocation: Invocation) -> LoadedConfig:
 
     options = state(invocation)
     loaded = load_config(options.config, url_transport=options.transport, url_headers=options.headers)
-    if not loaded.problems:
+    if not loaded.problems and not loaded.disabled_problems:
         from gemma_mcp_cli.state import snapshot
         from gemma_mcp_cli.state.cache import fingerprint
 

@@ -78,9 +78,15 @@ def emit_json_line(document: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+_SLICE = 1 << 20  # characters written at a time: a huge text is never copied whole
+
+
 def emit_text(text: str) -> None:
     """Write raw text to stdout, as it is, with one trailing newline."""
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    for start in range(0, len(text), _SLICE):
+        sys.stdout.write(text[start : start + _SLICE])
+    if not text.endswith("\n"):
+        sys.stdout.write("\n")
     sys.stdout.flush()
 
 
@@ -89,9 +95,16 @@ def _styled(stream: Any) -> bool:
     return bool(hasattr(stream, "isatty") and stream.isatty()) and "NO_COLOR" not in os.environ
 
 
+def printable(text: str) -> str:
+    """Return text with each control character shown escaped, so a cell cannot move the cursor."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in "\t\n" else ascii(c)[1:-1] for c in text)
+
+
 def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None) -> None:
     """Print a table of plain values to stdout (aligned plain text when piped)."""
-    cells = [["" if cell is None else str(cell) for cell in row] for row in rows]
+    cells = [["" if cell is None else printable(str(cell)) for cell in row] for row in rows]
     if not cells:
         return
     if not _styled(sys.stdout):

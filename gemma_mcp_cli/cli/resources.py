@@ -73,7 +73,10 @@ def read_resource(
         if as_json:
             render.emit_json({"server": name, "uri": uri, "contents": contents})
         elif output is not None:
-            write_atomically(output, b"".join(_bytes_of(c) for c in contents))
+            try:
+                write_atomically(output, b"".join(_bytes_of(c) for c in contents))
+            except OSError as exc:
+                raise MCPUsageError(f"cannot write {output}: {exc.strerror or exc}") from None
             render.message(f"wrote {output}")
         else:
             _to_stdout(contents)
@@ -83,7 +86,7 @@ def read_resource(
 
 def _bytes_of(content: dict[str, Any]) -> bytes:
     if "blob" in content:
-        return base64.b64decode(content["blob"])
+        return base64.b64decode(content["blob"], validate=True)  # checked by the manager
     return str(content.get("text", "")).encode()
 
 

@@ -159,9 +159,25 @@ def _reach(target: list[str], transport: Remote | None, headers: list[str], env:
         return reach | ({"headers": _pairs(headers, ":", "--header")} if headers else {})
     if transport or headers:
         raise MCPUsageError("--transport and --header apply to a URL, not to a command")
+    _check_command(target)
     reach = {"transport": "stdio", "command": target[0]}
     reach |= {"args": target[1:]} if target[1:] else {}
     return reach | ({"env": _pairs(env, "=", "--env")} if env else {})
+
+
+def _check_command(target: list[str]) -> None:
+    """Refuse what is clearly neither a URL nor a command: a scheme we do not speak, or prose."""
+    first = target[0]
+    if "://" in first:
+        raise MCPUsageError(
+            f"{first!r} is not a URL gemma-mcp can reach",
+            hint="use http://, https://, ws:// or wss://; a command goes after --",
+        )
+    if len(target) == 1 and any(c.isspace() for c in first) and "/" not in first:
+        raise MCPUsageError(
+            f"{first!r} is neither a URL nor a command",
+            hint="give a URL, or -- then the command and its arguments as separate words",
+        )
 
 
 def _pairs(items: list[str], separator: str, option: str) -> dict[str, str]:

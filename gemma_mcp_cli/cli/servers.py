@@ -13,7 +13,7 @@ from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt, ServerArg
 
 if TYPE_CHECKING:
-    pass
+    from gemma_mcp_cli.config.loader import LoadedConfig
 
 app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="Show the configured servers and how they answer."
@@ -36,13 +36,19 @@ def list_servers(
 
     def work() -> None:
         loaded = config_for(ctx)
-        servers = [s.summary() for s in loaded.servers.values() if show_all or s.enabled]
+        servers = [entry for name in loaded.order if (entry := _entry(loaded, name, show_all)) is not None]
         broken = list(loaded.problems.values())
         if as_json:
             render.emit_json({"servers": servers, "errors": error_entries(broken)})
         else:
             rows = [
-                (s["name"], "yes" if s["enabled"] else "no", s["transport"], s["target"], s["description"])
+                (
+                    s["name"],
+                    "yes" if s["enabled"] else "no",
+                    s["transport"] or "-",
+                    s["target"] or "-",
+                    f"invalid: {s['problem']}" if "problem" in s else s["description"],
+                )
                 for s in servers
             ]
             render.table(("NAME", "ENABLED", "TRANSPORT", "TARGET", "DESCRIPTION"), rows)
@@ -50,6 +56,18 @@ def list_servers(
         finish(broken, as_json=as_json)
 
     run(ctx, as_json, work)
+
+
+def _entry(loaded: LoadedConfig, name: str, show_all: bool) -> dict[str, Any] | None:
+    """Return a server's `servers list` entry; an invalid one shows its first problem."""
+    config = loaded.servers.get(name)
+    if config is not None:
+        return config.summary() if show_all or config.enabled else None
+    problem = loaded.problems.get(name) or (loaded.disabled_problems.get(name) if show_all else None)
+    if problem is None:
+        return None
+    entry = {"name": name, "enabled": name in loaded.problems, "transport": None, "target": None}
+    return entry | {"description": None, "problem": problem.message}
 
 
 @app.command("show")

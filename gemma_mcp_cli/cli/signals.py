@@ -1,11 +1,13 @@
-"""A second Ctrl-C ends the command at once, and the servers it started with it.
+"""Ctrl-C, SIGTERM and SIGHUP end the command cleanly; a second one ends it at once.
 
-The first Ctrl-C cancels the command, which then stops its servers in order (bounded, but a
-server that ignores SIGTERM takes seconds). asyncio turns a second Ctrl-C into a
+The first signal cancels the command, which then stops its servers in order (bounded, but a
+server that ignores SIGTERM takes seconds). SIGTERM (what `timeout`, CI cancellation and `kill`
+send) and SIGHUP (a closed terminal or ssh session) do what Ctrl-C does, and the command exits
+with 128 + the signal's number (130, 143, 129). asyncio turns a second Ctrl-C into a
 KeyboardInterrupt raised wherever the code happens to be, which can leave a server waiting on
 an interrupted clean-up or break the task groups' bookkeeping. So in the program itself (not
-in a host that mounts the commands, nor in tests that run them in-process) a second Ctrl-C
-kills every server's process group and exits with 130 straight away.
+in a host that mounts the commands, nor in tests that run them in-process) a second signal
+kills every server's process group and exits straight away.
 """
 
 from __future__ import annotations
@@ -17,54 +19,86 @@ import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from gemma_mcp_cli.errors import MCPInterruptedError
 
 _enabled = False
+_STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_WHAT: dict[int, str] = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated", signal.SIGHUP: "hung up"}
+_received: int | None = None  # the first signal that asked this process to stop
 
 
 def enable() -> None:
-    """Let a second Ctrl-C end this process at once (called by the program's entry point)."""
+    """Make SIGTERM and SIGHUP stop the program as Ctrl-C does (called by its entry point)."""
     global _enabled
     _enabled = True
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _as_interrupt)
+
+
+def _as_interrupt(signum: int, frame: FrameType | None) -> None:
+    """Outside the servers' lifetime: raise where Ctrl-C would, remembering which signal it was."""
+    global _received
+    if _received is not None:
+        _exit_now()
+    _received = signum
+    raise KeyboardInterrupt
+
+
+def interruption() -> MCPInterruptedError:
+    """Return the error that says which signal stopped the command, with its exit code."""
+    from gemma_mcp_cli.errors import ExitCode, MCPInterruptedError
+
+    signum = _received or signal.SIGINT
+    error = MCPInterruptedError(_WHAT.get(signum, "interrupted") + _named(signum))
+    error.exit_code = ExitCode(128 + signum)
+    return error
+
+
+def _named(signum: int) -> str:
+    return "" if signum == signal.SIGINT else f" ({signal.Signals(signum).name})"
 
 
 @contextlib.contextmanager
 def second_interrupt_exits() -> Iterator[None]:
-    """Within the block, the first Ctrl-C does what it did before; the second ends the process."""
+    """Within the block, the first signal does what Ctrl-C did before; the second ends the process."""
     if not _enabled or threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.getsignal(signal.SIGINT)
-    pressed = 0
+    from gemma_mcp_cli.client.processes import become_subreaper
+
+    become_subreaper()  # servers start in this block: their escaped children come back to us
+    previous = {signum: signal.getsignal(signum) for signum in _STOPPING}
+    interrupt = previous[signal.SIGINT]
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        nonlocal pressed
-        pressed += 1
-        if pressed > 1:
+        global _received
+        if _received is not None:
             _exit_now()
-        if callable(previous):
-            previous(signum, frame)
+        _received = signum
+        if callable(interrupt):
+            interrupt(signal.SIGINT, frame)  # asyncio's own: cancel the command's task
         else:
             raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, handler)
+    for signum in _STOPPING:
+        signal.signal(signum, handler)
     try:
         yield
     finally:
-        if signal.getsignal(signal.SIGINT) is handler:
-            signal.signal(signal.SIGINT, previous)
+        for signum in _STOPPING:
+            if signal.getsignal(signum) is handler:
+                signal.signal(signum, previous[signum])
 
 
 def _exit_now() -> NoReturn:
-    from gemma_mcp_cli.client.processes import end_group, session_children
+    from gemma_mcp_cli.client.processes import end_children_now
 
-    for pgid in session_children():  # every stdio server leads a session of its own (Linux)
-        end_group(pgid)
-    early = sys.modules.get("gemma_mcp_cli.client.transports.early_start")
-    if early is not None:  # the servers started early, wherever /proc cannot list children
-        early.end_abandoned()
+    end_children_now()
     with contextlib.suppress(Exception):
         sys.stdout.flush()
-    sys.stderr.write("Error: interrupted\n")
+    sys.stderr.write(f"Error: {interruption().message}\n")
     sys.stderr.flush()
-    os._exit(130)
+    os._exit(int(interruption().exit_code))

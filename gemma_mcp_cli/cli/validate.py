@@ -170,7 +170,7 @@ def _print(report: ConfigReport, *, strict: bool, checks: dict[str, dict[str, An
     for server in report.servers:
         status = "ok" if server.valid and not (strict and server.warnings) else "invalid"
         disabled = "" if server.enabled else " (disabled)"
-        render.emit_text(f"{status:8}{server.name}{disabled}")
+        render.emit_text(f"{status:8}{render.printable(server.name)}{disabled}")
         for problem in server.errors:
             render.emit_text(f"  error: {report.describe(server.name, problem)}")
         for problem in server.warnings:

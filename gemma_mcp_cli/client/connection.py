@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -26,14 +27,15 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
 from gemma_mcp_cli._version import __version__
-from gemma_mcp_cli.client.sdk_errors import HANDSHAKE, translate
+from gemma_mcp_cli.client.sdk_errors import HANDSHAKE, server_text, translate
 from gemma_mcp_cli.client.tokens import read_stored
 from gemma_mcp_cli.client.transports.early_start import Started, claim, open_log
 from gemma_mcp_cli.client.transports.open import open_transport
-from gemma_mcp_cli.client.transports.stdio import adopted_stdio_client
+from gemma_mcp_cli.client.transports.stdio import StdoutWatch, adopted_stdio_client, own_stdio_client
 from gemma_mcp_cli.config.models import MCPServerConfig, strip_credentials
-from gemma_mcp_cli.enums import MCPServerStatus
-from gemma_mcp_cli.errors import MCPAuthError, MCPConfigError, MCPError
+from gemma_mcp_cli.enums import MCPServerStatus, MCPTransportType
+from gemma_mcp_cli.errors import MCPAuthError, MCPConfigError, MCPConnectionError, MCPError
+from gemma_mcp_cli.state.paths import log_file
 
 LogHook = Callable[[str, str, str | None, Any], Awaitable[None]]
 _ECHO_LIMIT = 64 * 1024  # bytes of a server's stderr that --verbose shows
@@ -107,7 +109,7 @@ class ServerConnection:
         self.status = MCPServerStatus.DISCONNECTED
         self.client: Client | None = None
         self.connect_latency: float | None = None
-        self.log_path = log_dir / f"{config.name}.log"
+        self.log_path = log_file(config.name, log_dir)
         self._log_offset = 0
         self._on_log = on_log
         self._verbose = verbose
@@ -117,6 +119,10 @@ class ServerConnection:
         self.was_connected = False
         self._broken = False
         self.garbage: str | None = None
+        self._stdout = StdoutWatch(
+            max_line=int(config.max_response_mb * 1024 * 1024),
+            strict=lambda: self.status is MCPServerStatus.CONNECTED,
+        )
         self.http_failure: tuple[int, str] | None = None
         self._on_list_changed = on_list_changed
 
@@ -158,8 +164,10 @@ class ServerConnection:
         """Return the last lines the server wrote to stderr during this run, on one line."""
         try:
             with self.log_path.open("rb") as log:
-                log.seek(self._log_offset)
-                text = log.read()[-8192:].decode("utf-8", "replace")
+                log.seek(0, os.SEEK_END)
+                end = log.tell()  # a log rotated during the run starts again at 0
+                log.seek(max(self._log_offset if self._log_offset <= end else 0, end - 8192))
+                text = log.read().decode("utf-8", "replace")
         except OSError:
             return ""
         kept = [line.strip() for line in text.splitlines() if line.strip()][-lines:]
@@ -167,6 +175,17 @@ class ServerConnection:
 
     def failure(self, exc: BaseException, action: str, timeout: float | None) -> MCPError:
         """Translate an exception raised while doing `action` on this server."""
+        if self._stdout.oversize is not None:
+            return self._oversize(action)
+        if self._stdout.fault is not None:
+            return MCPConnectionError(
+                f"server '{self.name}' {server_text(self._stdout.fault)} during {action}",
+                server=self.name,
+                transient=False,  # the same server writes the same again
+                hint="a stdio server must write only MCP messages to stdout (logs go to stderr)"
+                if "non-JSON" in self._stdout.fault
+                else None,
+            )
         error = translate(
             exc,
             server=self.name,
@@ -175,8 +194,11 @@ class ServerConnection:
             tail=self.stderr_tail(),
             http=self.http_failure,
         )
-        if self.garbage is not None and "non-JSON" not in error.message:
-            error.message += f"; it wrote non-JSON to stdout: {self.garbage!r}"
+        garbage = self._stdout.garbage or self.garbage
+        if garbage is not None and "non-JSON" not in error.message:
+            error.message += f"; it wrote non-JSON to stdout: {server_text(garbage)!r}"
+            if isinstance(error, MCPConnectionError):
+                error.transient = False  # the same server writes the same garbage again
         auth = self.config.auth
         if isinstance(error, MCPAuthError) and auth is not None and auth.type == "oauth":
             if auth.grant == "authorization_code":
@@ -190,6 +212,17 @@ class ServerConnection:
             else:
                 error.hint = "check the client_id and client_secret (or private_key) in the server's [auth]"
         return error
+
+    def _oversize(self, action: str) -> MCPError:
+        """Say that a message from the server passed max_response_mb, and how far it had come."""
+        read = self._stdout.oversize or 0
+        return MCPConnectionError(
+            f"server '{self.name}' sent a message larger than max_response_mb = "
+            f"{self.config.max_response_mb:g} during {action}: stopped reading at {read / 2**20:.1f} MB",
+            server=self.name,
+            transient=False,
+            hint=f"raise max_response_mb in [{self.name}] if the server's answers are meant to be this big",
+        )
 
     def _open_log(self, early: Started | None) -> TextIO:
         if early is not None:
@@ -254,7 +287,7 @@ class ServerConnection:
 
     def _client(self, log: TextIO, early: Started | None) -> Client:
         return Client(
-            adopted_stdio_client(early) if early else self._transport(log),
+            adopted_stdio_client(early, self._stdout) if early else self._transport(log),
             read_timeout_seconds=self.config.request_timeout,
             logging_callback=self._log_message,
             message_handler=self._on_message,
@@ -263,6 +296,8 @@ class ServerConnection:
         )
 
     def _transport(self, log: TextIO) -> Transport:
+        if self.config.transport is MCPTransportType.STDIO and sys.platform != "win32":
+            return own_stdio_client(self.config, log, self._stdout)  # linear reads, bounded lines
         auth = self._http_auth
         if auth is None and self.config.auth is not None and self.config.auth.type == "oauth":
             from gemma_mcp_cli.client.auth import oauth_provider  # the OAuth machinery: HTTP only
@@ -279,7 +314,8 @@ class ServerConnection:
         """Remember the first line the server wrote that was not JSON-RPC."""
         if isinstance(message, ValidationError) and self.garbage is None:
             errors = message.errors()
-            self.garbage = str(errors[0].get("input", ""))[:80] if errors else ""
+            raw = errors[0].get("input", "") if errors else ""
+            self.garbage = raw[:80].decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)[:80]
         kind = _CHANGED.get(type(message))
         if kind is not None and self._on_list_changed is not None:
             self._on_list_changed(self.name, kind)

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from gemma_mcp_cli.client.connection import LogHook, ServerConnection, ServerStats
 from gemma_mcp_cli.client.pool import ConnectionPool
+from gemma_mcp_cli.client.results import check_blobs
 from gemma_mcp_cli.client.retry import backoff, safe_to_repeat
 from gemma_mcp_cli.config.models import MCPServerConfig
 from gemma_mcp_cli.enums import MCPServerStatus
@@ -165,6 +166,8 @@ class MCPClientManager:
                 if not isinstance(error, MCPConnectionError):
                     raise error from None
                 conn.mark_broken()
+                if not error.transient:  # it would fail the same way again
+                    raise error from None
                 if not repeatable:
                     error.message += f"; not retried: {tool or action} is not marked read-only or idempotent"
                     raise error from None
@@ -311,7 +314,7 @@ class MCPClientManager:
             raise await self._with_names(
                 error, name, uri, self.list_resources, "uri", MCPResourceError
             ) from None
-        return [wire(item) for item in result.contents]
+        return check_blobs(name, uri, [wire(item) for item in result.contents])
 
     async def _with_names(
         self,

@@ -12,7 +12,7 @@ import httpx2
 from anyio.abc import TaskGroup
 
 from gemma_mcp_cli.client.connection import LogHook, ServerConnection
-from gemma_mcp_cli.client.processes import end_group, session_children
+from gemma_mcp_cli.client.processes import end_adopted, end_group, session_children
 from gemma_mcp_cli.client.retry import backoff, may_retry_connect
 from gemma_mcp_cli.config.models import MCPServerConfig
 from gemma_mcp_cli.enums import MCPServerStatus
@@ -48,9 +48,11 @@ class ConnectionPool:
         self._stack = AsyncExitStack()
         self._tg: TaskGroup | None = None
         self._groups: set[int] = set()
+        self._before: set[int] = set()
         self._locks: dict[str, anyio.Lock] = {}
 
     async def __aenter__(self) -> ConnectionPool:
+        self._before = session_children()  # not ours to end (a session daemon just started, say)
         self._tg = await self._stack.enter_async_context(anyio.create_task_group())
         return self
 
@@ -152,3 +154,5 @@ class ConnectionPool:
         for pgid in sorted(self._groups):
             end_group(pgid)
         self._groups.clear()
+        # A server's child that left its group with setsid() came back to us (a subreaper).
+        end_adopted(keep=self._before)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 from pathlib import Path
 
 _PROC = Path("/proc")
@@ -55,3 +56,51 @@ def end_group(pgid: int) -> bool:
         os.killpg(pgid, signal.SIGKILL)
         return True
     return False
+
+
+_PR_SET_CHILD_SUBREAPER = 36
+_subreaper = False  # whether this process adopts its orphaned descendants
+
+
+def become_subreaper() -> bool:
+    """Make this process adopt its orphaned descendants (Linux), so none escapes the clean-up.
+
+    A server's child that calls setsid() leaves the server's process group; when the server
+    exits it would be reparented to init and live on. As a child subreaper, this process
+    receives it instead, finds it among its own children and ends it.
+    """
+    global _subreaper
+    if _subreaper or not sys.platform.startswith("linux"):
+        return _subreaper
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        _subreaper = bool(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+    return _subreaper
+
+
+def end_adopted(keep: set[int]) -> None:
+    """End every child that leads a session of its own, except `keep`, and reap it.
+
+    Only in a subreaper (the program, a session daemon): there every such child that is not
+    a running server was a server's escaped descendant. A library's host may have children
+    of its own; they are left alone.
+    """
+    if not _subreaper:
+        return
+    for pid in session_children() - keep:
+        if end_group(pid):
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(pid, 0)  # SIGKILL cannot be refused; reaping keeps no zombie
+
+
+def end_children_now() -> None:
+    """Kill every server's process group at once (the second Ctrl-C, SIGTERM or SIGHUP)."""
+    for pgid in session_children():  # every stdio server leads a session of its own (Linux)
+        end_group(pgid)
+    early = sys.modules.get("gemma_mcp_cli.client.transports.early_start")
+    if early is not None:  # the servers started early, wherever /proc cannot list children
+        early.end_abandoned()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 
@@ -10,6 +11,7 @@ import httpx2
 from mcp.shared.exceptions import MCPError as SDKError
 from mcp_types import CONNECTION_CLOSED, INVALID_PARAMS, METHOD_NOT_FOUND, REQUEST_TIMEOUT
 from pydantic import ValidationError
+from websockets.exceptions import InvalidStatus, WebSocketException
 
 from gemma_mcp_cli.config.models import strip_credentials
 from gemma_mcp_cli.errors import (
@@ -21,6 +23,17 @@ from gemma_mcp_cli.errors import (
 )
 
 HANDSHAKE = "start-up and handshake"
+
+# The SDK uses two JSON-RPC codes as its own local markers: -32000 when the connection closed
+# under a request, -32001 when its read timeout elapsed. A server may send the same codes, so a
+# marker is known by the text the SDK writes with it (never with data); anything else is the
+# server's own error. Streamable HTTP synthesises the closed marker with texts of its own.
+_LOCAL_CLOSED = re.compile(
+    r"Connection closed|SSE stream failed: .*|SSE stream ended without a response"
+    r"|server answered a request with 202 Accepted",
+    re.DOTALL,
+)
+_LOCAL_TIMEOUT = re.compile(r"Request '[^']*' timed out")
 
 
 def unwrap(exc: BaseException) -> BaseException:
@@ -66,10 +79,14 @@ def translate(
             f"server '{server}' closed the connection during {action}{said}", server=server
         )
     if isinstance(exc, ValidationError):
+        return _malformed(exc, server=server, action=action)
+    if isinstance(exc, WebSocketException):
+        # A refused or garbled WebSocket handshake: most often a URL that is not a WebSocket server.
         return MCPConnectionError(
-            f"server '{server}' sent a malformed response to {action}: {exc.error_count()} error(s), "
-            f"first: {exc.errors()[0]['msg']}",
+            f"server '{server}' failed the WebSocket handshake during {action}: {server_text(str(exc))}",
             server=server,
+            transient=isinstance(exc, InvalidStatus) and exc.response.status_code >= 500,
+            hint="check that the URL is a WebSocket MCP endpoint (for HTTP, use an http:// URL)",
         )
     if isinstance(exc, FileNotFoundError | PermissionError) and exc.filename:
         problem = (
@@ -136,15 +153,45 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return found
 
 
-def _from_sdk(exc: SDKError, *, server: str, action: str, timeout: float | None, said: str) -> MCPError:
+def _malformed(exc: ValidationError, *, server: str, action: str) -> MCPError:
+    """Say which field of a response broke the protocol's schema (never worth a retry)."""
+    first = exc.errors()[0] if exc.error_count() else {"loc": (), "msg": "invalid"}
+    where = ".".join(str(part) for part in first["loc"]) or "the result"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    message = f"server '{server}' sent a malformed response to {action}: {where}: {first['msg']}{more}"
+    if action == HANDSHAKE:
+        return MCPConnectionError(message, server=server, transient=False)
+    return MCPServerError(message, server=server)
+
+
+def server_text(text: str, limit: int = 500) -> str:
+    """Return a server's message as one printable line (control characters become spaces)."""
+    flat = "".join(c if c.isprintable() else " " for c in text)
+    flat = " ".join(flat.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def is_local_marker(exc: SDKError) -> bool:
+    """Tell whether an SDK error is the SDK's own closed/timeout marker, not the server's answer."""
+    if exc.data is not None:
+        return False
     if exc.code == CONNECTION_CLOSED:
+        return _LOCAL_CLOSED.fullmatch(exc.message) is not None
+    if exc.code == REQUEST_TIMEOUT:
+        return _LOCAL_TIMEOUT.fullmatch(exc.message) is not None
+    return False
+
+
+def _from_sdk(exc: SDKError, *, server: str, action: str, timeout: float | None, said: str) -> MCPError:
+    local = is_local_marker(exc)
+    if local and exc.code == CONNECTION_CLOSED:
         return MCPConnectionError(
             f"server '{server}' closed the connection during {action}{said}", server=server
         )
-    if exc.code == REQUEST_TIMEOUT:
+    if local and exc.code == REQUEST_TIMEOUT:
         limit = f" within {timeout:g}s" if timeout else ""
         return MCPTimeoutError(f"server '{server}' did not answer {action}{limit}", server=server)
-    detail = exc.message or "no message"
+    detail = server_text(exc.message) or "no message"
     if action == HANDSHAKE:
         # An error instead of a handshake means there is no MCP session to speak of.
         return MCPConnectionError(

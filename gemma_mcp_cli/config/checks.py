@@ -25,6 +25,7 @@ class _Expander:
         self.expanded: set[str] = set()
         self.unset: list[tuple[str, str]] = []
         self.empty: list[tuple[str, str]] = []
+        self.malformed: list[tuple[str, str]] = []
 
     def walk(self, value: Any, path: str) -> Any:
         """Return `value` with every string in it expanded."""
@@ -34,6 +35,7 @@ class _Expander:
                 self.expanded.add(path)
             self.unset += [(path, name) for name in result.unset]
             self.empty += [(path, name) for name in result.empty]
+            self.malformed += [(path, snippet) for snippet in result.malformed]
             return result.value
         if isinstance(value, list):
             return [self.walk(item, f"{path}.{i}") for i, item in enumerate(value)]
@@ -70,6 +72,9 @@ def _check_server(
 
     enabled = table.get("enabled", True) is not False
     report = ServerReport(name=name, enabled=enabled, config=None)
+    if not name.isprintable() or not name.strip():
+        report.errors.append(Problem(f"the server name {name!a} must be printable", line=at()))
+        return report
     for key in table.keys() - _KNOWN:
         report.errors.append(Problem(f"unknown key{suggest(key)}", field=key, line=at(key)))
     expander = _Expander()
@@ -86,6 +91,10 @@ def _check_server(
                 line=at(*path.split(".")),
             )
         )
+    for path, snippet in expander.malformed:
+        how = "write ${NAME}, ${NAME:-default}, or $${ for a literal"
+        message = f"malformed variable reference {snippet!r}: {how}"
+        report.errors.append(Problem(message, field=path, line=at(*path.split("."))))
     for path, variable in expander.empty if enabled else ():
         report.warnings.append(
             Problem(f"environment variable {variable} is empty", field=path, line=at(*path.split(".")))

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-# `$${` stays a literal `${`; otherwise `${NAME}` or `${NAME:-default}`.
-_PATTERN = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# `$${` stays a literal `${`; otherwise `${NAME}` or `${NAME:-default}`; any other `${` is malformed.
+_PATTERN = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|(\$\{)")
 
 # Variables the client defines itself when the environment does not: never secret.
 BUILTIN_VARIABLES = {"GEMMA_MCP_PYTHON": sys.executable}
@@ -23,6 +23,7 @@ class Expansion:
     from_environment: list[str] = field(default_factory=list)
     unset: list[str] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
+    malformed: list[str] = field(default_factory=list)  # the start of each `${` that names no variable
 
     @property
     def secret(self) -> bool:
@@ -37,6 +38,9 @@ def expand(text: str, environ: Mapping[str, str] | None = None) -> Expansion:
 
     def substitute(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
+        if match.group(3) is not None:
+            result.malformed.append(text[match.start() : match.start() + 24])
+            return "${"
         if name is None:
             return "${"
         value = env.get(name)

@@ -121,6 +121,8 @@ class LoadedConfig:
     # Enabled servers whose own configuration is broken: using them fails, the rest still work.
     problems: dict[str, MCPConfigError] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
+    # Disabled servers whose configuration is broken: shown by `servers list --all`, never run.
+    disabled_problems: dict[str, MCPConfigError] = field(default_factory=dict)
 
     def enabled(self) -> list[MCPServerConfig]:
         """Return the enabled servers that are valid, in file order."""
@@ -128,7 +130,11 @@ class LoadedConfig:
 
     def enabled_names(self) -> list[str]:
         """Return every enabled server's name (broken ones too), in file order."""
-        return [name for name in self.order if name in self.problems or self.servers[name].enabled]
+        return [
+            name
+            for name in self.order
+            if name in self.problems or (name in self.servers and self.servers[name].enabled)
+        ]
 
     def server(self, name: str, *, allow_disabled: bool = False) -> MCPServerConfig:
         """Return one server by name (or an ad-hoc one for a URL), or raise MCPConfigError saying why not."""
@@ -136,6 +142,8 @@ class LoadedConfig:
             return self._adhoc(name)
         if name in self.problems:
             raise self.problems[name]
+        if name in self.disabled_problems:
+            raise self._disabled_and_broken(name, allow_disabled)
         found = self.servers.get(name)
         if found is None:
             close = difflib.get_close_matches(name, list(self.servers), n=1)
@@ -152,6 +160,17 @@ class LoadedConfig:
                 hint=f"set enabled = true in [{name}] to use it",
             )
         return found
+
+    def _disabled_and_broken(self, name: str, allow_disabled: bool) -> MCPConfigError:
+        """Say that a server is disabled (or, where disabled ones may be used, what is wrong with it)."""
+        problem = self.disabled_problems[name]
+        if allow_disabled:
+            return problem
+        return MCPConfigError(
+            f"server '{name}' is disabled in {self.source}, and its configuration is invalid",
+            server=name,
+            hint=f"fix it ({problem.message}), then set enabled = true",
+        )
 
     def _adhoc(self, url: str) -> MCPServerConfig:
         """Describe the server at a URL given where a server name goes (and remember it)."""
@@ -191,17 +210,21 @@ def load_config(
         )
     report = validate_mcp_config(path, settings)
     raise_for_report(ConfigReport(report.source, [], report.errors))
-    problems = {}
+    problems: dict[str, MCPConfigError] = {}
+    disabled: dict[str, MCPConfigError] = {}
     for server in report.servers:
-        if server.enabled and server.errors:
-            problems[server.name] = MCPConfigError(
+        if server.errors:
+            (problems if server.enabled else disabled)[server.name] = MCPConfigError(
                 report.describe(server.name, server.errors[0]),
                 server=server.name,
                 hint=f"run 'gemma-mcp validate {report.source}' to see every problem",
             )
-    servers = {s.name: s.config for s in report.servers if s.config is not None}
+    # A broken server is never half-used: only a valid one has a config to run with.
+    servers = {s.name: s.config for s in report.servers if s.config is not None and not s.errors}
     order = [s.name for s in report.servers]
-    return LoadedConfig(report.source, servers, settings, url_transport, url_headers or {}, problems, order)
+    return LoadedConfig(
+        report.source, servers, settings, url_transport, url_headers or {}, problems, order, disabled
+    )
 
 
 class MCPConfigLoader:

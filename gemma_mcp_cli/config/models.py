@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 from typing import Any, Literal
@@ -119,6 +120,7 @@ class MCPServerConfig(BaseModel):
     reconnect_delay: float = Field(1.0, ge=0)
     connection_timeout: float = Field(10.0, gt=0)
     request_timeout: float = Field(30.0, gt=0)
+    max_response_mb: float = Field(64.0, gt=0)  # one message from the server; past it the request ends
     health_check_interval: float = Field(60.0, ge=0)
     tool_cache_ttl: float | None = Field(None, ge=0)
     description: str | None = None
@@ -186,7 +188,11 @@ class MCPServerConfig(BaseModel):
 
 def strip_credentials(url: str) -> str:
     """Remove `user:password@` from a URL."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it raises for a malformed port
+    except ValueError:  # not a URL one can parse: still never show what looks like credentials
+        return re.sub(r"//[^/@]*@", "//", url)
     if parts.username is None and parts.password is None:
         return url
     host = parts.hostname or ""

@@ -65,7 +65,9 @@ class ConfigReport:
 
     def describe(self, server: str | None, problem: Problem) -> str:
         """Return one line naming the file, the server, the key and the line."""
-        where = "servers" if server is None else f"servers.{server}"
+        where = (
+            "servers" if server is None else f"servers.{server if server.isprintable() else ascii(server)}"
+        )
         if problem.field:
             where += f".{problem.field}"
         if problem.line is not None:

@@ -204,9 +204,15 @@ def _commit(path: Path, text: str, mode: int | None, expected: dict[str, Any], n
     warnings = check_text(text, path, names)
     # Write through a symlink (a dotfiles checkout, say) rather than replacing it.
     target = path.resolve() if path.is_symlink() else path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # A new file may hold imported literal secrets: readable by the user alone.
-    write_atomically(target, text.encode("utf-8"), mode=0o600 if mode is None else mode)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # A new file may hold imported literal secrets: readable by the user alone.
+        write_atomically(target, text.encode("utf-8"), mode=0o600 if mode is None else mode)
+    except OSError as exc:  # a read-only folder, a full disk: the file is left as it was
+        raise MCPConfigError(
+            f"cannot write {path}: {exc.strerror or exc}; nothing was changed",
+            hint="check that its folder is writable and the disk has room",
+        ) from None
     return warnings
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import signal
@@ -26,6 +27,7 @@ from anyio.abc import SocketStream
 
 from gemma_mcp_cli import arguments
 from gemma_mcp_cli.client.manager import MCPClientManager
+from gemma_mcp_cli.client.processes import become_subreaper, end_children_now
 from gemma_mcp_cli.config.environment import env_fingerprint, env_names
 from gemma_mcp_cli.config.loader import LoadedConfig, load_config
 from gemma_mcp_cli.errors import MCPConnectionError, MCPError, MCPUsageError
@@ -63,6 +65,7 @@ class Session:
         self.requests = 0
         self.active = 0
         self.stopping = anyio.Event()
+        self.signalled: int | None = None  # the signal that asked the session to stop
         self.manager = MCPClientManager(
             {name: self.config},
             cache=MCPToolRegistry(default_ttl=self.loaded.settings.tool_cache_ttl),
@@ -71,12 +74,13 @@ class Session:
             health_checks=False,
         )
 
-    def _stamp(self) -> tuple[int, int] | None:
+    def _stamp(self) -> str | None:
+        """Return the digest of the configuration file's content (an edit may keep mtime and size)."""
         try:
-            stat = self.config_path.stat() if self.config_path else None
+            data = self.config_path.read_bytes() if self.config_path else None
         except OSError:
             return None
-        return (stat.st_mtime_ns, stat.st_size) if stat else None
+        return hashlib.sha256(data).hexdigest() if data is not None else None
 
     def config_changed(self) -> bool:
         """Tell whether the server's effective configuration is no longer what this session serves."""
@@ -265,12 +269,25 @@ class _AlreadyRunning(Exception):
     """Another process serves this server's session already."""
 
 
+_STOPPING = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
 async def _watch_signals(session: Session) -> None:
-    """Stop cleanly (servers and their children too) on SIGTERM, SIGINT or SIGHUP."""
-    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
-        async for _ in signals:
+    """Stop cleanly (servers and their children too) on SIGTERM, SIGINT or SIGHUP; a second kills."""
+    with anyio.open_signal_receiver(*_STOPPING) as signals:
+        async for signum in signals:
+            session.signalled = signum
             session.stopping.set()
-            return
+            break
+    # The receiver is gone and the clean-up may take seconds: a second signal ends it at once.
+    for signum in _STOPPING:
+        signal.signal(signum, lambda *_: _kill_now(session))
+
+
+def _kill_now(session: Session) -> None:
+    end_children_now()
+    remove(session.key, owner=os.getpid())
+    os._exit(128 + (session.signalled or signal.SIGTERM))
 
 
 async def _listen(path: Path) -> Any:
@@ -303,8 +320,12 @@ def main() -> None:
     parser.add_argument("--idle-timeout", type=float, default=600.0)
     options = parser.parse_args()
     config = Path(options.config) if options.config else None
+    become_subreaper()  # the server's children that escape its group with setsid() come back here
     try:
-        anyio.run(serve, Session(options.server, config, options.idle_timeout))
+        session = Session(options.server, config, options.idle_timeout)
+        anyio.run(serve, session)
+        if session.signalled is not None:
+            sys.exit(128 + session.signalled)
     except _AlreadyRunning:
         return  # a concurrent `session start` won; the caller finds that session
     except MCPError as error:

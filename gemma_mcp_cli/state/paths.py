@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from pathlib import Path
 
 
@@ -19,6 +21,16 @@ def state_dir() -> Path:
 def log_dir() -> Path:
     """Return the directory that holds each server's stderr log."""
     return state_dir() / "logs"
+
+
+def log_file(name: str, directory: Path | None = None) -> Path:
+    """Return a server's stderr log: NAME.log, or for a name unfit for a file name, a safe one."""
+    if re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,100}", name):
+        stem = name
+    else:  # a URL, a path, a control character: never a path of its own
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        stem = re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:64].lstrip(".") + f"-{digest}"
+    return (directory or log_dir()) / f"{stem}.log"
 
 
 def _from_env(variable: str, kind: str) -> Path:

@@ -2,8 +2,8 @@
 
 Validating the configuration needs the pydantic models; a listing from the cache does not
 need to validate again what has not changed. After a full load, the servers' summaries and
-fingerprints are saved with what they were derived from (the file's stamp, the settings
-file's stamp, the environment variables the file reads, the interpreter). The snapshot is
+fingerprints are saved with what they were derived from (digests of the file and of the
+settings file, the environment variables the file reads, the interpreter). The snapshot is
 used only when all of those are still the same, so its answers are the full path's answers.
 """
 
@@ -22,12 +22,13 @@ from gemma_mcp_cli.state.files import write_atomically
 from gemma_mcp_cli.state.paths import cache_dir
 
 
-def _stamp(path: Path | None) -> list[int] | None:
+def _stamp(path: Path | None) -> str | None:
+    """Return the digest of a file's content: an edit may keep its mtime and size."""
     try:
-        status = path.stat() if path is not None else None
+        data = path.read_bytes() if path is not None else None
     except OSError:
         return None
-    return [status.st_mtime_ns, status.st_size] if status else None
+    return hashlib.sha256(data).hexdigest() if data is not None else None
 
 
 def inputs(source: ConfigSource) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gemma_mcp_cli.errors import MCPConfigError
 from gemma_mcp_cli.state.paths import state_dir
 
 RETENTION_DAYS = 30.0
@@ -100,18 +101,50 @@ class StatsStore:
         args: tuple[Any, ...] = ()
         if server is not None:
             query, args = query + " WHERE server = ?", (server,)
-        with self._connect() as db:
-            return [
-                Request(s, m, t, bool(o), et, e, lat, at)
-                for s, m, t, o, et, e, lat, at in db.execute(query + " ORDER BY at, id", args)
-            ]
+        try:
+            with self._connect() as db:
+                return [
+                    Request(s, m, t, bool(o), et, e, lat, at)
+                    for s, m, t, o, et, e, lat, at in db.execute(query + " ORDER BY at, id", args)
+                ]
+        except (sqlite3.Error, OSError) as exc:
+            raise self._unusable(exc, "run 'gemma-mcp stats reset' to start it afresh") from None
 
     def reset(self, server: str | None = None) -> int:
-        """Delete the recorded requests (of one server, if named); return how many."""
-        with self._connect() as db:
-            if server is None:
-                return db.execute("DELETE FROM requests").rowcount
-            return db.execute("DELETE FROM requests WHERE server = ?", (server,)).rowcount
+        """Delete the recorded requests (of one server, if named); return how many.
+
+        Resetting everything also recovers from a database that cannot be read: it starts afresh.
+        """
+        try:
+            with self._connect() as db:
+                if server is None:
+                    return db.execute("DELETE FROM requests").rowcount
+                return db.execute("DELETE FROM requests WHERE server = ?", (server,)).rowcount
+        except sqlite3.DatabaseError as exc:
+            if server is not None:
+                raise self._unusable(
+                    exc, "run 'gemma-mcp stats reset' (every server) to start it afresh"
+                ) from None
+        except (sqlite3.Error, OSError) as exc:
+            raise self._unusable(exc, "check that the state directory is writable") from None
+        self._remove()
+        try:
+            with self._connect():
+                return 0
+        except (sqlite3.Error, OSError) as exc:
+            raise self._unusable(exc, "check that the state directory is writable") from None
+
+    def _remove(self) -> None:
+        """Delete the database and its journal files."""
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
+            except OSError as exc:
+                raise self._unusable(exc, "remove it by hand") from None
+
+    def _unusable(self, exc: BaseException, hint: str) -> MCPConfigError:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return MCPConfigError(f"cannot use the statistics database {self.path}: {reason}", hint=hint)
 
 
 def summarize(requests: list[Request]) -> dict[str, Any]:

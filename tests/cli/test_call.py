@@ -224,10 +224,10 @@ def test_server_crashing_mid_call_exits_4_with_its_stderr(cli: Invoke, write_con
 
 
 def test_non_json_on_stdout_is_named_in_the_error(cli: Invoke, write_config) -> None:
-    path = write_config(stdio_server("garbage", "faulty_server.py", "garbage", request_timeout=0.5))
+    path = write_config(stdio_server("garbage", "faulty_server.py", "garbage"))
     result = cli("--config", str(path), "call", "garbage", "work")
-    assert result.exit_code == 8
-    assert "it wrote non-JSON to stdout: 'this is not json'" in result.stderr
+    assert result.exit_code == 4
+    assert "wrote non-JSON-RPC to stdout: 'this is not json' during tools/call work" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -101,13 +101,29 @@ def test_crash_in_a_call_is_retried_for_a_read_only_tool(gemma: Run, write_confi
     assert once.exists()
 
 
-def test_non_json_on_stdout_exits_8_naming_it(gemma: Run, write_config) -> None:
-    config = write_config(stdio_server("garbage", "faulty_server.py", "garbage", request_timeout=1.0))
-    result = gemma(config, "call", "garbage", "work")
-    assert result.returncode == 8
+def test_non_json_on_stdout_exits_4_at_once_naming_it(gemma: Run, write_config, tmp_path: Path) -> None:
+    starts = tmp_path / "starts"
+    # The request would wait out its timeout for an answer that came garbled: it ends at once.
+    config = write_config(
+        stdio_server("garbage", "faulty_server.py", "garbage", "--starts", str(starts), request_timeout=600.0)
+    )
+    result = gemma(config, "call", "garbage", "peek", timeout=60)
+    assert result.returncode == 4
     (line,) = error_lines(result.stderr)
-    assert "server 'garbage'" in line and "non-JSON to stdout: 'this is not json'" in line
+    assert line == (
+        "Error: server 'garbage' wrote non-JSON-RPC to stdout: 'this is not json' during tools/call peek"
+    )
     assert "Traceback" not in result.stderr
+    assert len(starts.read_text().split()) == 1  # read-only, yet not restarted: it would do it again
+
+
+def test_json_nested_past_the_decoder_exits_4_at_once(gemma: Run, write_config) -> None:
+    config = write_config(stdio_server("deep", "faulty_server.py", "deep-result", request_timeout=600.0))
+    result = gemma(config, "call", "deep", "peek", timeout=60)
+    assert result.returncode == 4
+    (line,) = error_lines(result.stderr)
+    assert "sent JSON nested deeper than the decoder allows" in line
+    assert "[[[" not in result.stderr
 
 
 def test_answer_after_request_timeout_exits_8(gemma: Run, write_config) -> None:

@@ -28,7 +28,22 @@ MODES = (
     "ignore-term",
     "flood-stderr",
     "spawn-child",
+    "error-closed",
+    "error-timeout",
+    "malformed-result",
+    "huge-result",
+    "deep-result",
+    "bad-blob",
+    "spawn-escapee",
+    "trickle-result",
 )
+# Modes whose tools/call answer is bent: a JSON-RPC error with the SDK's own local codes, a
+# result that breaks the schema, a single-line result of --size MB, JSON nested past any decoder.
+SERVER_ERRORS = {
+    "error-closed": (-32000, "database is locked"),
+    "error-timeout": (-32001, "upstream timed out"),
+}
+DEEP_NESTING = 100_000
 GARBAGE_LINE = b"this is not json\n"
 PANIC_LINE = "panicked at src/main.rs:42"
 EARLY_EXIT_LINE = "fatal: cannot open database /nonexistent/db.sqlite"
@@ -74,6 +89,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("mode", choices=MODES)
     parser.add_argument("--pidfile", help="write this process's pid to PATH at start")
     parser.add_argument("--delay", type=float, default=30.0, help="slow mode: seconds before each answer")
+    parser.add_argument("--starts", help="append this process's pid to PATH at start (counts restarts)")
+    parser.add_argument("--calls", help="append a line to PATH as each tools/call arrives")
+    parser.add_argument("--flood-mb", type=float, default=1.0, help="flood-stderr mode: MB per call")
+    parser.add_argument("--size", type=float, default=1.0, help="huge-result mode: megabytes of text")
     parser.add_argument(
         "--once", help="crash-mid-call mode: crash only while PATH does not exist (then create it)"
     )
@@ -106,6 +125,13 @@ def spawn_child() -> None:
     write_stderr(f"child pid {child.pid}")
 
 
+def spawn_escapee() -> None:
+    """Start a grandchild that leaves this process group with setsid(), and report its pid."""
+    child = subprocess.Popen(["sleep", "301"], start_new_session=True)
+    _CHILDREN.append(child)
+    write_stderr(f"escapee pid {child.pid}")
+
+
 def sleep_forever() -> NoReturn:
     """Block until the process is killed."""
     while True:
@@ -118,8 +144,13 @@ def sleep_forever() -> NoReturn:
 class Server:
     """A small 2024-11-05 MCP server whose behaviour is bent by the chosen mode."""
 
-    def __init__(self, mode: str, delay: float, once: str | None = None) -> None:
+    def __init__(
+        self, mode: str, delay: float, once: str | None = None, size: float = 1.0, calls: str | None = None
+    ) -> None:
         self.mode = mode
+        self.size = size
+        self.calls = calls
+        self.flood_mb = 1.0
         self.delay = delay
         self.once = once
         self.write_lock = threading.Lock()
@@ -168,13 +199,16 @@ class Server:
             return
         result = {
             "protocolVersion": PROTOCOL_VERSION,
-            "capabilities": {"tools": {}},
+            "capabilities": {"tools": {}, "resources": {}} if self.mode == "bad-blob" else {"tools": {}},
             "serverInfo": SERVER_INFO,
         }
         self.reply(request_id, result)
 
     def on_call(self, request_id: Any, params: JsonObject) -> None:
         """Apply the mode's tools/call misbehaviour, else run the tool on a worker thread."""
+        if self.calls is not None:
+            with Path(self.calls).open("a", encoding="utf-8") as calls:
+                calls.write(f"{params.get('name')}\n")
         if self.mode == "crash-mid-call" and self.once is not None and Path(self.once).exists():
             pass  # crashed once already: behave
         elif self.mode == "crash-mid-call" or params.get("name") == "crash":
@@ -184,16 +218,43 @@ class Server:
         if self.mode == "garbage":
             self.write(GARBAGE_LINE)
             return
+        if self.bent_answer(request_id):
+            return
         worker = threading.Thread(target=self.run_call, args=(request_id, params), daemon=True)
         self.workers.append((request_id, worker))
         worker.start()
+
+    def bent_answer(self, request_id: Any) -> bool:
+        """Answer a call as the mode bends it; return whether it did."""
+        if self.mode in SERVER_ERRORS:
+            self.reply_error(request_id, *SERVER_ERRORS[self.mode])
+        elif self.mode == "malformed-result":
+            self.reply(request_id, {"content": [{"type": "text", "txt": "no text field"}]})
+        elif self.mode == "huge-result":
+            text = "x" * int(self.size * 1024 * 1024)
+            self.reply(request_id, {"content": [{"type": "text", "text": text}], "isError": False})
+        elif self.mode == "trickle-result":  # one long line, 64 KiB every 0.1 s, for a minute
+            self.write(
+                b'{"jsonrpc":"2.0","id":' + json.dumps(request_id).encode() + b',"result":{"content":['
+            )
+            for _ in range(600):
+                self.write(b'{"type":"text","text":"' + b"x" * 65536 + b'"},')
+                time.sleep(0.1)
+            self.write(b'{"type":"text","text":"end"}]}}\n')
+        elif self.mode == "deep-result":
+            head = b'{"jsonrpc":"2.0","id":' + json.dumps(request_id).encode() + b',"result":'
+            nested = b'{"content":[],"structuredContent":{"a":' + b"[" * DEEP_NESTING
+            self.write(head + nested + b"]" * DEEP_NESTING + b"}}}\n")
+        else:
+            return False
+        return True
 
     def run_call(self, request_id: Any, params: JsonObject) -> None:
         """Run one tool call and answer it."""
         if self.mode == "slow":
             time.sleep(self.delay)
         if self.mode == "flood-stderr":
-            flood_stderr(CALL_FLOOD_BYTES)
+            flood_stderr(int(self.flood_mb * CALL_FLOOD_BYTES))
         name = params.get("name")
         if name == "peek":
             self.reply(request_id, {"content": [{"type": "text", "text": "peeked"}], "isError": False})
@@ -213,6 +274,9 @@ class Server:
             self.reply(request_id, {"tools": TOOLS})
         elif method == "tools/call":
             self.on_call(request_id, params)
+        elif method == "resources/read" and self.mode == "bad-blob":
+            blob = {"uri": params.get("uri"), "mimeType": "image/png", "blob": "%%% not base64 %%%"}
+            self.reply(request_id, {"contents": [blob]})
         else:
             self.reply_error(request_id, METHOD_NOT_FOUND, "Method not found")
 
@@ -283,6 +347,8 @@ def start_up(mode: str) -> None:
         flood_stderr(STARTUP_FLOOD_BYTES)
     if mode == "spawn-child":
         spawn_child()
+    if mode == "spawn-escapee":
+        spawn_escapee()
 
 
 def main(argv: list[str]) -> NoReturn:
@@ -290,8 +356,13 @@ def main(argv: list[str]) -> NoReturn:
     args = parse_args(argv)
     if args.pidfile:
         Path(args.pidfile).write_text(f"{os.getpid()}\n", encoding="ascii")
+    if args.starts:
+        with Path(args.starts).open("a", encoding="ascii") as starts:
+            starts.write(f"{os.getpid()}\n")
     start_up(args.mode)
-    Server(args.mode, args.delay, args.once).serve()
+    server = Server(args.mode, args.delay, args.once, args.size, args.calls)
+    server.flood_mb = args.flood_mb
+    server.serve()
 
 
 if __name__ == "__main__":

@@ -87,11 +87,11 @@ def run(argv: list[str]) -> int | None:
         code = _call(key, command) if key is not None else None
         return code if code is not None else _cold(command)
     except KeyboardInterrupt:
-        from gemma_mcp_cli.cli import render
-        from gemma_mcp_cli.errors import MCPInterruptedError
+        from gemma_mcp_cli.cli import render, signals
 
-        render.failure(MCPInterruptedError("interrupted"), as_json=command["json"])
-        return 130
+        stopped = signals.interruption()
+        render.failure(stopped, as_json=command["json"])
+        return int(stopped.exit_code)
 
 
 def _plain(command: dict[str, Any]) -> bool:

@@ -61,7 +61,8 @@ def saved_snapshot(request: dict[str, Any]) -> dict[str, Any] | None:
         from gemma_mcp_cli.cli.invocation import AppState
         from gemma_mcp_cli.cli.loading import config_for
 
-        if not config_for(AppState(config=request["config"])).problems:
+        loaded = config_for(AppState(config=request["config"]))
+        if not loaded.problems and not loaded.disabled_problems:
             found = snapshot.read(source)
     return found
 

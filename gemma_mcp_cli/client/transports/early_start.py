@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from gemma_mcp_cli.client.processes import end_group
+from gemma_mcp_cli.client.processes import end_adopted, end_group, session_children
 from gemma_mcp_cli.enums import MCPTransportType
+from gemma_mcp_cli.state.paths import log_file
 
 if TYPE_CHECKING:
     from anyio.abc import Process
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
 _INHERITED = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER")
 _PASSED_PREFIXES = ("GEMMA_MCP_", "XDG_", "LC_")
 _PASSED_NAMES = ("LANG", "TMPDIR", "TZ")
-_LOG_LIMIT = 1 << 20  # rotate a server's stderr log past 1 MiB
+_LOG_LIMIT = 1 << 20  # rotate a server's stderr log past 1 MiB, when a run begins
+RUN_LOG_LIMIT = 16 << 20  # and past 16 MiB while it runs
 _EXIT_GRACE = 2.0  # seconds a server has to exit once its stdin is closed, and again after SIGTERM
 _POLL = 0.01
 
@@ -57,6 +59,16 @@ def open_log(path: Path) -> tuple[TextIO, int]:
             path.replace(path.with_suffix(".log.1"))
     log = path.open("a", encoding="utf-8")
     return log, log.tell()
+
+
+def rotate_in_place(path: Path, keep: int) -> None:
+    """Keep the last `keep` bytes of a log as NAME.log.1 and empty the log, which stays open."""
+    with path.open("rb") as log:
+        log.seek(0, os.SEEK_END)
+        log.seek(max(0, log.tell() - keep))
+        tail = log.read(keep)
+    path.with_suffix(".log.1").write_bytes(tail)
+    os.truncate(path, 0)
 
 
 @dataclass
@@ -93,6 +105,7 @@ async def started_early(configs: Iterable[MCPServerConfig], log_dir: Path) -> As
     import anyio
 
     mine: list[Started] = []
+    before = session_children()
     try:
         for config in configs:
             started = await _start(config, log_dir) if _eligible(config) else None
@@ -112,6 +125,8 @@ async def started_early(configs: Iterable[MCPServerConfig], log_dir: Path) -> As
             for started in mine:
                 del _started[started.config.name]
                 _end(started)
+            if mine:  # what the servers' children left behind with setsid() came back to us
+                end_adopted(keep=before)
 
 
 def _end(started: Started) -> None:
@@ -145,7 +160,7 @@ async def _start(config: MCPServerConfig, log_dir: Path) -> Started | None:
 
     assert config.command is not None
     try:
-        log, offset = open_log(log_dir / f"{config.name}.log")
+        log, offset = open_log(log_file(config.name, log_dir))
     except OSError:
         return None  # the connection meets the same problem and reports it
     try:
@@ -160,6 +175,21 @@ async def _start(config: MCPServerConfig, log_dir: Path) -> Started | None:
         log.close()
         return None
     return Started(config, process, log, offset)
+
+
+async def start_now(config: MCPServerConfig, log: TextIO) -> Started:
+    """Start a stdio server for a connection, in a session of its own; raise if it cannot start."""
+    import anyio
+
+    assert config.command is not None
+    process = await anyio.open_process(
+        [config.command, *config.args],
+        env=server_environment(config),
+        stderr=log,
+        cwd=config.cwd,
+        start_new_session=True,
+    )
+    return Started(config, process, log, log.tell(), claimed=True)
 
 
 async def stop(started: Started, *, graceful: bool = True) -> None:
