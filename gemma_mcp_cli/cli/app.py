@@ -20,6 +20,7 @@ from gemma_mcp_cli.cli import (
     session,
     stats,
     tools,
+    trust,
     validate,
     wait,
 )
@@ -46,6 +47,7 @@ app.add_typer(servers.app, name="servers")
 app.add_typer(session.app, name="session")
 app.command("stats")(stats.command)
 app.add_typer(tools.app, name="tools")
+app.command("trust")(trust.command)
 app.command("validate")(validate.command)
 app.command("wait")(wait.command)
 

@@ -21,6 +21,7 @@ from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt
 from gemma_mcp_cli.errors import MCPConnectionError, MCPError, MCPUsageError
 from gemma_mcp_cli.sessions import client as session_client
+from gemma_mcp_cli.state.trust import require_trusted
 
 app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="Keep servers connected between invocations."
@@ -43,6 +44,7 @@ def start(
         if not math.isfinite(idle_timeout):
             raise MCPUsageError("--idle-timeout must be a finite number of seconds")
         loaded = config_for(ctx)
+        require_trusted(loaded.source)  # a session starts the server, and keeps it running
         started, errors = [], []
         for name in dict.fromkeys(servers):
             try:

@@ -35,6 +35,7 @@ from gemma_mcp_cli.client.transports.stdio import StdoutWatch, adopted_stdio_cli
 from gemma_mcp_cli.config.models import MCPServerConfig, strip_credentials
 from gemma_mcp_cli.enums import MCPServerStatus, MCPTransportType
 from gemma_mcp_cli.errors import MCPAuthError, MCPConfigError, MCPConnectionError, MCPError
+from gemma_mcp_cli.sanitize import visible
 from gemma_mcp_cli.state.paths import log_file
 
 LogHook = Callable[[str, str, str | None, Any], Awaitable[None]]
@@ -283,7 +284,7 @@ class ServerConnection:
         except OSError:
             return
         for line in text.splitlines():
-            sys.stderr.write(f"[{self.name} stderr] {line}\n")
+            sys.stderr.write(visible(f"[{self.name} stderr] {line}") + "\n")
 
     def _client(self, log: TextIO, early: Started | None) -> Client:
         return Client(

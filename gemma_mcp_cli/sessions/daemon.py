@@ -31,6 +31,7 @@ from gemma_mcp_cli.client.processes import become_subreaper, end_children_now
 from gemma_mcp_cli.config.environment import env_fingerprint, env_names
 from gemma_mcp_cli.config.loader import LoadedConfig, load_config
 from gemma_mcp_cli.errors import MCPConnectionError, MCPError, MCPUsageError
+from gemma_mcp_cli.sanitize import visible
 from gemma_mcp_cli.sessions.client import (
     error_document,
     info_path,
@@ -330,7 +331,7 @@ def main() -> None:
         return  # a concurrent `session start` won; the caller finds that session
     except MCPError as error:
         # `session start` shows this line: the reason the session could not start.
-        sys.stderr.write(f"Error: {error.message}\n")
+        sys.stderr.write(visible(f"Error: {error.message}") + "\n")
         sys.exit(int(error.exit_code))
 
 
