@@ -36,6 +36,7 @@ from gemma_mcp_cli.config.models import MCPServerConfig, strip_credentials
 from gemma_mcp_cli.enums import MCPServerStatus, MCPTransportType
 from gemma_mcp_cli.errors import MCPAuthError, MCPConfigError, MCPConnectionError, MCPError
 from gemma_mcp_cli.sanitize import visible
+from gemma_mcp_cli.state.files import open_private
 from gemma_mcp_cli.state.paths import log_file
 
 LogHook = Callable[[str, str, str | None, Any], Awaitable[None]]
@@ -164,7 +165,7 @@ class ServerConnection:
     def stderr_tail(self, lines: int = 3) -> str:
         """Return the last lines the server wrote to stderr during this run, on one line."""
         try:
-            with self.log_path.open("rb") as log:
+            with os.fdopen(open_private(self.log_path), "rb") as log:
                 log.seek(0, os.SEEK_END)
                 end = log.tell()  # a log rotated during the run starts again at 0
                 log.seek(max(self._log_offset if self._log_offset <= end else 0, end - 8192))
@@ -278,7 +279,7 @@ class ServerConnection:
     def _echo_stderr(self) -> None:
         """With --verbose, show what the server wrote to stderr during this run (it is in its log)."""
         try:
-            with self.log_path.open("rb") as log:
+            with os.fdopen(open_private(self.log_path), "rb") as log:
                 log.seek(self._log_offset)
                 text = log.read(_ECHO_LIMIT).decode("utf-8", "replace")
         except OSError:

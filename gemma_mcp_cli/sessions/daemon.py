@@ -41,7 +41,7 @@ from gemma_mcp_cli.sessions.client import (
     socket_path,
 )
 from gemma_mcp_cli.state.cache import MCPToolRegistry, fingerprint
-from gemma_mcp_cli.state.files import write_atomically
+from gemma_mcp_cli.state.files import open_private, private_dir, write_atomically
 from gemma_mcp_cli.state.stats import StatsStore
 
 _LINE_LIMIT = 16 * 1024 * 1024  # one request; tool arguments can be large, not unbounded
@@ -223,9 +223,7 @@ async def _reply(session: Session, request: dict[str, Any], send: Any) -> dict[s
 
 async def serve(session: Session) -> None:
     """Connect the server, publish the socket, and serve until a reason to stop."""
-    directory = sessions_dir()
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    directory.chmod(0o700)
+    directory = private_dir(sessions_dir())
     with _exclusive(directory / f"{session.key}.lock"):
         async with session.manager:
             await session.manager.connect_server(session.name)
@@ -258,7 +256,7 @@ def _exclusive(path: Path) -> Iterator[None]:
     """Hold the lock that makes this the only session for its key; exit quietly if another has it."""
     import fcntl
 
-    with path.open("a") as lock:
+    with os.fdopen(open_private(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -6,6 +6,7 @@ import contextlib
 import errno
 import glob
 import os
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -47,11 +48,21 @@ class UnsafePathError(OSError):
 
 
 def private_dir(path: Path) -> Path:
-    """Create a directory readable by this user alone (0700), or tighten one of ours; return it."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create a directory readable by this user alone (0700), or tighten one of ours; return it.
+
+    Every folder this creates on the way is 0700 too (mkdir's `parents` would make them 0755).
+    """
+    missing = []
+    for folder in (path, *path.parents):
+        if os.path.lexists(folder):
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
     status = os.lstat(path)
-    if status.st_uid != os.getuid():
-        raise UnsafePathError(errno.EPERM, f"{path} belongs to another user; refusing to use it")
+    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid():
+        raise UnsafePathError(errno.EPERM, f"{path} is not a folder of this user's; refusing to use it")
     if status.st_mode & 0o077:
         path.chmod(0o700)
     return path

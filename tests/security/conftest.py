@@ -6,12 +6,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import PYTHON, SERVERS
+from tests.conftest import PYTHON, SERVERS, NetworkServer, python_server
 
 Gemma = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -47,3 +48,21 @@ def gemma(workdir: Path) -> Gemma:
 def marks(marker: Path) -> list[str]:
     """Return what the hostile server recorded: one line per start and per call."""
     return marker.read_text(encoding="utf-8").splitlines() if marker.exists() else []
+
+
+@pytest.fixture
+def http_server(tmp_path: Path) -> Iterator[tuple[NetworkServer, Path]]:
+    """Start the recording HTTP server; yield it and the file where it records each request."""
+    record = tmp_path / "requests.jsonl"
+    server = python_server("hostile_http_server.py", "--record", str(record), log=tmp_path / "http.log")
+    try:
+        yield server, record
+    finally:
+        server.close()
+
+
+def requests_seen(record: Path) -> list[dict[str, Any]]:
+    """Return every request the HTTP server recorded."""
+    if not record.exists():
+        return []
+    return [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]
