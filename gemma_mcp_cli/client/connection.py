@@ -204,7 +204,7 @@ class ServerConnection:
         auth = self.config.auth
         if isinstance(error, MCPAuthError) and auth is not None and auth.type == "oauth":
             if auth.grant == "authorization_code":
-                had = bool(read_stored(self.name).get("tokens"))
+                had = bool(read_stored(self.config).get("tokens"))
                 error.message = f"server '{self.name}' needs an OAuth login" + (
                     " (the stored one was refused and could not be refreshed)"
                     if had

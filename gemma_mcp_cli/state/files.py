@@ -61,8 +61,10 @@ def private_dir(path: Path) -> Path:
         with contextlib.suppress(FileExistsError):
             folder.mkdir(mode=0o700)
     status = os.lstat(path)
-    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid():
-        raise UnsafePathError(errno.EPERM, f"{path} is not a folder of this user's; refusing to use it")
+    if not stat.S_ISDIR(status.st_mode):
+        raise UnsafePathError(errno.ENOTDIR, f"{path} is not a folder")
+    if status.st_uid != os.getuid():
+        raise UnsafePathError(errno.EPERM, f"{path} belongs to another user; refusing to use it")
     if status.st_mode & 0o077:
         path.chmod(0o700)
     return path

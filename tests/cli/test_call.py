@@ -251,6 +251,6 @@ def test_a_state_folder_that_cannot_hold_logs_exits_3_naming_it(
     assert result.exit_code == 3
     log = tmp_path / "state" / "logs" / f"{file_stem('legacy')}.log"
     assert result.stderr.splitlines() == [
-        f"Error: cannot write the stderr log of server 'legacy' ({log}): File exists",
+        f"Error: cannot write the stderr log of server 'legacy' ({log}): {log.parent} is not a folder",
         "Hint: the state directory ($GEMMA_MCP_STATE_DIR) must be a writable folder",
     ]
