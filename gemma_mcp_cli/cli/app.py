@@ -62,7 +62,11 @@ class Transport(StrEnum):
 
 def main() -> None:
     """Run the gemma-mcp command line."""
-    app(prog_name="gemma-mcp")
+    from gemma_mcp_cli.cli.completion import use_quoting_completion
+
+    command = typer.main.get_command(app)  # what `app()` runs (its pretty exceptions are off)
+    use_quoting_completion()
+    command(prog_name="gemma-mcp")
 
 
 def _version(value: bool) -> None:
