@@ -34,7 +34,10 @@ def login(
     def work() -> None:
         import anyio
 
+        from gemma_mcp_cli.state.trust import require_trusted
+
         loaded = config_for(ctx)
+        require_trusted(loaded.source)  # before the stored tokens are forgotten, too
         config = _oauth_server(loaded, server)
         anyio.run(_login, ctx, loaded, config, not no_browser)
         row = _status_row(config)

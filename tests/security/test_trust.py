@@ -33,6 +33,7 @@ def project(workdir: Path, tmp_path: Path) -> Path:
         ["prompts", "list"],
         ["validate", "--connect"],
         ["session", "start", "hostile"],
+        ["auth", "login", "hostile", "--no-browser"],
     ],
 )
 def test_an_untrusted_project_config_starts_nothing_and_exits_3(
