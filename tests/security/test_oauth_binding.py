@@ -79,6 +79,30 @@ def test_a_config_reusing_the_name_with_another_url_never_receives_the_token(
     assert SECRET not in attacked.stderr + attacked.stdout
 
 
+def test_a_token_is_not_sent_on_to_where_its_server_redirects(
+    gemma: Gemma, tmp_path: Path, resource_servers: tuple[NetworkServer, Path, NetworkServer, Path]
+) -> None:
+    _, _, other, other_record = resource_servers
+    redirecting_record = tmp_path / "redirecting.jsonl"
+    redirecting = python_server(
+        "hostile_http_server.py",
+        "--record",
+        str(redirecting_record),
+        "--redirect",
+        f"http://127.0.0.1:{other.port}/mcp",
+        log=tmp_path / "redirecting.log",
+    )
+    try:
+        mine = oauth_config(tmp_path / "mine.toml", redirecting.port)
+        sign_in(mine)
+        done = gemma("--retries", "0", "--config", str(mine), "call", "work-api", "echo")
+    finally:
+        redirecting.close()
+    assert done.returncode != 0
+    assert any(r["authorization"] == f"Bearer {SECRET}" for r in requests_seen(redirecting_record))
+    assert all(SECRET not in json.dumps(r) for r in requests_seen(other_record))
+
+
 def test_token_files_are_named_by_a_digest_of_the_resource_and_say_which_it_is(
     tmp_path: Path, resource_servers: tuple[NetworkServer, Path, NetworkServer, Path]
 ) -> None:

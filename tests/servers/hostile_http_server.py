@@ -6,7 +6,8 @@ to `--record`, so a test can tell where a credential went. It answers `initializ
 `tools/list` and `tools/call` (a tool `echo` whose description and result carry escape
 sequences) with plain JSON responses, and can play an OAuth-protected resource: with
 `--oauth ISSUER` it answers 401 with resource metadata naming ISSUER unless a bearer token is
-sent.
+sent; with `--redirect URL` it sends every POST on to URL (307), as a compromised or hostile
+endpoint might.
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.record()
+        if self.server.redirect:
+            self.reply(307, None, {"Location": self.server.redirect})
+            return
         if self.server.issuer and not (self.headers.get("Authorization") or "").startswith("Bearer "):
             metadata = f"http://{self.headers.get('Host')}/.well-known/oauth-protected-resource"
             self.reply(
@@ -102,10 +106,11 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     """The HTTP server, with where to record requests and the issuer it claims (if any)."""
 
-    def __init__(self, port: int, record: Path, issuer: str | None) -> None:
+    def __init__(self, port: int, record: Path, issuer: str | None, redirect: str | None) -> None:
         super().__init__(("127.0.0.1", port), Handler)
         self.record = record
         self.issuer = issuer
+        self.redirect = redirect
 
 
 def main() -> None:
@@ -115,8 +120,9 @@ def main() -> None:
     parser.add_argument(
         "--oauth", metavar="ISSUER", help="require a bearer token; name this authorization server"
     )
+    parser.add_argument("--redirect", metavar="URL", help="answer every POST with a 307 to this URL")
     options = parser.parse_args()
-    Server(options.port, options.record, options.oauth).serve_forever()
+    Server(options.port, options.record, options.oauth, options.redirect).serve_forever()
 
 
 if __name__ == "__main__":
