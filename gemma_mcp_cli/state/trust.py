@@ -66,12 +66,17 @@ def _save(files: dict[str, dict[str, Any]]) -> None:
     write_atomically(store_path(), document, mode=0o600)
 
 
+def is_trusted_as_is(path: Path) -> bool:
+    """Tell whether a file has a trust record with its current digest."""
+    entry = _records().get(str(path.resolve()))
+    return entry is not None and entry.get("sha256") == digest(path)
+
+
 def needs_trust(source: ConfigSource) -> bool:
     """Tell whether this configuration came from the current directory and is not trusted as it is now."""
     if source.origin != PROJECT or source.path is None:
         return False
-    entry = _records().get(str(source.path.resolve()))
-    return entry is None or entry.get("sha256") != digest(source.path)
+    return not is_trusted_as_is(source.path)
 
 
 def require_trusted(source: ConfigSource) -> None:

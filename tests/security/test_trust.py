@@ -163,3 +163,19 @@ def test_completion_offers_an_untrusted_files_server_names_without_starting_them
     assert "hostile" in done.stdout
     assert done.stderr == ""
     assert marks(tmp_path / "marker") == []
+
+
+def test_editing_a_trusted_file_with_servers_add_keeps_it_trusted(
+    gemma: Gemma, project: Path, tmp_path: Path
+) -> None:
+    assert gemma("trust").returncode == 0
+    added = gemma("servers", "add", "second", "--disabled", "--", "true")
+    assert added.returncode == 0, added.stderr
+    assert "second" in project.read_text()
+    assert gemma("call", "hostile", "echo").returncode == 0
+
+
+def test_editing_an_untrusted_file_does_not_trust_it(gemma: Gemma, project: Path, tmp_path: Path) -> None:
+    assert gemma("servers", "add", "second", "--disabled", "--", "true").returncode == 0
+    assert gemma("call", "hostile", "echo").returncode == 3
+    assert marks(tmp_path / "marker") == []
