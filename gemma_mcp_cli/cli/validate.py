@@ -51,7 +51,7 @@ def command(
 
         settings = load_settings()
         source = find_config(path or state(ctx).config, settings)
-        if connect:
+        if connect or lock:  # both start every enabled server
             trust.require_trusted(source)
         elif (notice := trust.notice(source)) is not None:
             defer_notice(notice)

@@ -34,6 +34,10 @@ def project(workdir: Path, tmp_path: Path) -> Path:
         ["validate", "--connect"],
         ["session", "start", "hostile"],
         ["auth", "login", "hostile", "--no-browser"],
+        ["wait", "hostile", "--timeout", "5"],
+        ["lock"],
+        ["validate", "--lock"],
+        ["tools", "search", "echo"],
     ],
 )
 def test_an_untrusted_project_config_starts_nothing_and_exits_3(
@@ -46,6 +50,15 @@ def test_an_untrusted_project_config_starts_nothing_and_exits_3(
     assert lines[0].startswith("Error: ") and "not trusted" in lines[0]
     assert lines[1].startswith(f"Hint: gemma-mcp trust {project}")
     assert len(lines) == 2
+
+
+def test_batch_from_an_untrusted_project_config_starts_nothing(
+    gemma: Gemma, project: Path, tmp_path: Path
+) -> None:
+    done = gemma("batch", "-", input='{"server": "hostile", "tool": "echo", "arguments": {}}\n')
+    assert done.returncode == 3, done.stderr
+    assert "Hint: gemma-mcp trust" in done.stderr
+    assert marks(tmp_path / "marker") == []
 
 
 @pytest.mark.parametrize(

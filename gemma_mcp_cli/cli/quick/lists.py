@@ -40,7 +40,7 @@ def run(argv: list[str]) -> int | None:
             return None
         code = _servers(snapshot, request) if request["command"] == "servers" else _tools(snapshot, request)
         if code is not None:
-            _say_trust(request)
+            say_trust(request)
         return code
     except Exception:  # anything unexpected here: the full path knows better
         return None
@@ -68,7 +68,7 @@ def saved_snapshot(request: dict[str, Any]) -> dict[str, Any] | None:
     return found
 
 
-def _say_trust(request: dict[str, Any]) -> None:
+def say_trust(request: dict[str, Any]) -> None:
     """Say, as the full path does, that an untrusted project file was only read."""
     from gemma_mcp_cli.cli import render
     from gemma_mcp_cli.state import trust
