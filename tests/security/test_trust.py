@@ -192,3 +192,15 @@ def test_editing_an_untrusted_file_does_not_trust_it(gemma: Gemma, project: Path
     assert gemma("servers", "add", "second", "--disabled", "--", "true").returncode == 0
     assert gemma("call", "hostile", "echo").returncode == 3
     assert marks(tmp_path / "marker") == []
+
+
+def test_cached_listings_of_an_untrusted_file_are_read_with_one_notice(
+    gemma: Gemma, project: Path, tmp_path: Path
+) -> None:
+    assert gemma("--config", str(project), "tools", "list").returncode == 0  # named: trusted, and cached
+    for args in (["tools", "list"], ["tools", "search", "echo"], ["tools", "list", "--json"]):
+        done = gemma(*args)
+        assert done.returncode == 0, (args, done.stderr)
+        assert "echo" in done.stdout
+        assert [line for line in done.stderr.splitlines() if "not trusted" in line] == [done.stderr.strip()]
+    assert marks(tmp_path / "marker") == ["start"]  # only the run that named the file started it
