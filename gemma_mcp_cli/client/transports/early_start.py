@@ -58,8 +58,8 @@ def open_log(path: Path) -> tuple[TextIO, int]:
     with contextlib.suppress(FileNotFoundError):
         if path.lstat().st_size > _LOG_LIMIT:
             path.replace(path.with_suffix(".log.1"))
-    descriptor = open_private(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
-    log = os.fdopen(descriptor, "a", encoding="utf-8")
+    # Opened by name (the log's `name` is its path, which rotation needs), never through a link.
+    log = open(path, "a", encoding="utf-8", opener=lambda name, flags: open_private(Path(name), flags))  # noqa: SIM115
     return log, log.tell()
 
 
