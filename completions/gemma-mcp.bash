@@ -1,10 +1,8 @@
 
 _gemma_mcp_completion() {
-    local IFS=$'
-'
-    COMPREPLY=( $( env COMP_WORDS="${COMP_WORDS[*]}" \
-                   COMP_CWORD=$COMP_CWORD \
-                   _GEMMA_MCP_COMPLETE=complete_bash $1 ) )
+    mapfile -t COMPREPLY < <(env COMP_WORDS="${COMP_WORDS[*]}" \
+                                 COMP_CWORD=$COMP_CWORD \
+                                 _GEMMA_MCP_COMPLETE=complete_bash $1)
     return 0
 }
 

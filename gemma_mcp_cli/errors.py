@@ -63,6 +63,10 @@ class MCPConfigError(MCPError):
     kind = "config"
 
 
+class MCPUntrustedConfigError(MCPConfigError):
+    """A configuration found in the current directory names servers, and the user has not trusted it."""
+
+
 class MCPConnectionError(MCPError):
     """The server could not be started or reached, or the transport broke."""
 

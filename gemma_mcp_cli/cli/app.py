@@ -20,6 +20,7 @@ from gemma_mcp_cli.cli import (
     session,
     stats,
     tools,
+    trust,
     validate,
     wait,
 )
@@ -46,6 +47,7 @@ app.add_typer(servers.app, name="servers")
 app.add_typer(session.app, name="session")
 app.command("stats")(stats.command)
 app.add_typer(tools.app, name="tools")
+app.command("trust")(trust.command)
 app.command("validate")(validate.command)
 app.command("wait")(wait.command)
 
@@ -60,7 +62,11 @@ class Transport(StrEnum):
 
 def main() -> None:
     """Run the gemma-mcp command line."""
-    app(prog_name="gemma-mcp")
+    from gemma_mcp_cli.cli.completion import use_quoting_completion
+
+    command = typer.main.get_command(app)  # what `app()` runs (its pretty exceptions are off)
+    use_quoting_completion()
+    command(prog_name="gemma-mcp")
 
 
 def _version(value: bool) -> None:

@@ -34,7 +34,10 @@ def login(
     def work() -> None:
         import anyio
 
+        from gemma_mcp_cli.state.trust import require_trusted
+
         loaded = config_for(ctx)
+        require_trusted(loaded.source)  # before the stored tokens are forgotten, too
         config = _oauth_server(loaded, server)
         anyio.run(_login, ctx, loaded, config, not no_browser)
         row = _status_row(config)
@@ -58,8 +61,8 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         if as_json:
             render.emit_json({"servers": rows})
             return
-        columns = ("SERVER", "TYPE", "SIGNED IN", "EXPIRES", "SCOPES")
-        keys = ("server", "type", "signed_in", "expires", "scopes")
+        columns = ("SERVER", "URL", "TYPE", "SIGNED IN", "EXPIRES", "SCOPES")
+        keys = ("server", "url", "type", "signed_in", "expires", "scopes")
         render.table(columns, [[_cell(row[key]) for key in keys] for row in rows])
         if not rows:
             render.message("no server is configured with [NAME.auth]", style="dim")
@@ -75,7 +78,7 @@ def logout(ctx: typer.Context, server: ServerArg, as_json: JsonOpt = False) -> N
         from gemma_mcp_cli.client.tokens import token_path
 
         config = config_for(ctx).server(server, allow_disabled=True)
-        path = token_path(config.name)
+        path = token_path(config)
         existed = path.exists()
         path.unlink(missing_ok=True)
         if as_json:
@@ -134,13 +137,16 @@ async def _login(
 
 
 def _status_row(config: MCPServerConfig) -> dict[str, Any]:
-    from gemma_mcp_cli.client.tokens import read_stored
+    from gemma_mcp_cli.client.tokens import binding, read_stored
 
     assert config.auth is not None
-    tokens = read_stored(config.name).get("tokens") or {}
+    stored = read_stored(config)
+    tokens = stored.get("tokens") or {}
     expires_at = tokens.get("expires_at")
     return {
         "server": config.name,
+        "url": binding(config)[0],
+        "issuer": stored.get("issuer") or config.auth.issuer,
         "type": config.auth.type,
         "signed_in": bool(tokens.get("access_token")) if config.auth.type == "oauth" else None,
         "expires": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(expires_at)) if expires_at else None,

@@ -18,6 +18,7 @@ ArgsOpt = Annotated[
     str | None, typer.Option("--args", help="A JSON object: the text, @FILE, or - for standard input.")
 ]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check the arguments and print the request only.")]
+RawOpt = Annotated[bool, typer.Option("--raw", help="Print text results byte for byte on a terminal too.")]
 
 
 def command(
@@ -28,6 +29,7 @@ def command(
     args: ArgsOpt = None,
     timeout: TimeoutOpt = None,
     dry_run: DryRunOpt = False,
+    raw: RawOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Call a tool on a server and print its result."""
@@ -43,5 +45,6 @@ def command(
             timeout=timeout,
             dry_run=dry_run,
             as_json=as_json,
+            raw=raw,
         ),
     )

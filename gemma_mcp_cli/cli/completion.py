@@ -7,12 +7,17 @@ import the SDK, and no failure may reach the shell.
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import typer
+from typer._click.shell_completion import CompletionItem, add_completion_class
+from typer._completion_classes import BashComplete, FishComplete, ZshComplete
+
+from gemma_mcp_cli.sanitize import visible
 
 SHELLS = ("bash", "zsh", "fish")
 
@@ -63,6 +68,81 @@ def complete_resource(ctx: typer.Context, incomplete: str) -> list[tuple[str, st
 def complete_prompt(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
     """Offer the cached prompt names of the server already given."""
     return _cached(ctx, "prompts", "name", incomplete)
+
+
+def offerable(value: str) -> bool:
+    """Tell whether a value can be completed at all: one with a control or bidi character cannot.
+
+    The shells read completions one per line, and a terminal would obey what the line holds.
+    """
+    return visible(value) == value and "\n" not in value and "\t" not in value
+
+
+def quoted(value: str, shell: str) -> str:
+    """Return a completed value as the shell must insert it to be one literal word.
+
+    bash and zsh insert what they are given, so it is quoted here; fish escapes what it inserts.
+    """
+    return value if shell == "fish" else shlex.quote(value)
+
+
+class _Offerable:
+    """Only values that can be completed safely; help texts (server text) made visible."""
+
+    def get_completions(self, args: list[str], incomplete: str) -> list[CompletionItem]:
+        found = super().get_completions(args, incomplete)  # type: ignore[misc]
+        return [item for item in found if offerable(item.value)]
+
+
+class QuotedBash(_Offerable, BashComplete):
+    """bash: every value quoted; read with mapfile, so no line is split or globbed."""
+
+    source_template = """
+%(complete_func)s() {
+    mapfile -t COMPREPLY < <(env COMP_WORDS="${COMP_WORDS[*]}" \\
+                                 COMP_CWORD=$COMP_CWORD \\
+                                 %(autocomplete_var)s=complete_bash $1)
+    return 0
+}
+
+complete -o default -F %(complete_func)s %(prog_name)s
+"""
+
+    def format_completion(self, item: CompletionItem) -> str:
+        return quoted(item.value, "bash")
+
+
+class QuotedZsh(_Offerable, ZshComplete):
+    """zsh: one `compadd` of quoted values, which the script evaluates and zsh inserts as given (-Q)."""
+
+    def complete(self) -> str:
+        args, incomplete = self.get_completion_args()
+        items = self.get_completions(args, incomplete)
+        if not items:
+            return "_files"
+        shown = " ".join(
+            quoted(f"{i.value} -- {visible(i.help)}" if i.help else i.value, "zsh") for i in items
+        )
+        # Quoted twice: the script's eval takes one level off, and compadd -Q inserts the other.
+        values = " ".join(quoted(quoted(item.value, "zsh"), "zsh") for item in items)
+        return f"local -a shown; shown=({shown}); compadd -Q -U -l -d shown -- {values}"
+
+
+class QuotedFish(_Offerable, FishComplete):
+    """fish: values as they are (fish escapes them), help texts on one visible line."""
+
+    def format_completion(self, item: CompletionItem) -> str:
+        value = str(item.value)
+        return f"{value}\t{visible(' '.join(item.help.split()))}" if item.help else value
+
+
+def use_quoting_completion() -> None:
+    """Complete with the classes above instead of Typer's (which insert values unquoted).
+
+    Called after the command is built: building it registers Typer's own classes.
+    """
+    for shell, kind in (("bash", QuotedBash), ("zsh", QuotedZsh), ("fish", QuotedFish)):
+        add_completion_class(kind, shell)
 
 
 def script(shell: str) -> str:

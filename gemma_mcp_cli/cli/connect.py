@@ -12,6 +12,7 @@ from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.invocation import Invocation, state
 from gemma_mcp_cli.errors import MCPConfigError, MCPError, MCPToolNotFoundError, MCPUsageError
 from gemma_mcp_cli.names import close_names
+from gemma_mcp_cli.sanitize import visible
 
 if TYPE_CHECKING:
     import typer
@@ -39,7 +40,9 @@ def open_manager(
     named in `start` are started on entry, before the SDK is imported (see `early_start`).
     """
     from gemma_mcp_cli.cli.routing import RoutedManager
+    from gemma_mcp_cli.state.trust import require_trusted
 
+    require_trusted(loaded.source)  # before any server is started, by us or through a session
     options = state(ctx)
 
     def direct() -> MCPClientManager:
@@ -69,7 +72,14 @@ def quiet_sdk_logging(verbose: bool) -> None:
     logger.propagate = False
     logger.handlers = [logging.StreamHandler(sys.stderr) if verbose else logging.NullHandler()]
     if verbose:
-        logger.handlers[0].setFormatter(logging.Formatter("[sdk] %(levelname)s %(name)s: %(message)s"))
+        logger.handlers[0].setFormatter(_VisibleFormatter("[sdk] %(levelname)s %(name)s: %(message)s"))
+
+
+class _VisibleFormatter(logging.Formatter):
+    """The SDK's records quote what servers sent: show their control characters as escapes."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible(super().format(record))
 
 
 def targets(loaded: LoadedConfig, names: Sequence[str] | None) -> list[str]:

@@ -36,26 +36,26 @@ def describe(block: dict[str, Any]) -> str:
     return _label(kind, block.get("mimeType"), size_of(block))
 
 
-def print_result(result: dict[str, Any]) -> None:
-    """Print a tool result: structured content as JSON, else text raw; other blocks by name."""
+def print_result(result: dict[str, Any], *, raw: bool = False) -> None:
+    """Print a tool result: structured content as JSON, else text (made safe on a terminal unless `raw`)."""
     structured = result.get("structuredContent")
     if structured is not None:
         render.emit_text(render.dumps(structured))
     for block in result.get("content") or []:
         if block.get("type") == "text":
             if structured is None:
-                render.emit_text(block.get("text", ""))
+                render.emit_text(block.get("text", ""), raw=raw)
         else:
             render.emit_text(describe(block))
 
 
-def report_call(server: str, tool: str, result: dict[str, Any], *, as_json: bool) -> None:
+def report_call(server: str, tool: str, result: dict[str, Any], *, as_json: bool, raw: bool = False) -> None:
     """Print a tool result; an `isError` result raises (exit 6) after --json printed it whole."""
     failed = bool(result.get("isError"))
     if as_json:
         render.emit_json({"server": server, "tool": tool, "result": result})
     elif not failed:
-        print_result(result)
+        print_result(result, raw=raw)
     if failed:
         raise tool_failure(server, tool, result.get("content") or [])
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from gemma_mcp_cli.cli import render, signals
-from gemma_mcp_cli.errors import ExitCode, MCPError
+from gemma_mcp_cli.errors import ExitCode, MCPError, MCPUntrustedConfigError
 
 if TYPE_CHECKING:
     import typer
@@ -48,6 +48,23 @@ def state(invocation: Invocation) -> AppState:
     return AppState()
 
 
+# Notices about the configuration, said once at the end of a command (see `defer_notice`).
+_notices: dict[str, None] = {}
+
+
+def defer_notice(text: str) -> None:
+    """Say `text` once on stderr when the command ends, unless its failure already says more."""
+    _notices[text] = None
+
+
+def _say_notices(failure: MCPError | None = None) -> None:
+    texts = list(_notices)
+    _notices.clear()
+    if not isinstance(failure, MCPUntrustedConfigError):
+        for text in texts:
+            render.warning(text)
+
+
 def guarded(
     work: Callable[[], object],
     *,
@@ -63,6 +80,7 @@ def guarded(
         except BaseExceptionGroup as group:  # a task group's failure: report the error inside it
             raise first_of(group) from group
     except MCPError as error:
+        _say_notices(error)
         render.failure(error, as_json=as_json)
         return int(error.exit_code)
     except KeyboardInterrupt:
@@ -80,6 +98,7 @@ def guarded(
         )
         render.failure(internal, as_json=as_json)
         return int(ExitCode.INTERNAL)
+    _say_notices()
     return 0
 
 

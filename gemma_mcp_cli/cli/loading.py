@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gemma_mcp_cli.cli.invocation import Invocation, state
+from gemma_mcp_cli.cli.invocation import Invocation, defer_notice, state
+from gemma_mcp_cli.state import trust
 
 if TYPE_CHECKING:
     from gemma_mcp_cli.config.loader import LoadedConfig
@@ -16,6 +17,9 @@ def config_for(invocation: Invocation) -> LoadedConfig:
 
     options = state(invocation)
     loaded = load_config(options.config, url_transport=options.transport, url_headers=options.headers)
+    notice = trust.notice(loaded.source)
+    if notice is not None:
+        defer_notice(notice)
     if not loaded.problems and not loaded.disabled_problems:
         from gemma_mcp_cli.state import snapshot
         from gemma_mcp_cli.state.cache import fingerprint

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from gemma_mcp_cli.sanitize import json_text, visible
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -62,8 +64,8 @@ def to_jsonable(value: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
-    """Serialise a value as indented JSON text."""
-    return json.dumps(to_jsonable(value), indent=2, ensure_ascii=False)
+    """Serialise a value as indented JSON text, with every control and bidi character escaped."""
+    return json_text(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False))
 
 
 def emit_json(document: dict[str, Any]) -> None:
@@ -74,15 +76,18 @@ def emit_json(document: dict[str, Any]) -> None:
 
 def emit_json_line(document: dict[str, Any]) -> None:
     """Write one JSON object as one line to stdout, flushed (a stream of results, such as `batch`)."""
-    sys.stdout.write(json.dumps(to_jsonable(document), ensure_ascii=False, separators=(",", ":")) + "\n")
+    line = json.dumps(to_jsonable(document), ensure_ascii=False, separators=(",", ":"))
+    sys.stdout.write(json_text(line) + "\n")
     sys.stdout.flush()
 
 
 _SLICE = 1 << 20  # characters written at a time: a huge text is never copied whole
 
 
-def emit_text(text: str) -> None:
-    """Write raw text to stdout, as it is, with one trailing newline."""
+def emit_text(text: str, *, raw: bool = False) -> None:
+    """Write text to stdout with one trailing newline: as it is to a pipe or if `raw`, else made safe."""
+    if not raw and sys.stdout.isatty():
+        text = visible(text)
     for start in range(0, len(text), _SLICE):
         sys.stdout.write(text[start : start + _SLICE])
     if not text.endswith("\n"):
@@ -95,16 +100,13 @@ def _styled(stream: Any) -> bool:
     return bool(hasattr(stream, "isatty") and stream.isatty()) and "NO_COLOR" not in os.environ
 
 
-def printable(text: str) -> str:
-    """Return text with each control character shown escaped, so a cell cannot move the cursor."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() or c in "\t\n" else ascii(c)[1:-1] for c in text)
+# What commands use to show a name or value safely: the one definition, in `sanitize`.
+printable = visible
 
 
 def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None) -> None:
     """Print a table of plain values to stdout (aligned plain text when piped)."""
-    cells = [["" if cell is None else printable(str(cell)) for cell in row] for row in rows]
+    cells = [["" if cell is None else visible(str(cell)) for cell in row] for row in rows]
     if not cells:
         return
     if not _styled(sys.stdout):
@@ -139,12 +141,13 @@ def fields(pairs: Iterable[tuple[str, Any]]) -> None:
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")
     for key, value in pairs:
-        grid.add_row(Text(key), Text("" if value is None else str(value)))
+        grid.add_row(Text(visible(key)), Text("" if value is None else visible(str(value))))
     out().print(grid)
 
 
 def message(text: str, *, style: str | None = None) -> None:
-    """Print a message for people to stderr (styled only on a terminal)."""
+    """Print a message for people to stderr (styled only on a terminal), control characters made visible."""
+    text = visible(text)
     if not _styled(sys.stderr):
         sys.stderr.write(text + "\n")
         sys.stderr.flush()
@@ -162,7 +165,7 @@ def warning(text: str) -> None:
 def failure(error: MCPError, *, as_json: bool) -> None:
     """Report an error on stderr: the JSON envelope, or `Error:` and an optional `Hint:`."""
     if as_json:
-        sys.stderr.write(json.dumps({"error": error.as_dict()}, ensure_ascii=False) + "\n")
+        sys.stderr.write(json_text(json.dumps({"error": error.as_dict()}, ensure_ascii=False)) + "\n")
         sys.stderr.flush()
         return
     message(f"Error: {error.message}", style="bold red")
@@ -205,7 +208,7 @@ class ProgressDisplay:
 
             self._progress = Progress(console=err(), transient=True)
             self._progress.__enter__()
-        description = f"{self._label}: {note}" if note else self._label
+        description = visible(f"{self._label}: {note}" if note else self._label)
         if self._task is None:
             self._task = self._progress.add_task(description, total=total)
         self._progress.update(self._task, completed=progress, total=total, description=description)

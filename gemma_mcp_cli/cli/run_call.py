@@ -27,6 +27,7 @@ def call(
     timeout: float | None,
     dry_run: bool,
     as_json: bool,
+    raw: bool = False,
 ) -> None:
     """Call a tool on a server and print its result (or, with `dry_run`, the request)."""
     if timeout is not None and not math.isfinite(timeout):
@@ -46,7 +47,7 @@ def call(
         _call, invocation, loaded, name, tool, tools if known else None, base, pairs, timeout, dry_run
     )
     if result is not None:
-        report_call(name, tool, result, as_json=as_json)
+        report_call(name, tool, result, as_json=as_json, raw=raw)
 
 
 async def _call(

@@ -12,7 +12,7 @@ import typer
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.boundary import run, state
 from gemma_mcp_cli.cli.options import JsonOpt, ServerArg
-from gemma_mcp_cli.errors import MCPUsageError
+from gemma_mcp_cli.errors import MCPConfigError, MCPUsageError
 from gemma_mcp_cli.interop import dialects
 from gemma_mcp_cli.interop.dialects import Dialect
 
@@ -88,6 +88,16 @@ def import_servers(
     run(ctx, as_json, work)
 
 
+def _require_safe_name(name: str) -> None:
+    """Refuse (exit 3) a server name that could not be used safely as part of a file name."""
+    from gemma_mcp_cli.config.checks import unsafe_name
+    from gemma_mcp_cli.names import is_safe_name, suggest_name
+
+    if not is_safe_name(name):
+        hint = f"gemma-mcp servers add {suggest_name(name)} ..."
+        raise MCPConfigError(unsafe_name(name) + "; nothing written", server=name, hint=hint)
+
+
 def _source_path(file: Path | None, source: Dialect | None) -> Path:
     """Return the file to import: the one named, else the usual file of the --from client."""
     if file is not None:
@@ -134,6 +144,7 @@ def add_server(
 
         if not name.strip():
             raise MCPUsageError("the server name is empty")
+        _require_safe_name(name)
         table = {"enabled": not disabled, **_reach(target or [], transport, header or [], env or [])}
         if description:
             table["description"] = description

@@ -19,8 +19,9 @@ from gemma_mcp_cli.cli.completion import complete_server
 from gemma_mcp_cli.cli.connect import error_entries, finish
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt
-from gemma_mcp_cli.errors import MCPConnectionError, MCPError, MCPUsageError
+from gemma_mcp_cli.errors import MCPConfigError, MCPConnectionError, MCPError, MCPUsageError
 from gemma_mcp_cli.sessions import client as session_client
+from gemma_mcp_cli.state.trust import require_trusted
 
 app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="Keep servers connected between invocations."
@@ -43,6 +44,7 @@ def start(
         if not math.isfinite(idle_timeout):
             raise MCPUsageError("--idle-timeout must be a finite number of seconds")
         loaded = config_for(ctx)
+        require_trusted(loaded.source)  # a session starts the server, and keeps it running
         started, errors = [], []
         for name in dict.fromkeys(servers):
             try:
@@ -71,15 +73,20 @@ def _start(loaded: Any, name: str, idle_timeout: float) -> dict[str, Any]:
         return live
     if live is not None:
         _stop(live | {"key": key})  # it serves an older configuration or environment
+    from gemma_mcp_cli.state.files import open_private, private_dir
     from gemma_mcp_cli.state.paths import log_dir
 
-    log_dir().mkdir(parents=True, exist_ok=True, mode=0o700)
-    log = log_dir() / f"session-{key}.log"
+    try:
+        log = private_dir(log_dir()) / f"session-{key}.log"
+        descriptor = open_private(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    except OSError as exc:
+        reason = f"cannot write the session log in {log_dir()}: {exc.strerror}"
+        raise MCPConfigError(reason, server=name) from None
     command = [sys.executable, "-m", "gemma_mcp_cli.sessions.daemon", "--server", name]
     command += ["--idle-timeout", str(idle_timeout)]
     command += ["--config", str(loaded.source.path.resolve())] if loaded.source.path else []
-    offset = log.stat().st_size if log.exists() else 0
-    with log.open("ab") as errors:
+    with os.fdopen(descriptor, "ab") as errors:
+        offset = os.fstat(descriptor).st_size
         process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
@@ -93,7 +100,7 @@ def _start(loaded: Any, name: str, idle_timeout: float) -> dict[str, Any]:
         if info is not None:
             return info
         if process.poll() is not None:
-            with log.open("rb") as written:
+            with os.fdopen(open_private(log), "rb") as written:
                 written.seek(offset)
                 fresh = written.read().decode(errors="replace")
             lines = [line for line in fresh.splitlines() if line.startswith("Error:")]

@@ -45,12 +45,17 @@ def command(
     """Check a configuration file and report every problem at once."""
 
     def work() -> None:
+        from gemma_mcp_cli.cli.invocation import defer_notice
         from gemma_mcp_cli.config.loader import find_config, load_settings, validate_mcp_config
+        from gemma_mcp_cli.state import trust
 
         settings = load_settings()
-        report = validate_mcp_config(
-            settings=settings, source=find_config(path or state(ctx).config, settings)
-        )
+        source = find_config(path or state(ctx).config, settings)
+        if connect or lock:  # both start every enabled server
+            trust.require_trusted(source)
+        elif (notice := trust.notice(source)) is not None:
+            defer_notice(notice)
+        report = validate_mcp_config(settings=settings, source=source)
         problems = report.problems(strict=strict)
         checks: dict[str, dict[str, Any] | MCPError] = {}
         if connect and not problems:

@@ -29,25 +29,25 @@ from mcp.shared.auth import (
 )
 
 from gemma_mcp_cli._version import __version__
-from gemma_mcp_cli.client.tokens import token_path
+from gemma_mcp_cli.client.tokens import binding, read_stored, token_path
 from gemma_mcp_cli.config.models import MCPServerConfig
 from gemma_mcp_cli.errors import MCPAuthError
-from gemma_mcp_cli.state.files import write_atomically
+from gemma_mcp_cli.state.files import private_dir, write_atomically
 
 
 class FileTokenStorage(TokenStorage):
-    """The SDK's token storage, as a JSON file of mode 0600 (expiry kept as an absolute time)."""
+    """The SDK's token storage, as a JSON file of mode 0600 (expiry kept as an absolute time).
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    The file belongs to one resource URL (and configured issuer) and says so inside; see `tokens`.
+    """
+
+    def __init__(self, config: MCPServerConfig) -> None:
+        self.config = config
+        self.path = token_path(config)
 
     def read(self) -> dict[str, Any]:
-        """Return the stored document, or an empty one."""
-        try:
-            document = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return document if isinstance(document, dict) else {}
+        """Return the stored document of this resource, or an empty one."""
+        return read_stored(self.config)
 
     def forget_tokens(self) -> None:
         """Drop the stored tokens but keep the client registration."""
@@ -56,7 +56,10 @@ class FileTokenStorage(TokenStorage):
             self._write(document)
 
     def _write(self, document: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        resource, issuer = binding(self.config)
+        document["resource"] = resource
+        document["issuer"] = issuer or (document.get("client") or {}).get("issuer")
+        private_dir(self.path.parent)
         write_atomically(self.path, json.dumps(document).encode(), mode=0o600)
 
     async def get_tokens(self) -> OAuthToken | None:
@@ -122,7 +125,7 @@ def oauth_provider(
     auth = config.auth
     if auth is None or auth.type != "oauth" or config.url is None:
         return None
-    storage = FileTokenStorage(token_path(config.name))
+    storage = FileTokenStorage(config)
     scope = " ".join(auth.scopes) or None
     if auth.grant == "client_credentials":
         assert auth.client_id is not None  # the model guarantees it
@@ -177,7 +180,7 @@ def _private_key_provider(
 
 def begin_login(config: MCPServerConfig) -> int:
     """Forget a server's old tokens; return the loopback port to listen on (0: any free one)."""
-    storage = FileTokenStorage(token_path(config.name))
+    storage = FileTokenStorage(config)
     storage.forget_tokens()
     if config.auth is not None and config.auth.redirect_port:
         return config.auth.redirect_port
@@ -195,7 +198,7 @@ async def preregister(config: MCPServerConfig, redirect_uri: str) -> None:
     """Store a pre-registered client_id/secret, so no dynamic registration happens."""
     auth = config.auth
     assert auth is not None
-    storage = FileTokenStorage(token_path(config.name))
+    storage = FileTokenStorage(config)
     if auth.client_id and (await storage.get_client_info()) is None:
         await storage.set_client_info(
             OAuthClientInformationFull(

@@ -35,6 +35,8 @@ from gemma_mcp_cli.client.transports.stdio import StdoutWatch, adopted_stdio_cli
 from gemma_mcp_cli.config.models import MCPServerConfig, strip_credentials
 from gemma_mcp_cli.enums import MCPServerStatus, MCPTransportType
 from gemma_mcp_cli.errors import MCPAuthError, MCPConfigError, MCPConnectionError, MCPError
+from gemma_mcp_cli.sanitize import visible
+from gemma_mcp_cli.state.files import open_private
 from gemma_mcp_cli.state.paths import log_file
 
 LogHook = Callable[[str, str, str | None, Any], Awaitable[None]]
@@ -163,7 +165,7 @@ class ServerConnection:
     def stderr_tail(self, lines: int = 3) -> str:
         """Return the last lines the server wrote to stderr during this run, on one line."""
         try:
-            with self.log_path.open("rb") as log:
+            with os.fdopen(open_private(self.log_path), "rb") as log:
                 log.seek(0, os.SEEK_END)
                 end = log.tell()  # a log rotated during the run starts again at 0
                 log.seek(max(self._log_offset if self._log_offset <= end else 0, end - 8192))
@@ -202,7 +204,7 @@ class ServerConnection:
         auth = self.config.auth
         if isinstance(error, MCPAuthError) and auth is not None and auth.type == "oauth":
             if auth.grant == "authorization_code":
-                had = bool(read_stored(self.name).get("tokens"))
+                had = bool(read_stored(self.config).get("tokens"))
                 error.message = f"server '{self.name}' needs an OAuth login" + (
                     " (the stored one was refused and could not be refreshed)"
                     if had
@@ -277,13 +279,13 @@ class ServerConnection:
     def _echo_stderr(self) -> None:
         """With --verbose, show what the server wrote to stderr during this run (it is in its log)."""
         try:
-            with self.log_path.open("rb") as log:
+            with os.fdopen(open_private(self.log_path), "rb") as log:
                 log.seek(self._log_offset)
                 text = log.read(_ECHO_LIMIT).decode("utf-8", "replace")
         except OSError:
             return
         for line in text.splitlines():
-            sys.stderr.write(f"[{self.name} stderr] {line}\n")
+            sys.stderr.write(visible(f"[{self.name} stderr] {line}") + "\n")
 
     def _client(self, log: TextIO, early: Started | None) -> Client:
         return Client(

@@ -14,6 +14,7 @@ from gemma_mcp_cli.config.lines import LineIndex
 from gemma_mcp_cli.config.models import MCPServerConfig, MCPSettings, resolve_cwd
 from gemma_mcp_cli.config.reports import ConfigReport, Problem, ServerReport, suggest
 from gemma_mcp_cli.enums import MCPTransportType
+from gemma_mcp_cli.names import NAME_RULE, is_safe_name, suggest_name
 
 _KNOWN = set(MCPServerConfig.model_fields) - {"name"}
 
@@ -62,6 +63,11 @@ def check_document(
     return report
 
 
+def unsafe_name(name: str) -> str:
+    """Say why a server name is refused, and suggest one that is not."""
+    return f"server name {name!r} may hold only {NAME_RULE}; call it '{suggest_name(name)}'"
+
+
 def _check_server(
     name: str, table: dict[str, Any], source: ConfigSource, lines: LineIndex | None, settings: MCPSettings
 ) -> ServerReport:
@@ -72,9 +78,8 @@ def _check_server(
 
     enabled = table.get("enabled", True) is not False
     report = ServerReport(name=name, enabled=enabled, config=None)
-    if not name.isprintable() or not name.strip():
-        report.errors.append(Problem(f"the server name {name!a} must be printable", line=at()))
-        return report
+    if not is_safe_name(name):
+        report.errors.append(Problem(unsafe_name(name), line=at()))
     for key in table.keys() - _KNOWN:
         report.errors.append(Problem(f"unknown key{suggest(key)}", field=key, line=at(key)))
     expander = _Expander()

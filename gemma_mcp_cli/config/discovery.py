@@ -16,6 +16,8 @@ from gemma_mcp_cli.errors import MCPConfigError
 CONFIG_ENV = "GEMMA_MCP_CONFIG"
 CONFIG_NAME = "mcp_servers.toml"
 SETTINGS_ENV = "GEMMA_MCP_SETTINGS"
+# The origin of a file found in the current directory: it came with the project, not from the user.
+PROJECT = "project"
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,11 @@ def find_config(explicit: str | Path | None = None, servers_config: str | None =
         return _must_exist(Path(os.environ[CONFIG_ENV]).expanduser(), CONFIG_ENV)
     if servers_config:
         return _must_exist(Path(servers_config).expanduser(), "[mcp] servers_config")
-    for candidate in _search_path():
+    project, *own = _search_path()
+    if project.is_file():
+        mine = any(project.resolve() == path.resolve() for path in own if path.is_file())
+        return ConfigSource(project, "discovered" if mine else PROJECT)
+    for candidate in own:
         if candidate.is_file():
             return ConfigSource(candidate, "discovered")
     return ConfigSource(None, "built-in")
@@ -56,7 +62,7 @@ def servers_config_setting() -> str | None:
 
 
 def _search_path() -> list[Path]:
-    """Return the implicit locations, first hit wins."""
+    """Return the implicit locations, first hit wins: the project's, then the user's own."""
     import platformdirs
 
     return [

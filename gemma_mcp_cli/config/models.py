@@ -6,7 +6,7 @@ import re
 import shlex
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic_core import PydanticCustomError
@@ -186,18 +186,37 @@ class MCPServerConfig(BaseModel):
         return str(data["url"] or "")
 
 
+# Query parameters that carry credentials under names looks_secret does not catch.
+_SECRET_QUERY_WORDS = ("sig", "jwt", "session", "pwd", "apikey")
+
+
 def strip_credentials(url: str) -> str:
-    """Remove `user:password@` from a URL."""
+    """Return a URL fit to show: no `user:password@`, and `***` for each secret-looking query value."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - reading it raises for a malformed port
     except ValueError:  # not a URL one can parse: still never show what looks like credentials
-        return re.sub(r"//[^/@]*@", "//", url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return parts._replace(netloc=netloc).geturl()
+        bare, question, rest = re.sub(r"//[^/@]*@", "//", url).partition("?")
+        query, hash_, fragment = rest.partition("#")
+        return bare + question + _redact_query(query) + hash_ + fragment
+    if parts.username is not None or parts.password is not None:
+        host = parts.hostname or ""
+        parts = parts._replace(netloc=f"{host}:{parts.port}" if parts.port else host)
+    if parts.query:
+        parts = parts._replace(query=_redact_query(parts.query))
+    return parts.geturl()
+
+
+def _redact_query(query: str) -> str:
+    return "&".join(_redact_pair(pair) for pair in query.split("&")) if query else query
+
+
+def _redact_pair(pair: str) -> str:
+    key, equals, value = pair.partition("=")
+    name = unquote_plus(key).lower()
+    if equals and value and (looks_secret(name) or any(word in name for word in _SECRET_QUERY_WORDS)):
+        return f"{key}={REDACTED}"
+    return pair
 
 
 def transport_problem(config: MCPServerConfig) -> tuple[str, str] | None:

@@ -166,6 +166,7 @@ def convert(document: dict[str, Any], dialect: Dialect, *, path: Path | None = N
         key, servers, inputs = "mcpServers", document.get("mcpServers"), None
     if not isinstance(servers, dict):
         raise MCPConfigError(f"{path or 'the file'}: no '{key}' object, as {LABELS[dialect]} writes")
+    _require_safe_names([str(name) for name in servers], path)
     converter = EntryConverter(dialect, inputs if isinstance(inputs, list) else [], _workspace(path))
     for name, entry in servers.items():
         table = converter.server(str(name), entry)
@@ -174,6 +175,21 @@ def convert(document: dict[str, Any], dialect: Dialect, *, path: Path | None = N
     if dialect is Dialect.GEMINI:
         _apply_gemini_lists(converter.result, document.get("mcp"))
     return converter.result
+
+
+def _require_safe_names(names: list[str], path: Path | None) -> None:
+    """Refuse a file whose server names could not be used safely (they become parts of file names)."""
+    from gemma_mcp_cli.config.checks import unsafe_name
+    from gemma_mcp_cli.names import is_safe_name, suggest_name
+
+    unsafe = [name for name in names if not is_safe_name(name)]
+    if unsafe:
+        renames = ", ".join(f"{name!r} to '{suggest_name(name)}'" for name in unsafe)
+        raise MCPConfigError(
+            f"{path or 'the file'}: {unsafe_name(unsafe[0])}; nothing imported",
+            server=unsafe[0],
+            hint=f"rename {renames} in {path or 'the file'}, then import it again",
+        )
 
 
 def _workspace(path: Path | None) -> str:

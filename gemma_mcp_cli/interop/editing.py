@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from gemma_mcp_cli.errors import MCPConfigError, MCPError
 from gemma_mcp_cli.interop.tables import new_table, remove_table, replace_table, set_key
+from gemma_mcp_cli.state import trust
 from gemma_mcp_cli.state.files import write_atomically
 
 if TYPE_CHECKING:
@@ -204,6 +205,7 @@ def _commit(path: Path, text: str, mode: int | None, expected: dict[str, Any], n
     warnings = check_text(text, path, names)
     # Write through a symlink (a dotfiles checkout, say) rather than replacing it.
     target = path.resolve() if path.is_symlink() else path
+    was_trusted = trust.is_trusted_as_is(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         # A new file may hold imported literal secrets: readable by the user alone.
@@ -213,6 +215,8 @@ def _commit(path: Path, text: str, mode: int | None, expected: dict[str, Any], n
             f"cannot write {path}: {exc.strerror or exc}; nothing was changed",
             hint="check that its folder is writable and the disk has room",
         ) from None
+    if was_trusted:
+        trust.trust(target)  # the user's own edit of a file they trusted keeps it trusted
     return warnings
 
 

@@ -31,6 +31,7 @@ from gemma_mcp_cli.client.processes import become_subreaper, end_children_now
 from gemma_mcp_cli.config.environment import env_fingerprint, env_names
 from gemma_mcp_cli.config.loader import LoadedConfig, load_config
 from gemma_mcp_cli.errors import MCPConnectionError, MCPError, MCPUsageError
+from gemma_mcp_cli.sanitize import visible
 from gemma_mcp_cli.sessions.client import (
     error_document,
     info_path,
@@ -40,7 +41,7 @@ from gemma_mcp_cli.sessions.client import (
     socket_path,
 )
 from gemma_mcp_cli.state.cache import MCPToolRegistry, fingerprint
-from gemma_mcp_cli.state.files import write_atomically
+from gemma_mcp_cli.state.files import open_private, private_dir, write_atomically
 from gemma_mcp_cli.state.stats import StatsStore
 
 _LINE_LIMIT = 16 * 1024 * 1024  # one request; tool arguments can be large, not unbounded
@@ -222,9 +223,7 @@ async def _reply(session: Session, request: dict[str, Any], send: Any) -> dict[s
 
 async def serve(session: Session) -> None:
     """Connect the server, publish the socket, and serve until a reason to stop."""
-    directory = sessions_dir()
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    directory.chmod(0o700)
+    directory = private_dir(sessions_dir())
     with _exclusive(directory / f"{session.key}.lock"):
         async with session.manager:
             await session.manager.connect_server(session.name)
@@ -257,7 +256,7 @@ def _exclusive(path: Path) -> Iterator[None]:
     """Hold the lock that makes this the only session for its key; exit quietly if another has it."""
     import fcntl
 
-    with path.open("a") as lock:
+    with os.fdopen(open_private(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -330,7 +329,7 @@ def main() -> None:
         return  # a concurrent `session start` won; the caller finds that session
     except MCPError as error:
         # `session start` shows this line: the reason the session could not start.
-        sys.stderr.write(f"Error: {error.message}\n")
+        sys.stderr.write(visible(f"Error: {error.message}") + "\n")
         sys.exit(int(error.exit_code))
 
 

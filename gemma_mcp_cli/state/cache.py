@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gemma_mcp_cli.names import file_stem
 from gemma_mcp_cli.state.files import write_atomically
 from gemma_mcp_cli.state.paths import cache_dir
 
@@ -62,9 +62,7 @@ class MCPToolRegistry:
 
     def path(self, name: str) -> Path:
         """Return the file that holds a server's listings."""
-        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
-        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-        return self.directory / f"{safe}-{digest}.json"
+        return self.directory / f"{file_stem(name)}.json"
 
     def _read(self, config: MCPServerConfig) -> dict[str, Any]:
         return self._entries(config.name, fingerprint(config))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 from pathlib import Path
+
+from gemma_mcp_cli.names import file_stem
 
 
 def cache_dir() -> Path:
@@ -24,13 +24,9 @@ def log_dir() -> Path:
 
 
 def log_file(name: str, directory: Path | None = None) -> Path:
-    """Return a server's stderr log: NAME.log, or for a name unfit for a file name, a safe one."""
-    if re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,100}", name):
-        stem = name
-    else:  # a URL, a path, a control character: never a path of its own
-        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-        stem = re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:64].lstrip(".") + f"-{digest}"
-    return (directory or log_dir()) / f"{stem}.log"
+    """Return a server's stderr log: its name sanitised plus a digest, so no two servers share one
+    (not even `Foo` and `foo` on a case-insensitive disk) and a URL or path never becomes a path."""
+    return (directory or log_dir()) / f"{file_stem(name)}.log"
 
 
 def _from_env(variable: str, kind: str) -> Path:

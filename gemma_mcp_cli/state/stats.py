@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import statistics
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gemma_mcp_cli.errors import MCPConfigError
+from gemma_mcp_cli.state.files import UnsafePathError, open_private, private_dir
 from gemma_mcp_cli.state.paths import state_dir
 
 RETENTION_DAYS = 30.0
@@ -64,7 +66,12 @@ class StatsStore:
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            private_dir(self.path.parent)
+            # Created 0600 here (SQLite would make it 0644), and never through a planted link.
+            os.close(open_private(self.path, os.O_RDWR | os.O_CREAT))
+        except UnsafePathError as exc:
+            raise MCPConfigError(f"statistics database: {exc.strerror}") from None
         db = sqlite3.connect(self.path, timeout=_BUSY_MS / 1000, isolation_level=None)
         try:
             db.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
@@ -91,7 +98,7 @@ class StatsStore:
                 )
                 db.execute("DELETE FROM requests WHERE at < ?", (time.time() - self._retention,))
                 db.execute("COMMIT")
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, MCPConfigError) as exc:
             if self._warn is not None:
                 self._warn(f"statistics not recorded ({self.path}: {exc})")
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from gemma_mcp_cli.names import file_stem
 from tests.cli.conftest import Invoke, stderr_json, stdout_json
 from tests.conftest import stdio_server
 
@@ -18,7 +19,7 @@ def legacy(cli: Invoke, write_config) -> Invoke:
 
 def starts(tmp_path: Path) -> int:
     """Count how many times the legacy server started (it logs one line per start)."""
-    log = tmp_path / "state" / "logs" / "legacy.log"
+    log = tmp_path / "state" / "logs" / f"{file_stem('legacy')}.log"
     return log.read_text().count("listening on stdio") if log.exists() else 0
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gemma_mcp_cli.names import file_stem
 from tests.cli.conftest import Invoke, stderr_json, stdout_json
 from tests.conftest import stdio_server
 
@@ -68,7 +69,7 @@ def test_arguments_that_break_the_schema_exit_7_before_sending(call: Invoke, tmp
         "x: not a parameter",
     ):
         assert key in message
-    log = (tmp_path / "state" / "logs" / "legacy.log").read_text()
+    log = (tmp_path / "state" / "logs" / f"{file_stem('legacy')}.log").read_text()
     assert "tools/call" not in log and "listening on stdio" in log
 
 
@@ -248,8 +249,8 @@ def test_a_state_folder_that_cannot_hold_logs_exits_3_naming_it(
     path = write_config(stdio_server("legacy", "legacy_rag_redis.py"))
     result = cli("--config", str(path), "call", "legacy", "get_memory_stats")
     assert result.exit_code == 3
-    log = tmp_path / "state" / "logs" / "legacy.log"
+    log = tmp_path / "state" / "logs" / f"{file_stem('legacy')}.log"
     assert result.stderr.splitlines() == [
-        f"Error: cannot write the stderr log of server 'legacy' ({log}): File exists",
+        f"Error: cannot write the stderr log of server 'legacy' ({log}): {log.parent} is not a folder",
         "Hint: the state directory ($GEMMA_MCP_STATE_DIR) must be a writable folder",
     ]

@@ -320,7 +320,7 @@ def test_import_of_vscode_writes_the_inputs_as_comments(cli: Invoke) -> None:
     result = cli("servers", "import", str(SAMPLES / "vscode_mcp.json"), "--from", "vscode")
     assert result.exit_code == 0, result.stderr
     assert (
-        "# ${BRAVE_API_KEY} was VS Code input 'brave-api-key' (Brave Search API key)\n[\"Brave Search\"]\n"
+        "# ${BRAVE_API_KEY} was VS Code input 'brave-api-key' (Brave Search API key)\n[brave-search]\n"
         in (result.stdout)
     )
 

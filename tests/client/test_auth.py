@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from gemma_mcp_cli.client.tokens import token_path
+from gemma_mcp_cli.config.loader import load_mcp_servers
 from tests.conftest import PYTHON, SERVERS, NetworkServer, python_server
 
 TOKEN = "tok-7f3a9c-bearer-secret"
@@ -127,7 +129,8 @@ def test_login_with_a_browser_then_reuse_then_refresh(
     browser = {"BROWSER": f"{PYTHON} {SERVERS / 'fake_browser.py'} %s"}
     login = gemma(config, "auth", "login", "svc", env=browser)
     assert login.returncode == 0, login.stderr
-    token_file = tmp_path / "state" / "auth" / "svc.json"
+    token_file = token_path(load_mcp_servers(config)["svc"])
+    assert token_file.parent == tmp_path / "state" / "auth"
     assert oct(token_file.stat().st_mode & 0o777) == "0o600"
     first = gemma(config, "call", "svc", "whoami", "--json")
     assert first.returncode == 0, first.stderr

@@ -13,6 +13,7 @@ import pytest
 
 from gemma_mcp_cli.client.transports import early_start
 from gemma_mcp_cli.config.models import MCPServerConfig
+from gemma_mcp_cli.names import file_stem
 from tests.conftest import PYTHON, SERVERS, process_ended, stdio_server
 
 
@@ -33,7 +34,7 @@ def test_a_cold_call_adopts_the_server_it_started_early(write_config, workdir: P
     for front in ([], ["--no-session"]):  # the standard-library front end, then Typer
         done = gemma("--config", config, *front, "call", "legacy", "get_memory_stats")
         assert done.returncode == 0, done.stderr
-    (log,) = tmp_path.rglob("legacy.log")
+    (log,) = tmp_path.rglob(f"{file_stem('legacy')}.log")
     text = log.read_text()
     # One server per call (none spawned a second), each stopped by closing its stdin.
     assert text.count("listening on stdio") == 2

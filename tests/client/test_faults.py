@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from gemma_mcp_cli.names import file_stem
 from tests.conftest import process_ended, stdio_server
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -152,14 +153,14 @@ def test_server_flooding_stderr_still_answers(gemma: Run, write_config, tmp_path
     result = gemma(config, "call", "noisy", "work")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "worked\n"
-    assert (tmp_path / "state" / "logs" / "noisy.log").stat().st_size > 5_000_000
+    assert (tmp_path / "state" / "logs" / f"{file_stem('noisy')}.log").stat().st_size > 5_000_000
 
 
 def test_a_servers_own_children_are_ended_too(gemma: Run, write_config, tmp_path: Path) -> None:
     config = write_config(stdio_server("parent", "faulty_server.py", "spawn-child"))
     result = gemma(config, "call", "parent", "work")
     assert result.returncode == 0, result.stderr
-    log = (tmp_path / "state" / "logs" / "parent.log").read_text()
+    log = (tmp_path / "state" / "logs" / f"{file_stem('parent')}.log").read_text()
     child = int(log.split("child pid ")[1].split()[0])
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and not process_ended(child):
@@ -175,7 +176,7 @@ def test_ctrl_c_during_a_call_exits_130_and_leaves_nothing(
     command = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config), "call", "slow", "work"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
-    while not pidfile.exists() or not (tmp_path / "state" / "logs" / "slow.log").exists():
+    while not pidfile.exists() or not (tmp_path / "state" / "logs" / f"{file_stem('slow')}.log").exists():
         assert time.monotonic() < deadline, "the server never started"
         time.sleep(0.05)
     time.sleep(0.5)  # let the call go out

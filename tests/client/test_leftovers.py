@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from gemma_mcp_cli.client.transports.early_start import RUN_LOG_LIMIT
+from gemma_mcp_cli.names import file_stem
 from tests.client.conftest import Gemma, pid_in, wait_ended
 from tests.conftest import stdio_server
 
@@ -22,7 +23,7 @@ def test_a_server_flooding_stderr_during_a_run_keeps_its_log_bounded(
     assert result.stdout == "worked\n"
     wait_ended(pid_in(pidfile))
     logs = tmp_path / "state" / "logs"
-    log, previous = logs / "noisy.log", logs / "noisy.log.1"
+    log, previous = logs / f"{file_stem('noisy')}.log", logs / f"{file_stem('noisy')}.log.1"
     assert previous.exists()  # it was rotated while the server ran
     assert log.stat().st_size <= RUN_LOG_LIMIT
     assert previous.stat().st_size <= RUN_LOG_LIMIT

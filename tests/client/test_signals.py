@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from gemma_mcp_cli.names import file_stem
 from tests.client.conftest import log_pid, only_error, pid_in, wait_ended, wait_for
 from tests.conftest import stdio_server
 
@@ -49,7 +50,9 @@ def test_a_signal_during_a_call_stops_the_server_and_its_children(
     config = server(write_config, tmp_path, mode)
     process = start_call(config, "work", "--arg", "seconds=60")
     wait_for(lambda: (tmp_path / "calls").exists())  # the call is out
-    child = log_pid(tmp_path / "state" / "logs" / "s.log", "child" if mode == "spawn-child" else "escapee")
+    child = log_pid(
+        tmp_path / "state" / "logs" / f"{file_stem('s')}.log", "child" if mode == "spawn-child" else "escapee"
+    )
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == code, stderr
@@ -80,4 +83,4 @@ def test_timeout_sends_sigterm_and_nothing_is_left(write_config, tmp_path: Path,
     assert result.returncode == 143, result.stderr
     assert only_error(result.stderr) == "Error: terminated (SIGTERM)"
     wait_ended(pid_in(tmp_path / "server.pid"))
-    wait_ended(log_pid(tmp_path / "state" / "logs" / "s.log", "child"))
+    wait_ended(log_pid(tmp_path / "state" / "logs" / f"{file_stem('s')}.log", "child"))

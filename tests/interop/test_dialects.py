@@ -69,11 +69,11 @@ def test_cursor_sample_converts_urls_env_references_and_the_workspace(tmp_path: 
 
 def test_vscode_sample_turns_inputs_into_variables_with_notes(tmp_path: Path) -> None:
     result = sample("vscode_mcp.json", tmp_path)
-    assert result.servers["Brave Search"]["env"] == {"BRAVE_API_KEY": "${BRAVE_API_KEY}"}
+    assert result.servers["brave-search"]["env"] == {"BRAVE_API_KEY": "${BRAVE_API_KEY}"}
     assert result.servers["cloud"]["url"] == "https://${REGION:-eu-west-1}.cloud.example.com/sse"
     assert result.servers["cloud"]["headers"] == {"X-Api-Key": "${CLOUD_API_KEY}"}
     assert result.servers["github"]["transport"] == "http"
-    assert result.notes["Brave Search"] == [
+    assert result.notes["brave-search"] == [
         "${BRAVE_API_KEY} was VS Code input 'brave-api-key' (Brave Search API key)"
     ]
     assert any("set BRAVE_API_KEY in the environment" in w for w in result.warnings)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from gemma_mcp_cli.names import file_stem
 from tests.conftest import process_ended, stdio_server
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -245,7 +246,7 @@ def test_stopping_a_session_ends_its_servers_children(gemma: Run, write_config, 
     )
     stopped = subprocess.run([*run, "session", "stop", "parent"], capture_output=True, text=True, timeout=60)
     assert stopped.returncode == 0, stopped.stderr
-    log = next((tmp_path / "state" / "logs").glob("parent.log")).read_text()
+    log = next((tmp_path / "state" / "logs").glob(f"{file_stem('parent')}.log")).read_text()
     child = int(log.split("child pid ")[1].split()[0])
     wait_until(lambda: process_ended(child))
 

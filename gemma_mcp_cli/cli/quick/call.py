@@ -16,7 +16,7 @@ from typing import Any
 
 TIMEOUT_MIN, TIMEOUT_MAX = 0.001, 86400.0  # seconds; --timeout's bounds, shared with Typer's option
 _CALL_VALUE = {"--arg", "-a", "--args", "--timeout"}
-_CALL_FLAGS = {"--dry-run", "--json"}
+_CALL_FLAGS = {"--dry-run": "dry_run", "--json": "json", "--raw": "raw"}
 
 
 def _split_value(argv: list[str], i: int) -> tuple[str, str | None, int]:
@@ -37,6 +37,7 @@ def parse(argv: list[str]) -> dict[str, Any] | None:
         "timeout": None,
         "dry_run": False,
         "json": False,
+        "raw": False,
     }
     i = 0
     while i < len(argv) and argv[i].startswith("-"):
@@ -57,7 +58,7 @@ def parse(argv: list[str]) -> dict[str, Any] | None:
     i += 3
     while i < len(argv):
         if argv[i] in _CALL_FLAGS:
-            found["dry_run" if argv[i] == "--dry-run" else "json"] = True
+            found[_CALL_FLAGS[argv[i]]] = True
             i += 1
             continue
         name, value, i = _split_value(argv, i)
@@ -111,8 +112,11 @@ def _in_range(text: str) -> bool:
 def _live_session(command: dict[str, Any]) -> str | None:
     from gemma_mcp_cli.config import discovery
     from gemma_mcp_cli.sessions import client as session_client
+    from gemma_mcp_cli.state import trust
 
     source = discovery.find_config(command["config"], discovery.servers_config_setting())
+    if trust.needs_trust(source):
+        return None  # the cold path refuses it, with the hint
     key = session_client.session_key(command["server"], source.path)
     info = session_client.read_info(key)
     return key if info is not None and session_client.usable(info) else None
@@ -134,6 +138,7 @@ def _cold(command: dict[str, Any]) -> int:
             timeout=float(timeout) if timeout is not None else None,
             dry_run=command["dry_run"],
             as_json=command["json"],
+            raw=command["raw"],
         ),
         as_json=command["json"],
         verbose=False,
@@ -191,21 +196,22 @@ def _call(key: str, command: dict[str, Any]) -> int | None:
     except MCPError as failure:
         render.failure(failure, as_json=as_json)
         return int(failure.exit_code)
-    return _print(server, tool, result, as_json, report_call)
+    return _print(server, tool, result, command, report_call)
 
 
-def _print(server: str, tool: str, result: dict[str, Any], as_json: bool, report: Any) -> int:
+def _print(server: str, tool: str, result: dict[str, Any], command: dict[str, Any], report: Any) -> int:
     """Print what the session answered, as the ordinary path does."""
     from gemma_mcp_cli.cli import render
     from gemma_mcp_cli.errors import MCPError
 
+    as_json = command["json"]
     try:
         if "dry_run" in result:
             render.emit_json(
                 {"server": server, "tool": tool, "arguments": result["dry_run"], "dry_run": True}
             )
         else:
-            report(server, tool, result, as_json=as_json)
+            report(server, tool, result, as_json=as_json, raw=command["raw"])
     except MCPError as error:
         render.failure(error, as_json=as_json)
         return int(error.exit_code)

@@ -38,9 +38,10 @@ def run(argv: list[str]) -> int | None:
         snapshot = saved_snapshot(request) if request is not None else None
         if request is None or snapshot is None:
             return None
-        if request["command"] == "servers":
-            return _servers(snapshot, request)
-        return _tools(snapshot, request)
+        code = _servers(snapshot, request) if request["command"] == "servers" else _tools(snapshot, request)
+        if code is not None:
+            say_trust(request)
+        return code
     except Exception:  # anything unexpected here: the full path knows better
         return None
 
@@ -53,7 +54,7 @@ def saved_snapshot(request: dict[str, Any]) -> dict[str, Any] | None:
 
     if disabled():
         return None
-    source = discovery.find_config(request["config"], discovery.servers_config_setting())
+    source = request["source"] = discovery.find_config(request["config"], discovery.servers_config_setting())
     found = snapshot.read(source)
     if found is None:
         # Nothing saved for this configuration yet: validate it (pydantic, without Typer),
@@ -65,6 +66,16 @@ def saved_snapshot(request: dict[str, Any]) -> dict[str, Any] | None:
         if not loaded.problems and not loaded.disabled_problems:
             found = snapshot.read(source)
     return found
+
+
+def say_trust(request: dict[str, Any]) -> None:
+    """Say, as the full path does, that an untrusted project file was only read."""
+    from gemma_mcp_cli.cli import render
+    from gemma_mcp_cli.state import trust
+
+    notice = trust.notice(request["source"])
+    if notice is not None:
+        render.warning(notice)
 
 
 def _servers(snapshot: dict[str, Any], request: dict[str, Any]) -> int:

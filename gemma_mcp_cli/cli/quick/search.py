@@ -43,7 +43,7 @@ def run(argv: list[str]) -> int | None:
         request = parse(argv)
         if request is None:
             return None
-        from gemma_mcp_cli.cli.quick.lists import cached_items, saved_snapshot
+        from gemma_mcp_cli.cli.quick.lists import cached_items, saved_snapshot, say_trust
 
         snapshot = saved_snapshot(request)
         query, *names = request["words"]
@@ -53,6 +53,7 @@ def run(argv: list[str]) -> int | None:
         from gemma_mcp_cli.cli.tool_search import DEFAULT_LIMIT, rank, show
 
         show(rank(query, items, request["limit"] or DEFAULT_LIMIT), [], as_json="--json" in request["flags"])
+        say_trust(request)
         return 0
     except Exception:  # anything unexpected here: the full path knows better
         return None

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from gemma_mcp_cli.client.processes import end_adopted, end_group, session_children
 from gemma_mcp_cli.enums import MCPTransportType
+from gemma_mcp_cli.state.files import open_private, private_dir
 from gemma_mcp_cli.state.paths import log_file
 
 if TYPE_CHECKING:
@@ -52,22 +53,26 @@ def server_environment(config: MCPServerConfig) -> dict[str, str]:
 
 def open_log(path: Path) -> tuple[TextIO, int]:
     """Open a server's stderr log for appending; return it and where this run's lines begin."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path.parent)
     # Another invocation may rotate the same log at the same moment; either rotation will do.
     with contextlib.suppress(FileNotFoundError):
-        if path.stat().st_size > _LOG_LIMIT:
+        if path.lstat().st_size > _LOG_LIMIT:
             path.replace(path.with_suffix(".log.1"))
-    log = path.open("a", encoding="utf-8")
+    # Opened by name (the log's `name` is its path, which rotation needs), never through a link.
+    log = open(path, "a", encoding="utf-8", opener=lambda name, flags: open_private(Path(name), flags))  # noqa: SIM115
     return log, log.tell()
 
 
 def rotate_in_place(path: Path, keep: int) -> None:
     """Keep the last `keep` bytes of a log as NAME.log.1 and empty the log, which stays open."""
-    with path.open("rb") as log:
+    with os.fdopen(open_private(path), "rb") as log:
         log.seek(0, os.SEEK_END)
         log.seek(max(0, log.tell() - keep))
         tail = log.read(keep)
-    path.with_suffix(".log.1").write_bytes(tail)
+    with os.fdopen(
+        open_private(path.with_suffix(".log.1"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC), "wb"
+    ) as kept:
+        kept.write(tail)
     os.truncate(path, 0)
 
 
