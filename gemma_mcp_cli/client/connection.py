@@ -27,7 +27,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
 from gemma_mcp_cli._version import __version__
-from gemma_mcp_cli.client.sdk_errors import HANDSHAKE, server_text, translate
+from gemma_mcp_cli.client.sdk_errors import HANDSHAKE, server_text, translate, unwrap
 from gemma_mcp_cli.client.tokens import read_stored
 from gemma_mcp_cli.client.transports.early_start import Started, claim, open_log
 from gemma_mcp_cli.client.transports.open import open_transport
@@ -200,7 +200,8 @@ class ServerConnection:
             if isinstance(error, MCPConnectionError):
                 error.transient = False  # the same server writes the same garbage again
         auth = self.config.auth
-        if isinstance(error, MCPAuthError) and auth is not None and auth.type == "oauth":
+        bare_refusal = not isinstance(unwrap(exc), MCPError)  # our OAuth errors already say why
+        if isinstance(error, MCPAuthError) and auth is not None and auth.type == "oauth" and bare_refusal:
             if auth.grant == "authorization_code":
                 had = bool(read_stored(self.name).get("tokens"))
                 error.message = f"server '{self.name}' needs an OAuth login" + (

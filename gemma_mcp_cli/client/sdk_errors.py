@@ -45,6 +45,7 @@ def unwrap(exc: BaseException) -> BaseException:
             e
             for e in exc.exceptions
             if isinstance(e, MCPError | SDKError | OSError | TimeoutError | httpx2.HTTPError)
+            or type(e).__module__.startswith("mcp.client.auth")
         ]
         return unwrap(ours[0]) if ours else exc
     return exc
@@ -100,7 +101,35 @@ def translate(
         )
     if isinstance(exc, OSError):
         return MCPConnectionError(f"server '{server}' failed during {action}: {exc}{said}", server=server)
+    oauth = _from_oauth(exc, server=server)
+    if oauth is not None:
+        return oauth
     raise exc
+
+
+# The SDK's OAuth checks, worded for people: (start of the SDK's message, what it means).
+_OAUTH_REASONS = (
+    ("Protected resource ", "the protected resource {0} (RFC 8707)"),
+    ("Authorization response iss mismatch: ", "the sign-in came back from issuer {0} (RFC 9207)"),
+    ("Authorization server metadata issuer mismatch: ", "the authorization server metadata names issuer {0}"),
+)
+
+
+def _from_oauth(exc: BaseException, *, server: str) -> MCPError | None:
+    """Say which OAuth check failed (a mismatched resource or issuer, a refused token), exit 9."""
+    from mcp.client.auth.exceptions import OAuthFlowError
+
+    if not isinstance(exc, OAuthFlowError):
+        return None
+    text = "".join(c if c.isprintable() else "?" for c in str(exc))[:300]
+    hint = "check the client_id, client_secret or private_key in the server's [auth]"
+    for prefix, wording in _OAUTH_REASONS:
+        if text.startswith(prefix):
+            rest = text[len(prefix) :].replace(" != ", ", expected ")
+            text = wording.format(rest.replace(" does not match expected ", " does not match "))
+            hint = "the server's OAuth metadata points elsewhere: check its URL and the [auth] issuer"
+            break
+    return MCPAuthError(f"OAuth with server '{server}' failed: {text}", server=server, hint=hint)
 
 
 def _from_http(http: tuple[int, str], *, server: str, action: str) -> MCPError:
