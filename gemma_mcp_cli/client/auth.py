@@ -121,9 +121,15 @@ def token_auth_method(supported: list[str] | None, forced: str | None, has_secre
 
 
 async def relay(
-    flow: AsyncGenerator[httpx2.Request, httpx2.Response], watch: Callable[[httpx2.Response], None]
+    flow: AsyncGenerator[httpx2.Request, httpx2.Response],
+    watch: Callable[[httpx2.Response], None],
+    failed: Callable[[Exception], None],
 ) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
-    """Pass an SDK auth flow through unchanged, showing `watch` every response it gets."""
+    """Pass an SDK auth flow through unchanged, showing `watch` every response it gets.
+
+    A failure is also handed to `failed`: the SDK's HTTP transport reports an error raised in
+    an auth flow to the request only as a closed connection, so the connection asks for it.
+    """
     try:
         outgoing = await flow.__anext__()
         while True:
@@ -132,6 +138,9 @@ async def relay(
             outgoing = await flow.asend(incoming)
     except StopAsyncIteration:
         return
+    except Exception as exc:
+        failed(exc)
+        raise
     finally:
         await flow.aclose()
 
@@ -157,6 +166,7 @@ class _Provider(OAuthClientProvider):
         self._interactive = interactive
         self._challenge: str | None = None
         self.authorizations = 0
+        self.failure: Exception | None = None  # the last error of the flow, for the connection to report
 
     async def _initialize(self) -> None:
         await super()._initialize()
@@ -164,7 +174,10 @@ class _Provider(OAuthClientProvider):
             self.context.update_token_expiry(self.context.current_tokens)
 
     def _auth_flow(self, request: httpx2.Request) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
-        return relay(super()._auth_flow(request), self._watch)
+        return relay(super()._auth_flow(request), self._watch, self._failed)
+
+    def _failed(self, exc: Exception) -> None:
+        self.failure = exc
 
     def _watch(self, response: httpx2.Response) -> None:
         """Remember a step-up challenge (RFC 6750 insufficient_scope) for the next login."""

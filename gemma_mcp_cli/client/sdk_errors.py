@@ -65,6 +65,9 @@ def translate(
     said = f" (server stderr: {tail})" if tail else ""
     if isinstance(exc, MCPError):
         return exc
+    oauth = _from_oauth(exc, server=server)
+    if oauth is not None:
+        return oauth
     if http is not None and not isinstance(exc, TimeoutError):
         return _from_http(http, server=server, action=action)
     if isinstance(exc, httpx2.HTTPError):
@@ -101,9 +104,6 @@ def translate(
         )
     if isinstance(exc, OSError):
         return MCPConnectionError(f"server '{server}' failed during {action}: {exc}{said}", server=server)
-    oauth = _from_oauth(exc, server=server)
-    if oauth is not None:
-        return oauth
     raise exc
 
 
@@ -113,6 +113,11 @@ _OAUTH_REASONS = (
     ("Authorization response iss mismatch: ", "the sign-in came back from issuer {0} (RFC 9207)"),
     ("Authorization server metadata issuer mismatch: ", "the authorization server metadata names issuer {0}"),
 )
+
+
+def said_why(exc: BaseException) -> bool:
+    """Tell whether an error is one of the SDK's OAuth checks (it names its reason)."""
+    return type(exc).__module__.startswith("mcp.client.auth")
 
 
 def _from_oauth(exc: BaseException, *, server: str) -> MCPError | None:

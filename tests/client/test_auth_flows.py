@@ -1,0 +1,371 @@
+"""OAuth as authorization servers really behave: slow people, stray callbacks, mismatched metadata,
+strict token endpoints, step-up scopes and machine grants, end to end against tests/servers/auth_server.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.client.test_auth import CLIENT_SECRET, Run, assert_no_secret, gemma, outputs, stats
+from tests.conftest import PYTHON, SERVERS, NetworkServer, free_port, python_server
+
+__all__ = ["gemma", "outputs"]  # fixtures shared with test_auth
+
+BROWSER = {"BROWSER": f"{PYTHON} {SERVERS / 'fake_browser.py'} %s"}
+
+
+def pem_pair(tmp: Path, kind: str) -> tuple[Path, Path]:
+    """Write a private key (rsa or ec) and its public key as PEM files."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    key: Any = (
+        ec.generate_private_key(ec.SECP256R1())
+        if kind == "ec"
+        else rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
+    private, public = tmp / f"{kind}.pem", tmp / f"{kind}.pub.pem"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return private, public
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """An EC P-256 key pair: the workload's and the signed-client's key."""
+    private, public = pem_pair(tmp_path_factory.mktemp("keys"), "ec")
+    return {"private": private, "public": public}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, keys: dict[str, Path]) -> Iterator[NetworkServer]:
+    """One authorization + resource server shared by the tests that only read its counters as deltas."""
+    log = tmp_path_factory.mktemp("logs") / "oauth.log"
+    args = ("--client-id", "robot", "--client-secret", CLIENT_SECRET, "--jwt-public-key", str(keys["public"]))
+    started = python_server("auth_server.py", "oauth", *args, log=log)
+    yield started
+    started.close()
+
+
+def started(tmp_path: Path, *args: str) -> NetworkServer:
+    return python_server("auth_server.py", "oauth", *args, log=tmp_path / "oauth.log")
+
+
+def config_for(
+    write_config: Callable[..., Path], server: NetworkServer, auth: str = "", table: str = ""
+) -> Path:
+    url = f"http://127.0.0.1:{server.port}/mcp"
+    text = f'[svc]\ntransport = "http"\nurl = "{url}"\n{table}[svc.auth]\ntype = "oauth"\n{auth}'
+    return write_config(text, name="oauth.toml")
+
+
+def token_file(tmp_path: Path) -> Path:
+    return tmp_path / "state" / "auth" / "svc.json"
+
+
+def assert_private_tokens(tmp_path: Path) -> dict[str, Any]:
+    """The token file is the user's alone and holds an access token; return it."""
+    path = token_file(tmp_path)
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    document: dict[str, Any] = json.loads(path.read_text())
+    assert document["tokens"]["access_token"]
+    return document
+
+
+class Login:
+    """`auth login` running in the background, its stderr read line by line."""
+
+    def __init__(self, config: Path, *args: str, stdin: int | None = subprocess.DEVNULL) -> None:
+        command = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config), "auth", "login", "svc"]
+        self.process = subprocess.Popen(
+            [*command, *args], stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        self.lines: list[str] = []
+
+    def url(self) -> str:
+        """Wait for the printed authorization URL and return it."""
+        assert self.process.stderr is not None
+        while True:
+            line = self.process.stderr.readline()
+            assert line, f"no URL printed: {self.lines}"
+            self.lines.append(line.strip())
+            if line.startswith("http"):
+                return line.strip()
+
+    def finish(self) -> tuple[int, str]:
+        """Wait for the login to end; return its exit code and the rest of its stderr."""
+        _out, err = self.process.communicate(timeout=60)
+        return self.process.returncode, "\n".join(self.lines) + err
+
+
+def visit(url: str) -> tuple[int, str]:
+    """GET a URL without following redirects' failures; return the final status and page."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any) -> None:
+        return None
+
+
+def redirect_target(url: str) -> str:
+    """Return where the authorization server redirects the browser (the callback URL with the code)."""
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(url, timeout=30)
+    except urllib.error.HTTPError as error:
+        return str(error.headers["Location"])
+    raise AssertionError("the authorization endpoint did not redirect")
+
+
+def test_login_outlasts_the_connection_timeout(
+    gemma: Run, write_config, server: NetworkServer, tmp_path: Path, outputs: list[str]
+) -> None:
+    # 0.1 s is less than the sign-in takes (the browser alone is a new process): login has its own deadline
+    config = config_for(write_config, server, table="connection_timeout = 0.1\n")
+    result = gemma(config, "auth", "login", "svc", env=BROWSER)
+    assert result.returncode == 0, result.stderr
+    assert "Waiting up to 300s for the sign-in to come back to http://127.0.0.1:" in result.stderr
+    document = assert_private_tokens(tmp_path)
+    assert_no_secret(tmp_path, outputs, document["tokens"]["access_token"])
+
+
+def test_login_that_nobody_finishes_exits_8_naming_what_it_waited_for(
+    write_config, server: NetworkServer, workdir: Path, no_orphans: None
+) -> None:
+    login = Login(config_for(write_config, server), "--no-browser", "--timeout", "1")
+    login.url()
+    code, err = login.finish()
+    assert code == 8, err
+    assert "Error: the sign-in to 'svc' did not come back to http://127.0.0.1:" in err
+    assert "within 1s" in err and "--timeout" in err and "Traceback" not in err
+
+
+def test_a_callback_with_another_state_is_ignored_and_the_page_says_so(
+    write_config, server: NetworkServer, workdir: Path, tmp_path: Path, no_orphans: None
+) -> None:
+    login = Login(config_for(write_config, server), "--no-browser")
+    url = login.url()
+    callback = redirect_target(url)
+    forged = callback.replace("state=", "state=forged")
+    status, page = visit(forged)
+    assert status == 400 and "does not belong to the sign-in in progress" in page
+    assert login.process.poll() is None  # still waiting
+    status, page = visit(callback)
+    assert status == 200 and "Signed in" in page
+    code, err = login.finish()
+    assert code == 0, err
+    assert_private_tokens(tmp_path)
+
+
+def test_a_pasted_redirect_url_finishes_the_login(
+    write_config, server: NetworkServer, workdir: Path, tmp_path: Path, no_orphans: None
+) -> None:
+    login = Login(config_for(write_config, server), "--no-browser", stdin=subprocess.PIPE)
+    callback = redirect_target(login.url())
+    assert login.process.stdin is not None
+    login.process.stdin.write("http://127.0.0.1:1/callback?code=x&state=wrong\n" + callback + "\n")
+    login.process.stdin.flush()
+    code, err = login.finish()
+    assert code == 0, err
+    assert "That URL was not accepted" in err
+    assert_private_tokens(tmp_path)
+
+
+def test_a_refused_sign_in_exits_9_with_the_reason_cleaned(
+    write_config, server: NetworkServer, workdir: Path, no_orphans: None
+) -> None:
+    login = Login(config_for(write_config, server), "--no-browser")
+    callback = redirect_target(login.url())
+    state = callback.split("state=")[1].split("&")[0]
+    port = callback.split(":")[2].split("/")[0]
+    status, page = visit(f"http://127.0.0.1:{port}/callback?error=access_denied%1b[31m&state={state}")
+    assert status == 200 and "refused" in page
+    code, err = login.finish()
+    assert code == 9, err
+    assert "refused the sign-in: access_denied?[31m" in err and "\x1b" not in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "said"),
+    [
+        (
+            ("--prm-resource", "https://elsewhere.example/mcp"),
+            "the protected resource https://elsewhere.example",
+        ),
+        (("--bad-iss",), "the sign-in came back from issuer https://impostor.example"),
+    ],
+)
+def test_mismatched_resource_or_issuer_exits_9_naming_it(
+    gemma: Run, write_config, tmp_path: Path, flag: tuple[str, ...], said: str
+) -> None:
+    hostile = started(tmp_path, *flag)
+    try:
+        result = gemma(config_for(write_config, hostile), "auth", "login", "svc", env=BROWSER)
+    finally:
+        hostile.close()
+    assert result.returncode == 9, result.stderr
+    assert f"Error: OAuth with server 'svc' failed: {said}" in result.stderr
+    assert "ExceptionGroup" not in result.stderr
+    assert not token_file(tmp_path).exists() or "tokens" not in json.loads(token_file(tmp_path).read_text())
+
+
+@pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
+def test_a_pre_registered_client_authenticates_as_the_server_lists(
+    gemma: Run, write_config, tmp_path: Path, outputs: list[str], method: str
+) -> None:
+    port = free_port()
+    redirect = f"http://127.0.0.1:{port}/callback"
+    args = ("--client-id", "app", "--client-secret", CLIENT_SECRET, "--token-auth-method", method)
+    strict = started(tmp_path, *args, "--client-redirect", redirect)
+    auth = f'client_id = "app"\nclient_secret = "${{APP_SECRET}}"\nredirect_port = {port}\n'
+    try:
+        config = config_for(write_config, strict, auth)
+        secret = {"APP_SECRET": CLIENT_SECRET}
+        result = gemma(config, "auth", "login", "svc", env=BROWSER | secret)
+        assert result.returncode == 0, result.stderr
+        document = assert_private_tokens(tmp_path)
+        assert document["client"]["token_endpoint_auth_method"] == method
+        document["tokens"]["expires_at"] = 0  # expired: the next call refreshes, the same way
+        token_file(tmp_path).write_text(json.dumps(document))
+        refreshed = gemma(config, "call", "svc", "echo", "--arg", "text=hi", env=secret)
+        assert refreshed.stdout == "hi\n", refreshed.stderr
+        counts = stats(strict)
+        assert counts["refreshes"] == 1 and set(counts["auth_methods"]) == {method}
+        other = "client_secret_post" if method == "client_secret_basic" else "client_secret_basic"
+        forced = config_for(write_config, strict, auth + f'token_endpoint_auth_method = "{other}"\n')
+        token_file(tmp_path).unlink()
+        refused = gemma(forced, "auth", "login", "svc", env=BROWSER | secret)
+    finally:
+        strict.close()
+    assert refused.returncode == 9, refused.stderr
+    assert "Token exchange failed (401)" in refused.stderr
+    assert_no_secret(tmp_path, outputs, CLIENT_SECRET)
+
+
+def test_client_credentials_discover_the_issuer_and_verify_a_pin(
+    gemma: Run, write_config, server: NetworkServer, tmp_path: Path, outputs: list[str]
+) -> None:
+    grant = 'grant = "client_credentials"\nclient_id = "robot"\nclient_secret = "${ROBOT_SECRET}"\n'
+    secret = {"ROBOT_SECRET": CLIENT_SECRET}
+    before = stats(server)["tokens"]["client_credentials"]
+    found = gemma(config_for(write_config, server, grant), "call", "svc", "whoami", "--json", env=secret)
+    assert found.returncode == 0, found.stderr
+    assert (
+        found.stderr == "" and json.loads(found.stdout)["result"]["structuredContent"]["client_id"] == "robot"
+    )
+    assert stats(server)["tokens"]["client_credentials"] == before + 1
+    assert_private_tokens(tmp_path)
+    token_file(tmp_path).unlink()
+    pinned = config_for(write_config, server, grant + 'issuer = "https://auth.example.com"\n')
+    wrong = gemma(pinned, "call", "svc", "whoami", env=secret)
+    assert wrong.returncode == 9, wrong.stderr
+    assert (
+        "names issuer http://127.0.0.1:" in wrong.stderr
+        and "expected https://auth.example.com" in wrong.stderr
+    )
+    assert stats(server)["tokens"]["client_credentials"] == before + 1
+    assert_no_secret(tmp_path, outputs, CLIENT_SECRET)
+
+
+def test_client_credentials_sign_with_an_ec_key_as_es256(
+    gemma: Run, write_config, server: NetworkServer, keys: dict[str, Path], tmp_path: Path
+) -> None:
+    grant = f'grant = "client_credentials"\nclient_id = "robot"\nprivate_key = "{keys["private"]}"\n'
+    result = gemma(config_for(write_config, server, grant), "call", "svc", "whoami", "--json")
+    assert result.returncode == 0, result.stderr
+    assert stats(server)["auth_methods"][-1] == "private_key_jwt"
+    assert_private_tokens(tmp_path)
+
+
+def test_step_up_remembers_the_scope_and_the_next_login_asks_for_it(
+    gemma: Run, write_config, server: NetworkServer, tmp_path: Path
+) -> None:
+    config = config_for(write_config, server)
+    assert gemma(config, "auth", "login", "svc", env=BROWSER).returncode == 0
+    assert gemma(config, "call", "svc", "echo", "--arg", "text=ok").stdout == "ok\n"
+    refused = gemma(config, "call", "svc", "admin")
+    assert refused.returncode == 9, refused.stderr
+    assert "Error: server 'svc' needs the scope 'mcp mcp:admin' for this request" in refused.stderr
+    assert "Hint: gemma-mcp auth login svc" in refused.stderr
+    assert json.loads(token_file(tmp_path).read_text())["required_scope"] == "mcp mcp:admin"
+    again = gemma(config, "auth", "login", "svc", env=BROWSER)
+    assert again.returncode == 0, again.stderr
+    assert set(stats(server)["scopes_requested"][-1].split()) == {"mcp", "mcp:admin"}
+    document = assert_private_tokens(tmp_path)
+    assert "required_scope" not in document and "mcp:admin" in document["tokens"]["scope"]
+    allowed = gemma(config, "call", "svc", "admin")
+    assert (allowed.returncode, allowed.stdout) == (0, "admin ok\n"), allowed.stderr
+
+
+def test_jwt_bearer_with_a_workload_token_from_a_file(
+    gemma: Run, write_config, server: NetworkServer, keys: dict[str, Path], tmp_path: Path, outputs: list[str]
+) -> None:
+    import jwt
+
+    issuer = f"http://127.0.0.1:{server.port}"
+    claims = {"iss": "https://ci.example", "sub": "repo:demo", "aud": issuer, "exp": 2_000_000_000}
+    workload = jwt.encode(claims, keys["private"].read_text(), algorithm="ES256")
+    token = tmp_path / "workload.jwt"
+    token.write_text(workload + "\n")
+    grant = (
+        f'grant = "jwt_bearer"\nclient_id = "robot"\nclient_secret = "${{ROBOT_SECRET}}"\n'
+        f'assertion_file = "{token}"\n'
+    )
+    secret = {"ROBOT_SECRET": CLIENT_SECRET}
+    result = gemma(config_for(write_config, server, grant), "call", "svc", "whoami", "--json", env=secret)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["result"]["structuredContent"]["subject"] == "repo:demo"
+    assert stats(server)["tokens"]["jwt_bearer"] >= 1
+    assert_private_tokens(tmp_path)
+    token.write_text("not-a-jwt")
+    token_file(tmp_path).unlink()
+    bad = gemma(config_for(write_config, server, grant), "call", "svc", "whoami", env=secret)
+    assert bad.returncode == 9 and "assertion rejected" in bad.stderr, bad.stderr
+    assert_no_secret(tmp_path, outputs, CLIENT_SECRET, workload)
+
+
+def test_token_exchange_at_the_identity_provider_then_jwt_bearer(
+    gemma: Run, write_config, server: NetworkServer, tmp_path: Path, outputs: list[str]
+) -> None:
+    base = f"http://127.0.0.1:{server.port}"
+    with urllib.request.urlopen(f"{base}/idp/id_token?sub=alice", timeout=10) as response:
+        id_token = response.read().decode()
+    grant = (
+        f'grant = "token_exchange"\nclient_id = "robot"\nclient_secret = "${{ROBOT_SECRET}}"\n'
+        f'subject_token = "${{IDP_TOKEN}}"\nidp_token_endpoint = "{base}/idp/token"\n'
+    )
+    env = {"ROBOT_SECRET": CLIENT_SECRET, "IDP_TOKEN": id_token}
+    result = gemma(config_for(write_config, server, grant), "call", "svc", "whoami", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["result"]["structuredContent"]["subject"] == "alice"
+    assert stats(server)["tokens"]["token_exchange"] >= 1
+    assert_private_tokens(tmp_path)
+    token_file(tmp_path).unlink()
+    forged = gemma(
+        config_for(write_config, server, grant), "call", "svc", "whoami", env=env | {"IDP_TOKEN": "x.y.z"}
+    )
+    assert forged.returncode == 9, forged.stderr
+    assert "the identity provider refused the token exchange (400)" in forged.stderr
+    assert_no_secret(tmp_path, outputs, CLIENT_SECRET, id_token)
