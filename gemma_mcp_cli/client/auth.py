@@ -196,11 +196,10 @@ class _Provider(OAuthClientProvider):
             raise self._login_needed()
         self.authorizations += 1
         if self.authorizations > MAX_AUTHORIZATIONS:
-            asked = f" for scope '{self._challenge}'" if self._challenge else ""
-            raise MCPAuthError(
-                f"server '{self._server}' still refuses{asked} after {MAX_AUTHORIZATIONS} sign-ins; stopped",
+            self.authorizations -= 1
+            raise self.refusal() or MCPAuthError(
+                f"server '{self._server}' still refuses after {MAX_AUTHORIZATIONS} sign-ins; stopped",
                 server=self._server,
-                hint="the account may not be allowed that scope: ask the server's administrator",
             )
         wanted = union_scopes(" ".join(self._auth.scopes) or None, self._file.required_scope())
         self.context.client_metadata.scope = union_scopes(self.context.client_metadata.scope, wanted)
@@ -220,6 +219,19 @@ class _Provider(OAuthClientProvider):
         if client.token_endpoint_auth_method != method:
             client.token_endpoint_auth_method = method
             await self._file.set_client_info(client)
+
+    def refusal(self) -> MCPAuthError | None:
+        """Say why the server still refused after a step-up challenge, or None if there was none."""
+        if not self._challenge:
+            return None
+        if not self.authorizations:
+            return self._login_needed()
+        return MCPAuthError(
+            f"server '{self._server}' still asks for the scope '{self._challenge}' after"
+            f" {self.authorizations} sign-in(s); the authorization server did not grant it",
+            server=self._server,
+            hint="the account may not be allowed that scope: ask the server's administrator",
+        )
 
     def _login_needed(self) -> MCPAuthError:
         hint = f"gemma-mcp auth login {self._server}"

@@ -207,6 +207,10 @@ class ServerConnection:
         auth = self.config.auth
         cause = unwrap(exc)
         bare_refusal = not isinstance(cause, MCPError) and not said_why(cause)  # OAuth errors say why
+        refusal = getattr(self._auth_used, "refusal", None)
+        stepped_up = refusal() if bare_refusal and callable(refusal) else None
+        if isinstance(stepped_up, MCPError):
+            return stepped_up
         if isinstance(error, MCPAuthError) and auth is not None and auth.type == "oauth" and bare_refusal:
             if auth.grant == "authorization_code":
                 had = bool(read_stored(self.name).get("tokens"))

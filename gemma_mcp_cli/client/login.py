@@ -69,6 +69,8 @@ class LoopbackReceiver:
         """Remember the state of the sign-in just begun, so only its response is accepted."""
         self.expected_state = query_of(authorization_url).get("state")
         self.waiting = True
+        if self._got.is_set():  # a new sign-in (a step-up): the last one's answer is spent
+            self._got, self._result, self._refusal = anyio.Event(), None, None
 
     async def serve(self) -> None:
         """Answer requests until the listener is closed."""
