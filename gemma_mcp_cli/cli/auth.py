@@ -25,6 +25,9 @@ NoBrowserOpt = Annotated[
         help="Print the sign-in URL instead of opening it; accept the redirect URL pasted back.",
     ),
 ]
+DeviceOpt = Annotated[
+    bool, typer.Option("--device", help="Sign in on another device with a user code (RFC 8628).")
+]
 TimeoutOpt = Annotated[
     float, typer.Option("--timeout", min=1, help="Seconds to wait for the sign-in to finish.")
 ]
@@ -35,6 +38,7 @@ def login(
     ctx: typer.Context,
     server: ServerArg,
     no_browser: NoBrowserOpt = False,
+    device: DeviceOpt = False,
     timeout: TimeoutOpt = 300.0,
     as_json: JsonOpt = False,
 ) -> None:
@@ -43,13 +47,15 @@ def login(
     def work() -> None:
         import anyio
 
-        from gemma_mcp_cli.cli.login import browser_login, machine_login
+        from gemma_mcp_cli.cli.login import browser_login, device_login, machine_login
 
         loaded = config_for(ctx)
         config = _oauth_server(loaded, server)
         assert config.auth is not None
         if config.auth.grant != "authorization_code":
             anyio.run(machine_login, ctx, loaded, config, timeout)
+        elif device:
+            anyio.run(device_login, ctx, loaded, config, timeout)
         else:
             anyio.run(lambda: browser_login(ctx, loaded, config, use_browser=not no_browser, timeout=timeout))
         row = _status_row(config)

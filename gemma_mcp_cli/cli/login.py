@@ -63,6 +63,19 @@ async def browser_login(
     finish_login(config)
 
 
+async def device_login(
+    ctx: Invocation, loaded: LoadedConfig, config: MCPServerConfig, timeout: float
+) -> None:
+    """Sign in with a user code on another device (RFC 8628), then check the server takes the token."""
+    from gemma_mcp_cli.client.device import device_sign_in
+
+    await device_sign_in(config, timeout=timeout, say=render.message)
+    try:
+        await _reach(ctx, loaded, config, None, timeout)
+    except BaseExceptionGroup as group:
+        raise _one(group) from None
+
+
 async def machine_login(
     ctx: Invocation, loaded: LoadedConfig, config: MCPServerConfig, timeout: float
 ) -> None:

@@ -109,6 +109,16 @@ class Login:
             if line.startswith("http"):
                 return line.strip()
 
+    def line_with(self, text: str) -> str:
+        """Wait for a stderr line that contains `text` and return it."""
+        assert self.process.stderr is not None
+        while True:
+            line = self.process.stderr.readline()
+            assert line, f"{text!r} never printed: {self.lines}"
+            self.lines.append(line.strip())
+            if text in line:
+                return line.strip()
+
     def finish(self) -> tuple[int, str]:
         """Wait for the login to end; return its exit code and the rest of its stderr."""
         _out, err = self.process.communicate(timeout=60)
@@ -369,3 +379,55 @@ def test_token_exchange_at_the_identity_provider_then_jwt_bearer(
     assert forged.returncode == 9, forged.stderr
     assert "the identity provider refused the token exchange (400)" in forged.stderr
     assert_no_secret(tmp_path, outputs, CLIENT_SECRET, id_token)
+
+
+@pytest.fixture(scope="module")
+def device_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NetworkServer]:
+    """An authorization server that advertises the device authorization grant (RFC 8628)."""
+    log = tmp_path_factory.mktemp("logs") / "device.log"
+    server = python_server("auth_server.py", "oauth", "--device", log=log)
+    yield server
+    server.close()
+
+
+def test_device_login_prints_the_code_and_polls_until_approved(
+    gemma: Run, write_config, device_server: NetworkServer, workdir: Path, tmp_path: Path, no_orphans: None
+) -> None:
+    config = config_for(write_config, device_server)
+    login = Login(config, "--device")
+    line = login.line_with("enter the code")
+    where = line.split("open ")[1].split(" on any device")[0]
+    user_code = line.rsplit(" ", 1)[1]
+    assert where.endswith(f"user_code={user_code}")
+    status, page = visit(where)
+    assert (status, page) == (200, "Device approved.")
+    code, err = login.finish()
+    assert code == 0, err
+    document = assert_private_tokens(tmp_path)
+    assert document["tokens"]["refresh_token"]
+    assert "urn:ietf:params:oauth:grant-type:device_code" in document["client"]["grant_types"]
+    assert stats(device_server)["tokens"]["device_code"] >= 1
+    called = gemma(config, "call", "svc", "whoami", "--json")
+    assert called.returncode == 0, called.stderr
+    assert json.loads(called.stdout)["result"]["structuredContent"]["subject"] == "test-user"
+
+
+def test_a_denied_device_login_exits_9(
+    write_config, device_server: NetworkServer, workdir: Path, tmp_path: Path, no_orphans: None
+) -> None:
+    login = Login(config_for(write_config, device_server), "--device")
+    where = login.line_with("enter the code").split("open ")[1].split(" on any device")[0]
+    assert visit(where + "&deny=1") == (200, "Device denied.")
+    code, err = login.finish()
+    assert code == 9, err
+    assert "Error: the device sign-in to 'svc' ended: access_denied (the person said no)" in err
+    assert not token_file(tmp_path).exists() or "tokens" not in json.loads(token_file(tmp_path).read_text())
+
+
+def test_device_login_where_the_server_has_no_device_grant_exits_9(
+    gemma: Run, write_config, server: NetworkServer
+) -> None:
+    result = gemma(config_for(write_config, server), "auth", "login", "svc", "--device")
+    assert result.returncode == 9, result.stderr
+    assert "does not offer sign-in with a device code" in result.stderr
+    assert "Hint: sign in with the browser: gemma-mcp auth login svc [--no-browser]" in result.stderr

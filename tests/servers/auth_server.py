@@ -25,7 +25,6 @@ import anyio
 import jwt
 import uvicorn
 from cryptography.hazmat.primitives.asymmetric import ec
-from mcp.server.auth.handlers.metadata import MetadataHandler
 from mcp.server.auth.handlers.token import TokenErrorResponse, TokenHandler
 from mcp.server.auth.json_response import PydanticJSONResponse
 from mcp.server.auth.middleware.auth_context import get_access_token
@@ -59,6 +58,8 @@ JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ID_JAG = "urn:ietf:params:oauth:token-type:id-jag"
 ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+PENDING = ("authorization_pending", "the person has not approved yet")
 IDP_AUDIENCE = "gemma-at-idp"
 SUBJECT = "test-user"
 CODE_TTL = 300.0
@@ -118,6 +119,7 @@ class Stats:
             "client_credentials": 0,
             "jwt_bearer": 0,
             "token_exchange": 0,
+            "device_code": 0,
         }
     )
     auth_methods: list[str] = field(default_factory=list)
@@ -308,6 +310,16 @@ _SECRET_METHODS = ["client_secret_basic", "client_secret_post"]
 
 
 @dataclass
+class Device:
+    """A pending device authorization (RFC 8628)."""
+
+    client_id: str
+    user_code: str
+    scopes: list[str]
+    state: str = "pending"
+
+
+@dataclass
 class Keys:
     """The identity provider's signing key, and the key it signs ID-JAGs with."""
 
@@ -324,6 +336,7 @@ class TokenEndpoint:
     jwt_key: str | None = None
     strict_method: bool = False  # accept only the client's registered method (else basic or post)
     keys: Keys = field(default_factory=Keys)
+    devices: dict[str, Device] = field(default_factory=dict)
 
     async def handle(self, request: Request) -> Response:
         """Dispatch on grant_type (the SDK's TokenHandler knows only the code and refresh grants)."""
@@ -334,6 +347,8 @@ class TokenEndpoint:
             return await self.client_credentials(request, form)
         if grant == JWT_BEARER:
             return await self.jwt_bearer(request, form)
+        if grant == DEVICE_GRANT:
+            return await self.device_token(form)
         response: Response = await self.sdk_handler.handle(request)
         return response
 
@@ -405,6 +420,52 @@ class TokenEndpoint:
         except jwt.PyJWTError as exc:
             return token_error("invalid_grant", f"assertion rejected: {exc}")
         return self.grant(client, form, kind, str(claims.get("sub")))
+
+    async def device_authorization(self, request: Request) -> Response:
+        """RFC 8628 3.1-3.2: a device code for the client, a user code for the person."""
+        form = await request.form()
+        client = await self.provider.get_client(str(form.get("client_id", "")))
+        if client is None:
+            return token_error("invalid_client", "unknown client", 401)
+        try:
+            self.provider.check_resource(str(form["resource"]) if "resource" in form else None)
+        except AuthorizeError as exc:
+            return token_error("invalid_target", exc.error_description or "bad resource")
+        device_code, user_code = secrets.token_urlsafe(24), secrets.token_hex(4).upper()
+        scopes = str(form.get("scope") or SCOPE).split()
+        self.devices[device_code] = Device(client.client_id, user_code, scopes)
+        self.provider.stats.scopes_requested.append(" ".join(scopes))
+        where = f"{self.provider.issuer}/device"
+        body = {
+            "device_code": device_code,
+            "user_code": user_code,
+            "verification_uri": where,
+            "verification_uri_complete": f"{where}?user_code={user_code}",
+            "expires_in": 300,
+            "interval": 1,
+        }
+        return JSONResponse(body, headers=NO_STORE)
+
+    async def device_page(self, request: Request) -> Response:
+        """Where the person enters the user code: approves it at once (or denies, with ?deny=1)."""
+        code = request.query_params.get("user_code", "")
+        for device in self.devices.values():
+            if device.user_code == code:
+                device.state = "denied" if request.query_params.get("deny") else "approved"
+                return Response(f"Device {device.state}.", media_type="text/plain")
+        return Response("Unknown code.", status_code=404, media_type="text/plain")
+
+    async def device_token(self, form: FormData) -> Response:
+        """RFC 8628 3.4-3.5: pending until the person approves, then a token pair."""
+        device = self.devices.get(str(form.get("device_code", "")))
+        if device is None or device.client_id != form.get("client_id"):
+            return token_error("invalid_grant", "unknown device code")
+        if device.state != "approved":  # RFC 8628 error codes, which the SDK's token errors lack
+            error, said = ("access_denied", "the person said no") if device.state == "denied" else PENDING
+            return JSONResponse({"error": error, "error_description": said}, 400, headers=NO_STORE)
+        del self.devices[str(form["device_code"])]
+        token = self.provider.issue(device.client_id, device.scopes, "device_code", SUBJECT)
+        return PydanticJSONResponse(content=token, headers=NO_STORE)
 
     async def asserted_client(self, assertion: str) -> OAuthClientInformationFull | None:
         """RFC 7523: the client proves itself with a JWT signed by its private key."""
@@ -589,11 +650,22 @@ def extra_routes(
         """Return the counters."""
         return JSONResponse(provider.stats.as_json())
 
-    well_known = cors_middleware(MetadataHandler(metadata).handle, ["GET", "OPTIONS"])
+    document = metadata.model_dump(mode="json", exclude_none=True)
+    if args.device:
+        document["device_authorization_endpoint"] = f"{provider.issuer}/device_authorization"
+        document["grant_types_supported"].append(DEVICE_GRANT)
+
+    async def metadata_json(request: Request) -> Response:
+        """RFC 8414 metadata, with the RFC 8628 endpoint when --device is on."""
+        return JSONResponse(document)
+
+    well_known = cors_middleware(metadata_json, ["GET", "OPTIONS"])
     routes: list[BaseRoute] = [
         Route("/.well-known/oauth-authorization-server", endpoint=well_known, methods=["GET", "OPTIONS"]),
         Route("/token", endpoint=token.handle, methods=["POST"]),
         Route("/idp/token", endpoint=token.idp_token, methods=["POST"]),
+        Route("/device_authorization", endpoint=token.device_authorization, methods=["POST"]),
+        Route("/device", endpoint=token.device_page, methods=["GET"]),
         Route("/idp/id_token", endpoint=token.idp_id_token, methods=["GET"]),
         Route("/_stats", endpoint=stats, methods=["GET"]),
     ]
@@ -654,6 +726,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     oauth.add_argument("--client-redirect", help="redirect URI of the pre-registered client (code flow)")
     oauth.add_argument("--prm-resource", help="protected-resource metadata names this resource instead")
     oauth.add_argument("--bad-iss", action="store_true", help="redirect with another issuer's iss (RFC 9207)")
+    oauth.add_argument("--device", action="store_true", help="advertise the device authorization grant")
     args = parser.parse_args(argv)
     if args.mode == "oauth" and bool(args.client_id) != bool(args.client_secret):
         parser.error("--client-id and --client-secret go together")

@@ -345,6 +345,7 @@ def test_oauth_authorization_code_refresh_and_persisted_token(spawn: Spawn) -> N
             "client_credentials": 0,
             "jwt_bearer": 0,
             "token_exchange": 0,
+            "device_code": 0,
         }
         assert await whoami(url, oauth_provider(url, storage, Browser())) == first
         assert await fetch_stats(base) == stats
