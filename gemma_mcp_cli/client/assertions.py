@@ -13,6 +13,7 @@ import base64
 import json
 import time
 from collections.abc import AsyncGenerator
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import anyio
@@ -42,9 +43,9 @@ from mcp.shared.auth import (
 from mcp.shared.auth_utils import calculate_token_expiry, check_resource_allowed, resource_url_from_server_url
 
 from gemma_mcp_cli.client.auth import FileTokenStorage, token_auth_method
-from gemma_mcp_cli.client.grants import read_secret_file
 from gemma_mcp_cli.client.login import printable
 from gemma_mcp_cli.config.models import AuthConfig, MCPServerConfig
+from gemma_mcp_cli.errors import MCPConfigError
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ID_JAG = "urn:ietf:params:oauth:token-type:id-jag"
@@ -208,3 +209,14 @@ class AssertionGrant(RedirectAwareAuth):
             if method == "client_secret_post" and client.client_secret:
                 data["client_secret"] = client.client_secret
         return httpx2.Request("POST", str(self._metadata.token_endpoint), data=data, headers=headers)
+
+
+def read_secret_file(config: MCPServerConfig, key: str, path: str) -> str:
+    """Read a key or token file named in `[NAME.auth]`, or say which one cannot be read."""
+    try:
+        return Path(path).expanduser().read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not readable text"
+        raise MCPConfigError(
+            f"server '{config.name}': cannot read auth.{key} file {path}: {reason}", server=config.name
+        ) from None

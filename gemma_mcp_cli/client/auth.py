@@ -267,15 +267,11 @@ def oauth_provider(
     callback: Callable[[], Awaitable[AuthorizationCodeResult]] | None = None,
     redirect_uri: str | None = None,
 ) -> httpx2.Auth | None:
-    """Return the httpx2 auth for a server's `[auth] type = "oauth"`, or None."""
+    """Return the httpx2 auth of the authorization-code grant (grants.provider_for picks the grant)."""
     auth = config.auth
     if auth is None or auth.type != "oauth" or config.url is None:
         return None
     storage = FileTokenStorage(token_path(config.name))
-    if auth.grant != "authorization_code":
-        from gemma_mcp_cli.client.grants import machine_provider
-
-        return machine_provider(config, storage)
     uri = redirect_uri or stored_redirect_uri(storage) or "http://127.0.0.1:0/callback"
     metadata = OAuthClientMetadata(
         client_name="gemma-mcp",

@@ -311,9 +311,9 @@ class ServerConnection:
             return own_stdio_client(self.config, log, self._stdout)  # linear reads, bounded lines
         auth = self._http_auth
         if auth is None and self.config.auth is not None and self.config.auth.type == "oauth":
-            from gemma_mcp_cli.client.auth import oauth_provider  # the OAuth machinery: HTTP only
+            from gemma_mcp_cli.client.grants import provider_for  # the OAuth machinery: HTTP only
 
-            auth = oauth_provider(self.config)
+            auth = provider_for(self.config)
         self._auth_used = auth
         return open_transport(self.config, log, on_response=self._on_response, auth=auth)
 

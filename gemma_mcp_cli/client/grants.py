@@ -8,7 +8,6 @@ leads anywhere else is refused before any credential is sent.
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -19,11 +18,23 @@ from mcp.client.auth.extensions.client_credentials import (
 )
 from mcp.shared.exceptions import MCPDeprecationWarning
 
-from gemma_mcp_cli.client.auth import FileTokenStorage, token_auth_method
+from gemma_mcp_cli.client.assertions import AssertionGrant, read_secret_file
+from gemma_mcp_cli.client.auth import FileTokenStorage, oauth_provider, token_auth_method
+from gemma_mcp_cli.client.tokens import token_path
 from gemma_mcp_cli.config.models import MCPServerConfig
 from gemma_mcp_cli.errors import MCPConfigError
 
 _CURVE_ALGORITHMS = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
+
+
+def provider_for(config: MCPServerConfig) -> httpx2.Auth | None:
+    """Return the httpx2 auth for a server's `[auth] type = "oauth"` (any grant), or None."""
+    auth = config.auth
+    if auth is None or auth.type != "oauth" or config.url is None:
+        return None
+    if auth.grant == "authorization_code":
+        return oauth_provider(config)
+    return machine_provider(config, FileTokenStorage(token_path(config.name)))
 
 
 def machine_provider(config: MCPServerConfig, storage: FileTokenStorage) -> httpx2.Auth:
@@ -31,8 +42,6 @@ def machine_provider(config: MCPServerConfig, storage: FileTokenStorage) -> http
     auth = config.auth
     assert auth is not None and auth.client_id is not None and config.url is not None
     if auth.grant in ("jwt_bearer", "token_exchange"):
-        from gemma_mcp_cli.client.assertions import AssertionGrant
-
         return AssertionGrant(config, storage)
     scope = " ".join(auth.scopes) or None
     with warnings.catch_warnings():
@@ -79,17 +88,6 @@ class _SecretClient(ClientCredentialsOAuthProvider):
             chosen = token_auth_method(supported, self._forced, bool(client.client_secret))
             client.token_endpoint_auth_method = chosen
         return await super()._exchange_token_client_credentials()
-
-
-def read_secret_file(config: MCPServerConfig, key: str, path: str) -> str:
-    """Read a key or token file named in `[NAME.auth]`, or say which one cannot be read."""
-    try:
-        return Path(path).expanduser().read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not readable text"
-        raise MCPConfigError(
-            f"server '{config.name}': cannot read auth.{key} file {path}: {reason}", server=config.name
-        ) from None
 
 
 def signing_algorithm(config: MCPServerConfig, pem: str) -> str:

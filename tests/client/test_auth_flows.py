@@ -319,6 +319,7 @@ def test_step_up_remembers_the_scope_and_the_next_login_asks_for_it(
     assert refused.returncode == 9, refused.stderr
     assert "Error: server 'svc' needs the scope 'mcp mcp:admin' for this request" in refused.stderr
     assert "Hint: gemma-mcp auth login svc" in refused.stderr
+    assert "[y/N]" not in refused.stderr  # no terminal: no offer to sign in again
     assert json.loads(token_file(tmp_path).read_text())["required_scope"] == "mcp mcp:admin"
     again = gemma(config, "auth", "login", "svc", env=BROWSER)
     assert again.returncode == 0, again.stderr
@@ -431,3 +432,51 @@ def test_device_login_where_the_server_has_no_device_grant_exits_9(
     assert result.returncode == 9, result.stderr
     assert "does not offer sign-in with a device code" in result.stderr
     assert "Hint: sign in with the browser: gemma-mcp auth login svc [--no-browser]" in result.stderr
+
+
+def on_a_terminal(argv: list[str], answer: str, env: dict[str, str]) -> tuple[int, str]:
+    """Run a command with a pseudo-terminal for stdin/stdout/stderr; answer its [y/N] question."""
+    import os
+    import pty
+    import select
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(argv, stdin=follower, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    seen, answered = b"", False
+    while True:
+        ready, _, _ = select.select([leader], [], [], 60)
+        assert ready, f"no output for 60 s: {seen.decode(errors='replace')}"
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed: the command ended
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if not answered and b"[y/N]" in seen:
+            os.write(leader, answer.encode() + b"\n")
+            answered = True
+    os.close(leader)
+    return process.wait(timeout=60), seen.decode(errors="replace")
+
+
+@pytest.mark.parametrize("answer", ["y", "n"])
+def test_on_a_terminal_a_missing_scope_offers_to_sign_in_again(
+    gemma: Run, write_config, server: NetworkServer, workdir: Path, tmp_path: Path, answer: str
+) -> None:
+    import os
+
+    config = config_for(write_config, server)
+    assert gemma(config, "auth", "login", "svc", env=BROWSER).returncode == 0
+    env = {k: v for k, v in os.environ.items() if k != "CI"} | BROWSER
+    argv = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config), "call", "svc", "admin"]
+    code, screen = on_a_terminal(argv, answer, env)
+    assert "needs the scope 'mcp mcp:admin'" in screen and "Sign in to svc again now? [y/N]" in screen
+    if answer == "y":
+        assert code == 0, screen
+        assert "admin ok" in screen and "Running the command again" in screen
+        assert "mcp:admin" in assert_private_tokens(tmp_path)["tokens"]["scope"]
+    else:
+        assert code == 9, screen
+        assert screen.count("[y/N]") == 1
