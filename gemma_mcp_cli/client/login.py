@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import sys
+import threading
 import webbrowser
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -17,6 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import anyio
 import anyio.abc
+import anyio.from_thread
+import anyio.lowlevel
 import anyio.to_thread
 from mcp.shared.auth import AuthorizationCodeResult
 
@@ -133,16 +136,28 @@ def _html(text: str) -> str:
 
 
 async def read_pasted(receiver: LoopbackReceiver, say: Callable[[str], None]) -> None:
-    """Accept redirect URLs pasted on stdin (a remote shell cannot reach our loopback port)."""
-    while True:
-        line = await anyio.to_thread.run_sync(sys.stdin.readline, abandon_on_cancel=True)
-        if not line:
-            return  # no terminal to paste into: the loopback callback is the only way back
-        if line.strip():
-            problem = receiver.accept_pasted(line)
-            if problem is None:
-                return
-            say(f"That URL was not accepted: {problem}")
+    """Accept redirect URLs pasted on stdin (a remote shell cannot reach our loopback port).
+
+    stdin is read by a daemon thread of its own: a worker thread blocked in readline would keep
+    the process alive after the sign-in came back through the browser instead.
+    """
+    send, receive = anyio.create_memory_object_stream[str](16)
+    token = anyio.lowlevel.current_token()
+
+    def pump() -> None:
+        with contextlib.suppress(Exception):  # the loop is gone: the login is over
+            for line in sys.stdin:
+                anyio.from_thread.run_sync(send.send_nowait, line, token=token)
+            anyio.from_thread.run_sync(send.close, token=token)
+
+    threading.Thread(target=pump, name="pasted-redirect", daemon=True).start()
+    async with receive:
+        async for line in receive:
+            if line.strip():
+                problem = receiver.accept_pasted(line)
+                if problem is None:
+                    return
+                say(f"That URL was not accepted: {problem}")
 
 
 async def open_browser(url: str, *, use_browser: bool, say: Callable[[str], None]) -> None:

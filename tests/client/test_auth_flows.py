@@ -175,7 +175,8 @@ def test_login_that_nobody_finishes_exits_8_naming_what_it_waited_for(
 def test_a_callback_with_another_state_is_ignored_and_the_page_says_so(
     write_config, server: NetworkServer, workdir: Path, tmp_path: Path, no_orphans: None
 ) -> None:
-    login = Login(config_for(write_config, server), "--no-browser")
+    # stdin stays open (a terminal nobody types in): the paste reader must not keep the process alive
+    login = Login(config_for(write_config, server), "--no-browser", stdin=subprocess.PIPE)
     url = login.url()
     callback = redirect_target(url)
     forged = callback.replace("state=", "state=forged")
@@ -184,6 +185,7 @@ def test_a_callback_with_another_state_is_ignored_and_the_page_says_so(
     assert login.process.poll() is None  # still waiting
     status, page = visit(callback)
     assert status == 200 and "Signed in" in page
+    assert login.process.wait(timeout=60) == 0
     code, err = login.finish()
     assert code == 0, err
     assert_private_tokens(tmp_path)
