@@ -42,7 +42,7 @@ from mcp.shared.auth import (
 )
 from mcp.shared.auth_utils import calculate_token_expiry, check_resource_allowed, resource_url_from_server_url
 
-from gemma_mcp_cli.client.auth import FileTokenStorage, token_auth_method
+from gemma_mcp_cli.client.auth import FileTokenStorage, relay, token_auth_method
 from gemma_mcp_cli.client.login import printable
 from gemma_mcp_cli.config.models import AuthConfig, MCPServerConfig
 from gemma_mcp_cli.errors import MCPConfigError
@@ -68,8 +68,15 @@ class AssertionGrant(RedirectAwareAuth):
         self._expiry: float | None = None
         self._loaded = False
         self._lock = anyio.Lock()
+        self.failure: Exception | None = None
 
-    async def _auth_flow(self, request: httpx2.Request) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
+    def _auth_flow(self, request: httpx2.Request) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
+        return relay(self._flow(request), lambda _response: None, self._failed)
+
+    def _failed(self, exc: Exception) -> None:
+        self.failure = exc  # for the connection: the SDK's transport reports it only as a 401
+
+    async def _flow(self, request: httpx2.Request) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
         async with self._lock:
             if not self._loaded:
                 self._tokens = await self._storage.get_tokens()

@@ -8,9 +8,11 @@ leads anywhere else is refused before any credential is sent.
 from __future__ import annotations
 
 import warnings
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 import httpx2
+import jwt
 from mcp.client.auth.extensions.client_credentials import (
     ClientCredentialsOAuthProvider,
     PrivateKeyJWTOAuthProvider,
@@ -19,7 +21,7 @@ from mcp.client.auth.extensions.client_credentials import (
 from mcp.shared.exceptions import MCPDeprecationWarning
 
 from gemma_mcp_cli.client.assertions import AssertionGrant, read_secret_file
-from gemma_mcp_cli.client.auth import FileTokenStorage, oauth_provider, token_auth_method
+from gemma_mcp_cli.client.auth import FileTokenStorage, oauth_provider, relay, token_auth_method
 from gemma_mcp_cli.client.tokens import token_path
 from gemma_mcp_cli.config.models import MCPServerConfig
 from gemma_mcp_cli.errors import MCPConfigError
@@ -55,11 +57,11 @@ def machine_provider(config: MCPServerConfig, storage: FileTokenStorage) -> http
                 signing_key=key,
                 signing_algorithm=auth.signing_alg or signing_algorithm(config, key),
             )
-            return PrivateKeyJWTOAuthProvider(
+            return _SignedClient(
                 config.url,
                 storage,
                 auth.client_id,
-                parameters.create_assertion_provider(),
+                _signer(config, parameters),
                 scope=scope,
                 issuer=auth.issuer,
             )
@@ -74,7 +76,24 @@ def machine_provider(config: MCPServerConfig, storage: FileTokenStorage) -> http
         )
 
 
-class _SecretClient(ClientCredentialsOAuthProvider):
+class _ReportsFailure:
+    """Keep the flow's last error for the connection (the SDK's transport reports it as a 401)."""
+
+    failure: Exception | None = None
+
+    def _auth_flow(self, request: httpx2.Request) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
+        flow = super()._auth_flow(request)  # type: ignore[misc]  # the SDK provider it is mixed into
+        return relay(flow, lambda _response: None, self._failed)
+
+    def _failed(self, exc: Exception) -> None:
+        self.failure = exc
+
+
+class _SignedClient(_ReportsFailure, PrivateKeyJWTOAuthProvider):
+    """Client credentials authenticated with a JWT the configured key signs (RFC 7523 2.2)."""
+
+
+class _SecretClient(_ReportsFailure, ClientCredentialsOAuthProvider):
     """Client credentials whose token-endpoint method follows the server's metadata."""
 
     def __init__(self, *args: Any, forced: str | None = None, **keys: Any) -> None:
@@ -88,6 +107,24 @@ class _SecretClient(ClientCredentialsOAuthProvider):
             chosen = token_auth_method(supported, self._forced, bool(client.client_secret))
             client.token_endpoint_auth_method = chosen
         return await super()._exchange_token_client_credentials()
+
+
+def _signer(config: MCPServerConfig, parameters: SignedJWTParameters) -> Callable[[str], Awaitable[str]]:
+    """The SDK's assertion signer, with a key that cannot sign so reported as a config error."""
+    sign = parameters.create_assertion_provider()
+
+    async def signed(audience: str) -> str:
+        try:
+            return await sign(audience)
+        except (jwt.PyJWTError, ValueError, TypeError, NotImplementedError) as exc:
+            raise MCPConfigError(
+                f"server '{config.name}': auth.private_key cannot sign as"
+                f" {parameters.signing_algorithm}: {exc}",
+                server=config.name,
+                hint="set signing_alg to one the key supports, or remove it to use the key's own",
+            ) from None
+
+    return signed
 
 
 def signing_algorithm(config: MCPServerConfig, pem: str) -> str:

@@ -309,6 +309,15 @@ def test_client_credentials_sign_with_an_ec_key_as_es256(
     assert result.returncode == 0, result.stderr
     assert stats(server)["auth_methods"][-1] == "private_key_jwt"
     assert_private_tokens(tmp_path)
+    token_file(tmp_path).unlink()
+    wrong_alg = gemma(
+        config_for(write_config, server, grant + 'signing_alg = "RS256"\n'), "call", "svc", "whoami"
+    )
+    assert wrong_alg.returncode == 3, wrong_alg.stderr
+    assert "auth.private_key cannot sign as RS256" in wrong_alg.stderr and "Traceback" not in wrong_alg.stderr
+    missing = grant.replace(str(keys["private"]), str(tmp_path / "absent.pem"))
+    gone = gemma(config_for(write_config, server, missing), "call", "svc", "whoami")
+    assert gone.returncode == 3 and "cannot read auth.private_key file" in gone.stderr, gone.stderr
 
 
 def test_step_up_remembers_the_scope_and_the_next_login_asks_for_it(
@@ -356,6 +365,9 @@ def test_jwt_bearer_with_a_workload_token_from_a_file(
     token_file(tmp_path).unlink()
     bad = gemma(config_for(write_config, server, grant), "call", "svc", "whoami", env=secret)
     assert bad.returncode == 9 and "assertion rejected" in bad.stderr, bad.stderr
+    token.unlink()
+    gone = gemma(config_for(write_config, server, grant), "call", "svc", "whoami", env=secret)
+    assert gone.returncode == 3 and "cannot read auth.assertion_file file" in gone.stderr, gone.stderr
     assert_no_secret(tmp_path, outputs, CLIENT_SECRET, workload)
 
 
