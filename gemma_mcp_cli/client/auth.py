@@ -242,18 +242,13 @@ class _Provider(OAuthClientProvider):
                 server=self._server,
                 hint=f"{hint} (it will ask for the scope)",
             )
-        else:
-            had = bool(self._file.read().get("tokens"))
-            reason = (
-                " (the stored one was refused and could not be refreshed)" if had else " and none is stored"
-            )
-            error = MCPAuthError(
-                f"server '{self._server}' needs an OAuth login{reason}",
-                server=self._server,
-                hint=f"run {hint}",
-            )
-        error.login_server = self._server  # type: ignore[attr-defined]  # read by the inline re-login offer
-        return error
+            error.login_server = self._server  # type: ignore[attr-defined]  # read by the inline re-login offer
+            return error
+        had = bool(self._file.read().get("tokens"))
+        reason = " (the stored one was refused and could not be refreshed)" if had else " and none is stored"
+        return MCPAuthError(
+            f"server '{self._server}' needs an OAuth login{reason}", server=self._server, hint=f"run {hint}"
+        )
 
 
 async def _not_used(_url: str) -> None:  # the SDK wants a handler; _Provider refuses first
