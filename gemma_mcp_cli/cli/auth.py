@@ -9,7 +9,6 @@ import typer
 
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.boundary import run
-from gemma_mcp_cli.cli.connect import open_manager
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt, ServerArg
 from gemma_mcp_cli.errors import MCPConfigError
@@ -20,26 +19,47 @@ if TYPE_CHECKING:
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Sign in to remote servers with OAuth.")
 NoBrowserOpt = Annotated[
-    bool, typer.Option("--no-browser", help="Print the sign-in URL instead of opening it.")
+    bool,
+    typer.Option(
+        "--no-browser",
+        help="Print the sign-in URL instead of opening it; accept the redirect URL pasted back.",
+    ),
 ]
-_LOGIN_LIMIT = 300.0  # seconds a person has to finish signing in
+DeviceOpt = Annotated[
+    bool, typer.Option("--device", help="Sign in on another device with a user code (RFC 8628).")
+]
+TimeoutOpt = Annotated[
+    float, typer.Option("--timeout", min=1, help="Seconds to wait for the sign-in to finish.")
+]
 
 
 @app.command("login")
 def login(
-    ctx: typer.Context, server: ServerArg, no_browser: NoBrowserOpt = False, as_json: JsonOpt = False
+    ctx: typer.Context,
+    server: ServerArg,
+    no_browser: NoBrowserOpt = False,
+    device: DeviceOpt = False,
+    timeout: TimeoutOpt = 300.0,
+    as_json: JsonOpt = False,
 ) -> None:
     """Sign in to a server with OAuth and store its tokens (mode 0600)."""
 
     def work() -> None:
         import anyio
 
+        from gemma_mcp_cli.cli.login import browser_login, device_login, machine_login
         from gemma_mcp_cli.state.trust import require_trusted
 
         loaded = config_for(ctx)
         require_trusted(loaded.source)  # before the stored tokens are forgotten, too
         config = _oauth_server(loaded, server)
-        anyio.run(_login, ctx, loaded, config, not no_browser)
+        assert config.auth is not None
+        if config.auth.grant != "authorization_code":
+            anyio.run(machine_login, ctx, loaded, config, timeout)
+        elif device:
+            anyio.run(device_login, ctx, loaded, config, timeout)
+        else:
+            anyio.run(lambda: browser_login(ctx, loaded, config, use_browser=not no_browser, timeout=timeout))
         row = _status_row(config)
         if as_json:
             render.emit_json({"server": config.name, "auth": row})
@@ -100,40 +120,6 @@ def _oauth_server(loaded: LoadedConfig, name: str) -> MCPServerConfig:
             hint=f'add [{config.name}.auth] with type = "oauth"',
         )
     return config
-
-
-async def _login(
-    ctx: typer.Context, loaded: LoadedConfig, config: MCPServerConfig, use_browser: bool
-) -> None:
-    import anyio
-
-    from gemma_mcp_cli.client.auth import (
-        LoopbackReceiver,
-        begin_login,
-        oauth_provider,
-        open_browser,
-        preregister,
-    )
-
-    receiver = LoopbackReceiver(begin_login(config))
-    uri = await receiver.start()
-    await preregister(config, uri)
-
-    async def redirect(url: str) -> None:
-        await open_browser(url, use_browser=use_browser, say=render.message)
-
-    provider = oauth_provider(config, redirect=redirect, callback=receiver.wait, redirect_uri=uri)
-    try:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(receiver.serve)
-            try:
-                async with open_manager(ctx, loaded, http_auth={config.name: provider}) as manager:
-                    with anyio.fail_after(_LOGIN_LIMIT):
-                        await manager.health_check(config.name)
-            finally:
-                tg.cancel_scope.cancel()
-    finally:
-        await receiver.aclose()
 
 
 def _status_row(config: MCPServerConfig) -> dict[str, Any]:

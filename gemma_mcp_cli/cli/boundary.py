@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import typer
 
+from gemma_mcp_cli.cli import relogin
 from gemma_mcp_cli.cli.invocation import AppState, guarded, state
 
 __all__ = ["AppState", "run", "run_async", "state"]
@@ -22,6 +23,7 @@ def run(ctx: typer.Context, as_json: bool, work: Callable[[], T]) -> T:
         as_json=as_json,
         verbose=state(ctx).verbose,
         passthrough=(typer.Exit, typer.Abort),
+        offer_login=lambda error: relogin.offer(ctx, error),
     )
     if code:
         raise typer.Exit(code)

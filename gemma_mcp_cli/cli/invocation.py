@@ -71,14 +71,18 @@ def guarded(
     as_json: bool,
     verbose: bool,
     passthrough: tuple[type[BaseException], ...] = (),
+    offer_login: Callable[[MCPError], bool] | None = None,
 ) -> int:
     """Run a command's work; turn any failure into a message on stderr; return the exit code."""
     debug = verbose or os.environ.get("GEMMA_MCP_DEBUG") == "1"
     try:
         try:
-            work()
-        except BaseExceptionGroup as group:  # a task group's failure: report the error inside it
-            raise first_of(group) from group
+            _once(work)
+        except MCPError as error:
+            # A login that lacks a scope, at a terminal: sign in again and retry, once.
+            if as_json or offer_login is None or not offer_login(error):
+                raise
+            _once(work)  # a second refusal is reported, not offered again
     except MCPError as error:
         _say_notices(error)
         render.failure(error, as_json=as_json)
@@ -100,6 +104,13 @@ def guarded(
         return int(ExitCode.INTERNAL)
     _say_notices()
     return 0
+
+
+def _once(work: Callable[[], object]) -> None:
+    try:
+        work()
+    except BaseExceptionGroup as group:  # a task group's failure: report the error inside it
+        raise first_of(group) from group
 
 
 def first_of(group: BaseExceptionGroup[BaseException]) -> BaseException:

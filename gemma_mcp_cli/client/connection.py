@@ -27,7 +27,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
 from gemma_mcp_cli._version import __version__
-from gemma_mcp_cli.client.sdk_errors import HANDSHAKE, server_text, translate
+from gemma_mcp_cli.client.sdk_errors import HANDSHAKE, said_why, server_text, translate, unwrap
 from gemma_mcp_cli.client.tokens import read_stored
 from gemma_mcp_cli.client.transports.early_start import Started, claim, open_log
 from gemma_mcp_cli.client.transports.open import open_transport
@@ -107,6 +107,7 @@ class ServerConnection:
     ) -> None:
         self.name = config.name
         self._http_auth = http_auth
+        self._auth_used: Any = None  # the httpx2 auth of the open transport
         self.config = config
         self.status = MCPServerStatus.DISCONNECTED
         self.client: Client | None = None
@@ -188,6 +189,10 @@ class ServerConnection:
                 if "non-JSON" in self._stdout.fault
                 else None,
             )
+        told = getattr(self._auth_used, "failure", None)
+        if isinstance(told, Exception):  # what the OAuth flow raised, lost on its way through the SDK
+            self._auth_used.failure = None
+            exc = told
         error = translate(
             exc,
             server=self.name,
@@ -202,7 +207,13 @@ class ServerConnection:
             if isinstance(error, MCPConnectionError):
                 error.transient = False  # the same server writes the same garbage again
         auth = self.config.auth
-        if isinstance(error, MCPAuthError) and auth is not None and auth.type == "oauth":
+        cause = unwrap(exc)
+        bare_refusal = not isinstance(cause, MCPError) and not said_why(cause)  # OAuth errors say why
+        refusal = getattr(self._auth_used, "refusal", None)
+        stepped_up = refusal() if bare_refusal and callable(refusal) else None
+        if isinstance(stepped_up, MCPError):
+            return stepped_up
+        if isinstance(error, MCPAuthError) and auth is not None and auth.type == "oauth" and bare_refusal:
             if auth.grant == "authorization_code":
                 had = bool(read_stored(self.config).get("tokens"))
                 error.message = f"server '{self.name}' needs an OAuth login" + (
@@ -302,9 +313,10 @@ class ServerConnection:
             return own_stdio_client(self.config, log, self._stdout)  # linear reads, bounded lines
         auth = self._http_auth
         if auth is None and self.config.auth is not None and self.config.auth.type == "oauth":
-            from gemma_mcp_cli.client.auth import oauth_provider  # the OAuth machinery: HTTP only
+            from gemma_mcp_cli.client.grants import provider_for  # the OAuth machinery: HTTP only
 
-            auth = oauth_provider(self.config)
+            auth = provider_for(self.config)
+        self._auth_used = auth
         return open_transport(self.config, log, on_response=self._on_response, auth=auth)
 
     async def _on_response(self, response: Any) -> None:

@@ -45,6 +45,7 @@ def unwrap(exc: BaseException) -> BaseException:
             e
             for e in exc.exceptions
             if isinstance(e, MCPError | SDKError | OSError | TimeoutError | httpx2.HTTPError)
+            or type(e).__module__.startswith("mcp.client.auth")
         ]
         return unwrap(ours[0]) if ours else exc
     return exc
@@ -64,6 +65,9 @@ def translate(
     said = f" (server stderr: {tail})" if tail else ""
     if isinstance(exc, MCPError):
         return exc
+    oauth = _from_oauth(exc, server=server)
+    if oauth is not None:
+        return oauth
     if http is not None and not isinstance(exc, TimeoutError):
         return _from_http(http, server=server, action=action)
     if isinstance(exc, httpx2.HTTPError):
@@ -101,6 +105,36 @@ def translate(
     if isinstance(exc, OSError):
         return MCPConnectionError(f"server '{server}' failed during {action}: {exc}{said}", server=server)
     raise exc
+
+
+# The SDK's OAuth checks, worded for people: (start of the SDK's message, what it means).
+_OAUTH_REASONS = (
+    ("Protected resource ", "the protected resource {0} (RFC 8707)"),
+    ("Authorization response iss mismatch: ", "the sign-in came back from issuer {0} (RFC 9207)"),
+    ("Authorization server metadata issuer mismatch: ", "the authorization server metadata names issuer {0}"),
+)
+
+
+def said_why(exc: BaseException) -> bool:
+    """Tell whether an error is one of the SDK's OAuth checks (it names its reason)."""
+    return type(exc).__module__.startswith("mcp.client.auth")
+
+
+def _from_oauth(exc: BaseException, *, server: str) -> MCPError | None:
+    """Say which OAuth check failed (a mismatched resource or issuer, a refused token), exit 9."""
+    from mcp.client.auth.exceptions import OAuthFlowError
+
+    if not isinstance(exc, OAuthFlowError):
+        return None
+    text = "".join(c if c.isprintable() else "?" for c in str(exc))[:300]
+    hint = "check the client_id, client_secret or private_key in the server's [auth]"
+    for prefix, wording in _OAUTH_REASONS:
+        if text.startswith(prefix):
+            rest = text[len(prefix) :].replace(" != ", ", expected ")
+            text = wording.format(rest.replace(" does not match expected ", " does not match "))
+            hint = "the server's OAuth metadata points elsewhere: check its URL and the [auth] issuer"
+            break
+    return MCPAuthError(f"OAuth with server '{server}' failed: {text}", server=server, hint=hint)
 
 
 def _from_http(http: tuple[int, str], *, server: str, action: str) -> MCPError:
@@ -165,9 +199,12 @@ def _malformed(exc: ValidationError, *, server: str, action: str) -> MCPError:
 
 
 def server_text(text: str, limit: int = 500) -> str:
-    """Return a server's message as one printable line (control characters become spaces)."""
-    flat = "".join(c if c.isprintable() else " " for c in text)
-    flat = " ".join(flat.split())
+    """Return a server's message as one line (line breaks become spaces).
+
+    Other control characters stay: what shows the message makes them visible on a terminal,
+    and JSON escapes them.
+    """
+    flat = re.sub(r" {2,}", " ", re.sub(r"[\r\n\t]+", " ", text)).strip()
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -19,7 +19,7 @@ _SCHEMES = {
     MCPTransportType.WEBSOCKET: ("ws", "wss"),
 }
 REDACTED = "***"
-_AUTH_SECRETS = ("token", "client_secret")
+_AUTH_SECRETS = ("token", "client_secret", "assertion", "subject_token")
 _SECRET_WORDS = (
     "token",
     "key",
@@ -73,11 +73,24 @@ class AuthConfig(BaseModel):
     client_id: str | None = None
     client_secret: str | None = None
     scopes: list[str] = Field(default_factory=list)
-    grant: Literal["authorization_code", "client_credentials"] = "authorization_code"
+    grant: Literal["authorization_code", "client_credentials", "jwt_bearer", "token_exchange"] = (
+        "authorization_code"
+    )
     private_key: str | None = None
+    signing_alg: str | None = None
     issuer: str | None = None
     client_metadata_url: str | None = None
     redirect_port: int | None = Field(None, ge=0, le=65535)
+    token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post", "none"] | None = None
+    # jwt_bearer: the workload's token (RFC 7523), inline (`${VAR}`) or read from a file at each exchange.
+    assertion: str | None = None
+    assertion_file: str | None = None
+    # token_exchange (RFC 8693 at the identity provider, then jwt_bearer with the grant it returns).
+    subject_token: str | None = None
+    subject_token_file: str | None = None
+    subject_token_type: str = "urn:ietf:params:oauth:token-type:id_token"
+    idp_token_endpoint: str | None = None
+    idp_client_id: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> AuthConfig:
@@ -91,13 +104,23 @@ class AuthConfig(BaseModel):
         """Return the field and message of the first requirement the auth settings break."""
         if self.type == "bearer" and not self.token:
             return "auth.token", "bearer auth needs a token"
-        if self.grant == "client_credentials" and not self.client_id:
-            return "auth.client_id", "the client_credentials grant needs a client_id"
-        if self.grant == "client_credentials" and not self.issuer:
+        if self.grant != "authorization_code" and not self.client_id:
+            return "auth.client_id", f"the {self.grant} grant needs a client_id"
+        if self.grant == "jwt_bearer" and not (self.assertion or self.assertion_file):
             return (
-                "auth.issuer",
-                "the client_credentials grant needs the issuer URL (the secret goes there only)",
+                "auth.assertion",
+                "the jwt_bearer grant needs the workload token: assertion or assertion_file",
             )
+        if self.grant == "token_exchange":
+            if not (self.subject_token or self.subject_token_file):
+                return (
+                    "auth.subject_token",
+                    "the token_exchange grant needs subject_token or subject_token_file",
+                )
+            if not self.idp_token_endpoint:
+                return "auth.idp_token_endpoint", "the token_exchange grant needs the idp_token_endpoint URL"
+        if self.signing_alg and not self.private_key:
+            return "auth.signing_alg", "signing_alg applies only with a private_key"
         return None
 
 

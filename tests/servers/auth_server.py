@@ -3,6 +3,9 @@
 bearer: sdk_server's tools at /mcp; 401 (WWW-Authenticate: Bearer) without a token, 403 with a wrong one.
 oauth:  authorization server and resource server on one port, built from the SDK's server-side auth pieces,
         with an auto-approving /authorize, refresh tokens, client credentials and a GET /_stats counter.
+        Options make it strict or hostile: one token-endpoint auth method, a step-up scope for the
+        `admin` tool, protected-resource metadata naming another resource, a wrong RFC 9207 `iss`,
+        the jwt-bearer grant (a workload token, or an ID-JAG from the identity provider at /idp).
 """
 
 import argparse
@@ -10,6 +13,7 @@ import base64
 import binascii
 import hmac
 import importlib.util
+import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -20,7 +24,7 @@ from urllib.parse import unquote
 import anyio
 import jwt
 import uvicorn
-from mcp.server.auth.handlers.metadata import MetadataHandler
+from cryptography.hazmat.primitives.asymmetric import ec
 from mcp.server.auth.handlers.token import TokenErrorResponse, TokenHandler
 from mcp.server.auth.json_response import PydanticJSONResponse
 from mcp.server.auth.middleware.auth_context import get_access_token
@@ -44,11 +48,19 @@ from starlette.datastructures import FormData, Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HERE = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
 SCOPE = "mcp"
+ADMIN_SCOPE = "mcp:admin"
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+ID_JAG = "urn:ietf:params:oauth:token-type:id-jag"
+ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+PENDING = ("authorization_pending", "the person has not approved yet")
+IDP_AUDIENCE = "gemma-at-idp"
 SUBJECT = "test-user"
 CODE_TTL = 300.0
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -101,8 +113,17 @@ class Stats:
     """Counters exposed at GET /_stats."""
 
     tokens: dict[str, int] = field(
-        default_factory=lambda: {"authorization_code": 0, "refresh_token": 0, "client_credentials": 0}
+        default_factory=lambda: {
+            "authorization_code": 0,
+            "refresh_token": 0,
+            "client_credentials": 0,
+            "jwt_bearer": 0,
+            "token_exchange": 0,
+            "device_code": 0,
+        }
     )
+    auth_methods: list[str] = field(default_factory=list)
+    scopes_requested: list[str] = field(default_factory=list)
     refreshes: int = 0
     registrations: int = 0
     authorizations: int = 0
@@ -116,13 +137,16 @@ class Stats:
             "registrations": self.registrations,
             "authorizations": self.authorizations,
             "revocations": self.revocations,
+            "auth_methods": list(self.auth_methods),
+            "scopes_requested": list(self.scopes_requested),
         }
 
 
 class MemoryProvider(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToken, AccessToken]):
     """In-memory authorization server that approves every authorization request at once."""
 
-    def __init__(self, issuer: str, resource: str, token_ttl: int) -> None:
+    def __init__(self, issuer: str, resource: str, token_ttl: int, bad_iss: bool = False) -> None:
+        self.bad_iss = bad_iss
         self.issuer = issuer
         self.resource = resource
         self.token_ttl = token_ttl
@@ -134,15 +158,15 @@ class MemoryProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refresh
         self.refresh: dict[str, RefreshToken] = {}
         self.pairs: dict[str, str] = {}
 
-    def preregister(self, client_id: str, client_secret: str) -> None:
-        """Add a confidential client allowed only the client-credentials grant."""
+    def preregister(self, client_id: str, client_secret: str, method: str, redirect: str | None) -> None:
+        """Add a confidential client (client credentials, jwt-bearer; the code flow with a redirect URI)."""
         self.clients[client_id] = OAuthClientInformationFull(
             client_id=client_id,
             client_secret=client_secret,
-            redirect_uris=None,
-            grant_types=["client_credentials"],
-            token_endpoint_auth_method="client_secret_post",
-            scope=SCOPE,
+            redirect_uris=[redirect] if redirect else None,
+            grant_types=["client_credentials", JWT_BEARER, "authorization_code", "refresh_token"],
+            token_endpoint_auth_method=method,
+            scope=f"{SCOPE} {ADMIN_SCOPE}",
         )
 
     def check_resource(self, resource: str | None) -> None:
@@ -188,13 +212,15 @@ class MemoryProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refresh
         return self.clients.get(client_id)
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
-        """Store a dynamically registered client."""
+        """Store a dynamically registered client, allowed every scope (so a step-up can be granted)."""
+        client_info.scope = f"{SCOPE} {ADMIN_SCOPE}"
         self.clients[client_info.client_id] = client_info
         self.stats.registrations += 1
 
     async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
         """Approve at once: redirect to the client with a fresh code, its state and our issuer."""
         self.check_resource(params.resource)
+        self.stats.scopes_requested.append(" ".join(params.scopes or []))
         code = secrets.token_urlsafe(32)
         self.codes[code] = AuthorizationCode(
             code=code,
@@ -208,9 +234,8 @@ class MemoryProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refresh
             subject=SUBJECT,
         )
         self.stats.authorizations += 1
-        return construct_redirect_uri(
-            str(params.redirect_uri), code=code, state=params.state, iss=self.issuer
-        )
+        iss = "https://impostor.example" if self.bad_iss else self.issuer
+        return construct_redirect_uri(str(params.redirect_uri), code=code, state=params.state, iss=iss)
 
     async def load_authorization_code(
         self, client: OAuthClientInformationFull, authorization_code: str
@@ -272,36 +297,87 @@ def token_error(error: TokenErrorCode, description: str, status: int = 400) -> R
     return PydanticJSONResponse(content=content, status_code=status, headers=NO_STORE)
 
 
+def auth_method_of(request: Request, form: FormData) -> str:
+    """Name how a token request authenticated its client."""
+    if request.headers.get("authorization", "").lower().startswith("basic "):
+        return "client_secret_basic"
+    if "client_assertion" in form:
+        return "private_key_jwt"
+    return "client_secret_post" if "client_secret" in form else "none"
+
+
+_SECRET_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+@dataclass
+class Device:
+    """A pending device authorization (RFC 8628)."""
+
+    client_id: str
+    user_code: str
+    scopes: list[str]
+    state: str = "pending"
+
+
+@dataclass
+class Keys:
+    """The identity provider's signing key, and the key it signs ID-JAGs with."""
+
+    idp: Any = field(default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
+    grants: Any = field(default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
+
+
 @dataclass
 class TokenEndpoint:
-    """/token: the SDK's handler for authorization_code and refresh_token, plus client_credentials here."""
+    """/token: the SDK's handler for authorization_code and refresh_token, plus the machine grants here."""
 
     provider: MemoryProvider
     sdk_handler: TokenHandler
     jwt_key: str | None = None
+    strict_method: bool = False  # accept only the client's registered method (else basic or post)
+    keys: Keys = field(default_factory=Keys)
+    devices: dict[str, Device] = field(default_factory=dict)
 
     async def handle(self, request: Request) -> Response:
-        """Dispatch on grant_type (the SDK's TokenHandler does not know client_credentials)."""
+        """Dispatch on grant_type (the SDK's TokenHandler knows only the code and refresh grants)."""
         form = await request.form()
-        if form.get("grant_type") != "client_credentials":
-            response: Response = await self.sdk_handler.handle(request)
-            return response
-        return await self.client_credentials(request, form)
+        self.provider.stats.auth_methods.append(auth_method_of(request, form))
+        grant = form.get("grant_type")
+        if grant == "client_credentials":
+            return await self.client_credentials(request, form)
+        if grant == JWT_BEARER:
+            return await self.jwt_bearer(request, form)
+        if grant == DEVICE_GRANT:
+            return await self.device_token(form)
+        response: Response = await self.sdk_handler.handle(request)
+        return response
+
+    async def authenticated(self, request: Request, form: FormData) -> OAuthClientInformationFull | None:
+        """Return the client a secret or signed assertion proves, by the method it registered."""
+        if "client_assertion" in form:
+            return await self.asserted_client(str(form["client_assertion"]))
+        client_id, secret = client_credentials_of(request, form)
+        client = await self.provider.get_client(client_id)
+        method = auth_method_of(request, form)
+        allowed = [client.token_endpoint_auth_method] if client and self.strict_method else _SECRET_METHODS
+        if client is None or method not in allowed:
+            return None
+        stored = client.client_secret or ""
+        return client if stored and hmac.compare_digest(stored.encode(), secret.encode()) else None
 
     async def client_credentials(self, request: Request, form: FormData) -> Response:
         """RFC 6749 section 4.4: authenticate a confidential client and issue an access token."""
-        if "client_assertion" in form:
-            client = await self.asserted_client(str(form["client_assertion"]))
-        else:
-            client_id, secret = client_credentials_of(request, form)
-            client = await self.provider.get_client(client_id)
-            stored = (client.client_secret or "") if client else ""
-            if client is not None and not (stored and hmac.compare_digest(stored.encode(), secret.encode())):
-                client = None
+        client = await self.authenticated(request, form)
         if client is None:
             return token_error("invalid_client", "client authentication failed", 401)
         if "client_credentials" not in client.grant_types:
             return token_error("unauthorized_client", "client may not use client_credentials")
+        return self.grant(client, form, "client_credentials", None)
+
+    def grant(
+        self, client: OAuthClientInformationFull, form: FormData, grant: str, subject: str | None
+    ) -> Response:
+        """Check the scope and resource asked for, then issue an access token."""
         try:
             scopes = client.validate_scope(str(form["scope"]) if "scope" in form else None)
             self.provider.check_resource(str(form["resource"]) if "resource" in form else None)
@@ -309,8 +385,86 @@ class TokenEndpoint:
             return token_error("invalid_scope", exc.message)
         except AuthorizeError as exc:
             return token_error("invalid_target", exc.error_description or "bad resource")
-        granted = scopes or (client.scope or SCOPE).split()
-        token = self.provider.issue(client.client_id, granted, "client_credentials", None)
+        granted = scopes or [SCOPE]
+        token = self.provider.issue(client.client_id, granted, grant, subject)
+        return PydanticJSONResponse(content=token, headers=NO_STORE)
+
+    async def jwt_bearer(self, request: Request, form: FormData) -> Response:
+        """RFC 7523 section 2.1: a workload token (signed by --jwt-public-key) or an ID-JAG from /idp."""
+        client = await self.authenticated(request, form)
+        if client is None:
+            return token_error("invalid_client", "client authentication failed", 401)
+        assertion = str(form.get("assertion", ""))
+        try:
+            header = jwt.get_unverified_header(assertion)
+            if header.get("typ") == "oauth-id-jag+jwt":
+                claims = jwt.decode(
+                    assertion,
+                    self.keys.grants.public_key(),
+                    algorithms=["ES256"],
+                    audience=self.provider.issuer,
+                )
+                if (
+                    claims.get("client_id") != client.client_id
+                    or claims.get("resource") != self.provider.resource
+                ):
+                    return token_error("invalid_grant", "the ID-JAG names another client or resource")
+                kind = "token_exchange"
+            elif self.jwt_key is not None:
+                claims = jwt.decode(
+                    assertion, self.jwt_key, algorithms=["RS256", "ES256"], audience=self.provider.issuer
+                )
+                kind = "jwt_bearer"
+            else:
+                return token_error("invalid_grant", "no key to check workload tokens with")
+        except jwt.PyJWTError as exc:
+            return token_error("invalid_grant", f"assertion rejected: {exc}")
+        return self.grant(client, form, kind, str(claims.get("sub")))
+
+    async def device_authorization(self, request: Request) -> Response:
+        """RFC 8628 3.1-3.2: a device code for the client, a user code for the person."""
+        form = await request.form()
+        client = await self.provider.get_client(str(form.get("client_id", "")))
+        if client is None:
+            return token_error("invalid_client", "unknown client", 401)
+        try:
+            self.provider.check_resource(str(form["resource"]) if "resource" in form else None)
+        except AuthorizeError as exc:
+            return token_error("invalid_target", exc.error_description or "bad resource")
+        device_code, user_code = secrets.token_urlsafe(24), secrets.token_hex(4).upper()
+        scopes = str(form.get("scope") or SCOPE).split()
+        self.devices[device_code] = Device(client.client_id, user_code, scopes)
+        self.provider.stats.scopes_requested.append(" ".join(scopes))
+        where = f"{self.provider.issuer}/device"
+        body = {
+            "device_code": device_code,
+            "user_code": user_code,
+            "verification_uri": where,
+            "verification_uri_complete": f"{where}?user_code={user_code}",
+            "expires_in": 300,
+            "interval": 1,
+        }
+        return JSONResponse(body, headers=NO_STORE)
+
+    async def device_page(self, request: Request) -> Response:
+        """Where the person enters the user code: approves it at once (or denies, with ?deny=1)."""
+        code = request.query_params.get("user_code", "")
+        for device in self.devices.values():
+            if device.user_code == code:
+                device.state = "denied" if request.query_params.get("deny") else "approved"
+                return Response(f"Device {device.state}.", media_type="text/plain")
+        return Response("Unknown code.", status_code=404, media_type="text/plain")
+
+    async def device_token(self, form: FormData) -> Response:
+        """RFC 8628 3.4-3.5: pending until the person approves, then a token pair."""
+        device = self.devices.get(str(form.get("device_code", "")))
+        if device is None or device.client_id != form.get("client_id"):
+            return token_error("invalid_grant", "unknown device code")
+        if device.state != "approved":  # RFC 8628 error codes, which the SDK's token errors lack
+            error, said = ("access_denied", "the person said no") if device.state == "denied" else PENDING
+            return JSONResponse({"error": error, "error_description": said}, 400, headers=NO_STORE)
+        del self.devices[str(form["device_code"])]
+        token = self.provider.issue(device.client_id, device.scopes, "device_code", SUBJECT)
         return PydanticJSONResponse(content=token, headers=NO_STORE)
 
     async def asserted_client(self, assertion: str) -> OAuthClientInformationFull | None:
@@ -324,6 +478,53 @@ class TokenEndpoint:
         except jwt.PyJWTError:
             return None
         return await self.provider.get_client(str(claims.get("sub", "")))
+
+    async def idp_token(self, request: Request) -> Response:
+        """The identity provider's RFC 8693 token exchange: its ID token for an ID-JAG (SEP-990)."""
+        form = await request.form()
+        if form.get("grant_type") != TOKEN_EXCHANGE or form.get("requested_token_type") != ID_JAG:
+            return token_error("unsupported_grant_type", "only token exchange for an ID-JAG")
+        if form.get("subject_token_type") != ID_TOKEN or not form.get("audience") or not form.get("resource"):
+            return token_error("invalid_request", "subject_token_type, audience and resource are required")
+        try:
+            identity = jwt.decode(
+                str(form.get("subject_token", "")),
+                self.keys.idp.public_key(),
+                algorithms=["ES256"],
+                audience=IDP_AUDIENCE,
+            )
+        except jwt.PyJWTError as exc:
+            return token_error("invalid_grant", f"subject token rejected: {exc}")
+        now = int(time.time())
+        claims = {
+            "iss": f"{self.provider.issuer}/idp",
+            "sub": identity["sub"],
+            "aud": str(form["audience"]),
+            "resource": str(form["resource"]),
+            "client_id": self.preregistered_id(),
+            "iat": now,
+            "exp": now + 300,
+            "jti": secrets.token_urlsafe(8),
+        }
+        grant = jwt.encode(claims, self.keys.grants, algorithm="ES256", headers={"typ": "oauth-id-jag+jwt"})
+        body = {"access_token": grant, "issued_token_type": ID_JAG, "token_type": "N_A", "expires_in": 300}
+        return JSONResponse(body, headers=NO_STORE)
+
+    def preregistered_id(self) -> str:
+        """The confidential client the ID-JAG is issued for (the first pre-registered one)."""
+        return next(iter(self.provider.clients), "")
+
+    async def idp_id_token(self, request: Request) -> Response:
+        """Test hook: what signing in to the identity provider would give, an ID token for `sub`."""
+        now = int(time.time())
+        claims = {
+            "iss": f"{self.provider.issuer}/idp",
+            "sub": request.query_params.get("sub", "alice"),
+            "aud": IDP_AUDIENCE,
+            "iat": now,
+            "exp": now + 3600,
+        }
+        return Response(jwt.encode(claims, self.keys.idp, algorithm="ES256"), media_type="text/plain")
 
 
 class WhoAmI(BaseModel):
@@ -358,23 +559,89 @@ def oauth_settings(issuer: str, resource: str) -> AuthSettings:
         validate_token_resource=True,
         required_scopes=[SCOPE],
         client_registration_options=ClientRegistrationOptions(
-            enabled=True, valid_scopes=[SCOPE], default_scopes=[SCOPE]
+            enabled=True, valid_scopes=[SCOPE, ADMIN_SCOPE], default_scopes=[SCOPE]
         ),
         revocation_options=RevocationOptions(enabled=True),
     )
 
 
+def admin() -> str:
+    """A tool that needs the extra scope mcp:admin (the StepUpGate asks for it)."""
+    return "admin ok"
+
+
+class StepUpGate:
+    """ASGI middleware: a tools/call of `admin` without scope mcp:admin gets 403 insufficient_scope."""
+
+    def __init__(self, app: ASGIApp, provider: MemoryProvider, metadata_url: str) -> None:
+        self.app = app
+        self.provider = provider
+        self.metadata_url = metadata_url
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Read the JSON-RPC body, decide, then replay it to the app."""
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if self.refused(Headers(scope=scope).get("authorization", ""), body):
+            challenge = (
+                f'Bearer error="insufficient_scope", scope="{SCOPE} {ADMIN_SCOPE}", '
+                f'resource_metadata="{self.metadata_url}"'
+            )
+            body_out = {"error": "insufficient_scope", "error_description": "the admin tool needs mcp:admin"}
+            await JSONResponse(body_out, 403, headers={"WWW-Authenticate": challenge})(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    def refused(self, header: str, body: bytes) -> bool:
+        """Tell whether this is a call of `admin` by a token that lacks mcp:admin."""
+        try:
+            message = json.loads(body)
+        except ValueError:
+            return False
+        if not isinstance(message, dict) or message.get("method") != "tools/call":
+            return False
+        if (message.get("params") or {}).get("name") != "admin":
+            return False
+        token = self.provider.access.get(header[7:].strip()) if header.lower().startswith("bearer ") else None
+        return token is not None and ADMIN_SCOPE not in token.scopes
+
+
 def extra_routes(
-    provider: MemoryProvider, settings: AuthSettings, jwt_key: str | None = None
+    provider: MemoryProvider, settings: AuthSettings, args: argparse.Namespace
 ) -> list[BaseRoute]:
-    """Routes that take precedence over the SDK's: /token, AS metadata advertising the extras, /_stats."""
+    """Routes that take precedence over the SDK's: /token, AS metadata with the extras, /idp, /_stats."""
     assert settings.client_registration_options is not None and settings.revocation_options is not None
     metadata = build_metadata(
         settings.issuer_url, None, settings.client_registration_options, settings.revocation_options
     )
-    metadata.grant_types_supported = [*(metadata.grant_types_supported or []), "client_credentials"]
+    metadata.grant_types_supported = [
+        *(metadata.grant_types_supported or []),
+        "client_credentials",
+        JWT_BEARER,
+    ]
     metadata.authorization_response_iss_parameter_supported = True
-    token = TokenEndpoint(provider, TokenHandler(provider, ClientAuthenticator(provider)), jwt_key)
+    metadata.scopes_supported = [SCOPE, ADMIN_SCOPE]
+    jwt_key = Path(args.jwt_public_key).read_text() if args.jwt_public_key else None
+    sdk_handler = TokenHandler(provider, ClientAuthenticator(provider))
+    token = TokenEndpoint(provider, sdk_handler, jwt_key, strict_method=bool(args.token_auth_method))
+    if args.token_auth_method:
+        metadata.token_endpoint_auth_methods_supported = [args.token_auth_method]
     if jwt_key:
         methods = metadata.token_endpoint_auth_methods_supported or []
         metadata.token_endpoint_auth_methods_supported = [*methods, "private_key_jwt"]
@@ -383,29 +650,51 @@ def extra_routes(
         """Return the counters."""
         return JSONResponse(provider.stats.as_json())
 
-    well_known = cors_middleware(MetadataHandler(metadata).handle, ["GET", "OPTIONS"])
-    return [
+    document = metadata.model_dump(mode="json", exclude_none=True)
+    if args.device:
+        document["device_authorization_endpoint"] = f"{provider.issuer}/device_authorization"
+        document["grant_types_supported"].append(DEVICE_GRANT)
+
+    async def metadata_json(request: Request) -> Response:
+        """RFC 8414 metadata, with the RFC 8628 endpoint when --device is on."""
+        return JSONResponse(document)
+
+    well_known = cors_middleware(metadata_json, ["GET", "OPTIONS"])
+    routes: list[BaseRoute] = [
         Route("/.well-known/oauth-authorization-server", endpoint=well_known, methods=["GET", "OPTIONS"]),
         Route("/token", endpoint=token.handle, methods=["POST"]),
+        Route("/idp/token", endpoint=token.idp_token, methods=["POST"]),
+        Route("/device_authorization", endpoint=token.device_authorization, methods=["POST"]),
+        Route("/device", endpoint=token.device_page, methods=["GET"]),
+        Route("/idp/id_token", endpoint=token.idp_id_token, methods=["GET"]),
         Route("/_stats", endpoint=stats, methods=["GET"]),
     ]
+    if args.prm_resource:
+        prm = {"resource": args.prm_resource, "authorization_servers": [provider.issuer]}
+
+        async def wrong_prm(request: Request) -> Response:
+            """Protected-resource metadata that names another resource (RFC 8707 / 9728 mismatch)."""
+            return JSONResponse(prm)
+
+        routes.append(Route("/.well-known/oauth-protected-resource/mcp", endpoint=wrong_prm, methods=["GET"]))
+    return routes
 
 
-def build_oauth_app(
-    port: int, token_ttl: int, client_id: str | None, client_secret: str | None, jwt_key: str | None = None
-) -> ASGIApp:
+def build_oauth_app(args: argparse.Namespace) -> ASGIApp:
     """Return the combined authorization server and MCP resource server."""
-    issuer = f"http://{HOST}:{port}"
+    issuer = f"http://{HOST}:{args.port}"
     settings = oauth_settings(issuer, f"{issuer}/mcp")
-    provider = MemoryProvider(str(settings.issuer_url), f"{issuer}/mcp", token_ttl)
-    if client_id and client_secret:
-        provider.preregister(client_id, client_secret)
+    provider = MemoryProvider(str(settings.issuer_url), f"{issuer}/mcp", args.token_ttl, args.bad_iss)
+    if args.client_id and args.client_secret:
+        method = args.token_auth_method or "client_secret_post"
+        provider.preregister(args.client_id, args.client_secret, method, args.client_redirect)
     server = MCPServer("oauth-test", version="1.0.0", auth_server_provider=provider, auth=settings)
     server.add_tool(echo, structured_output=False)
     server.add_tool(whoami)
+    server.add_tool(admin, structured_output=False)
     app = server.streamable_http_app(host=HOST)
-    app.router.routes[:0] = extra_routes(provider, settings, jwt_key)
-    return app
+    app.router.routes[:0] = extra_routes(provider, settings, args)
+    return StepUpGate(app, provider, f"{issuer}/.well-known/oauth-protected-resource/mcp")
 
 
 async def serve(app: ASGIApp, port: int) -> None:
@@ -429,6 +718,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     oauth.add_argument("--client-id", help="pre-registered confidential client for client_credentials")
     oauth.add_argument("--client-secret")
     oauth.add_argument("--jwt-public-key", help="PEM file: accept JWT client assertions signed by its key")
+    oauth.add_argument(
+        "--token-auth-method",
+        choices=["client_secret_basic", "client_secret_post"],
+        help="the only token-endpoint auth method the pre-registered client may use (and metadata lists)",
+    )
+    oauth.add_argument("--client-redirect", help="redirect URI of the pre-registered client (code flow)")
+    oauth.add_argument("--prm-resource", help="protected-resource metadata names this resource instead")
+    oauth.add_argument("--bad-iss", action="store_true", help="redirect with another issuer's iss (RFC 9207)")
+    oauth.add_argument("--device", action="store_true", help="advertise the device authorization grant")
     args = parser.parse_args(argv)
     if args.mode == "oauth" and bool(args.client_id) != bool(args.client_secret):
         parser.error("--client-id and --client-secret go together")
@@ -438,11 +736,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     """Build the requested server and serve it."""
     args = parse_args(argv)
-    if args.mode == "bearer":
-        app = build_bearer_app(args.token)
-    else:
-        key = Path(args.jwt_public_key).read_text() if args.jwt_public_key else None
-        app = build_oauth_app(args.port, args.token_ttl, args.client_id, args.client_secret, key)
+    app = build_bearer_app(args.token) if args.mode == "bearer" else build_oauth_app(args)
     anyio.run(serve, app, args.port)
 
 

@@ -339,7 +339,14 @@ def test_oauth_authorization_code_refresh_and_persisted_token(spawn: Spawn) -> N
             assert second == first
         stats = await fetch_stats(base)
         assert (stats["registrations"], stats["authorizations"], stats["refreshes"]) == (1, 1, 1)
-        assert stats["tokens"] == {"authorization_code": 1, "refresh_token": 1, "client_credentials": 0}
+        assert stats["tokens"] == {
+            "authorization_code": 1,
+            "refresh_token": 1,
+            "client_credentials": 0,
+            "jwt_bearer": 0,
+            "token_exchange": 0,
+            "device_code": 0,
+        }
         assert await whoami(url, oauth_provider(url, storage, Browser())) == first
         assert await fetch_stats(base) == stats
         assert browser.visits == 1

@@ -124,13 +124,14 @@ def _live_session(command: dict[str, Any]) -> str | None:
 
 def _cold(command: dict[str, Any]) -> int:
     """Run the call without a session: the same work as the Typer command, read from `command`."""
-    from gemma_mcp_cli.cli import run_call
+    from gemma_mcp_cli.cli import relogin, run_call
     from gemma_mcp_cli.cli.invocation import AppState, guarded
 
     timeout = command["timeout"]
+    options = AppState(config=command["config"])
     return guarded(
         lambda: run_call.call(
-            AppState(config=command["config"]),
+            options,
             command["server"],
             command["tool"],
             pairs=command["pairs"] or None,
@@ -142,6 +143,7 @@ def _cold(command: dict[str, Any]) -> int:
         ),
         as_json=command["json"],
         verbose=False,
+        offer_login=lambda error: relogin.offer(options, error),
     )
 
 
