@@ -31,7 +31,7 @@ from mcp.shared.auth import (
 from gemma_mcp_cli._version import __version__
 from gemma_mcp_cli.client.tokens import binding, read_stored, token_path
 from gemma_mcp_cli.config.models import MCPServerConfig
-from gemma_mcp_cli.errors import MCPAuthError
+from gemma_mcp_cli.errors import MCPAuthError, program
 from gemma_mcp_cli.state.files import private_dir, write_atomically
 
 
@@ -108,7 +108,7 @@ def _no_login(server: str) -> Callable[[str], Awaitable[None]]:
         raise MCPAuthError(
             f"server '{server}' needs an OAuth login and none is stored",
             server=server,
-            hint=f"run gemma-mcp auth login {server}",
+            hint=f"run {program()} auth login {server}",
         )
 
     return refuse

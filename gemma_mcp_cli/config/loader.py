@@ -17,7 +17,7 @@ from gemma_mcp_cli.config.lines import LineIndex
 from gemma_mcp_cli.config.models import MCPServerConfig, MCPSettings, resolve_cwd, strip_credentials
 from gemma_mcp_cli.config.reports import ConfigReport, Problem, ServerReport
 from gemma_mcp_cli.config.settings import load_settings
-from gemma_mcp_cli.errors import MCPConfigError
+from gemma_mcp_cli.errors import MCPConfigError, program
 
 _SETTINGS_DEFAULTS = ("connection_timeout", "tool_cache_ttl")
 LOCAL_MEMORY = "local-memory"
@@ -36,7 +36,9 @@ def builtin_servers() -> dict[str, dict[str, Any]]:
 
 def find_config(explicit: str | Path | None = None, settings: MCPSettings | None = None) -> ConfigSource:
     """Return the first configuration found, in the documented order."""
-    return _find(explicit, settings.servers_config if settings is not None else None)
+    if settings is None:
+        return _find(explicit)
+    return _find(explicit, settings.servers_config, settings.written_in("servers_config"))
 
 
 def check_config(
@@ -108,7 +110,7 @@ def raise_for_report(report: ConfigReport) -> None:
         return
     server, first = problems[0]
     more = len(problems) - 1
-    hint = f"{more} more problem(s); run 'gemma-mcp validate {report.source}' to see all" if more else None
+    hint = f"{more} more problem(s); run '{program()} validate {report.source}' to see all" if more else None
     raise MCPConfigError(report.describe(server, first), server=server, hint=hint)
 
 
@@ -174,7 +176,7 @@ class LoadedConfig:
             raise MCPConfigError(
                 f"unknown server '{name}' in {self.source}{maybe}",
                 server=name,
-                hint="'gemma-mcp servers list --all' shows the configured servers",
+                hint=f"'{program()} servers list --all' shows the configured servers",
             )
         if not found.enabled and not allow_disabled:
             raise MCPConfigError(
@@ -240,7 +242,7 @@ def load_config(
             (problems if server.enabled else disabled)[server.name] = MCPConfigError(
                 report.describe(server.name, server.errors[0]),
                 server=server.name,
-                hint=f"run 'gemma-mcp validate {report.source}' to see every problem",
+                hint=f"run '{program()} validate {report.source}' to see every problem",
             )
     # A broken server is never half-used: only a valid one has a config to run with.
     servers = {s.name: s.config for s in report.servers if s.config is not None and not s.errors}
