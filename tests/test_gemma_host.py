@@ -115,6 +115,19 @@ def test_with_the_hosts_file_in_place_validate_passes_in_ci(
     assert consoles[-1].stream.getvalue() == "gemma-cli ready\n"
 
 
+def test_the_readmes_ci_recipe_an_empty_settings_file_is_enough(
+    gemma: click.Group, isolated_home: Path, write_config: Callable[..., Path]
+) -> None:
+    (isolated_home / ".gemma_cli").mkdir()
+    (isolated_home / ".gemma_cli" / "config.toml").touch()
+    good = write_config('[a]\ncommand = "x"\n', name="good.toml")
+    bad = write_config('[a]\ncommand = "x"\nbogus = 1\n', name="bad.toml")
+    assert invoke(gemma, "mcp", "validate", str(good)).exit_code == 0
+    failed = invoke(gemma, "mcp", "validate", str(bad))
+    assert failed.exit_code == 3
+    assert "bogus" in failed.stdout + failed.stderr
+
+
 def test_the_hosts_config_names_the_settings_whose_servers_are_used(
     gemma: click.Group, home_settings: Path, alt_settings: Path
 ) -> None:

@@ -295,3 +295,19 @@ def test_the_config_loader_has_the_original_methods(chat_config: Path, tmp_path:
     assert loader.validate_config() == (True, [])
     valid, errors = MCPConfigLoader(tmp_path / "nonexistent.toml").validate_config()
     assert not valid and "Configuration file not found" in errors[0]
+
+
+def test_the_readmes_library_example_runs_as_written(
+    workdir: Path, capsys: pytest.CaptureFixture[str], no_orphans: None
+) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## As a library", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    (workdir / "config").mkdir()
+    (workdir / "config" / "mcp_servers.toml").write_text(stdio_server("rag-redis", "legacy_rag_redis.py"))
+    namespace: dict[str, Any] = {}
+    exec("async def example():\n" + textwrap.indent(example, "    "), namespace)
+    run(namespace["example"])
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("store_memory: ") and "'content'" in printed[0]
+    assert printed[-1].startswith("Stored memory ") and printed[-1].endswith(" 2")
