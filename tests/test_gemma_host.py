@@ -241,3 +241,27 @@ def test_no_hint_in_the_source_spells_the_program_name() -> None:
         if "hint" in line.lower() and "gemma-mcp " in line
     ]
     assert not spelled, f"use errors.program() so hints name the program as typed: {spelled}"
+
+
+def test_a_host_settings_file_that_is_not_toml_exits_3_naming_it(
+    gemma: click.Group, home_settings: Path, tmp_path: Path
+) -> None:
+    settings = tmp_path / "garbage.toml"
+    settings.write_text("[mcp\nservers_config = \n")
+    result = invoke(gemma, "--config", str(settings), "mcp", "servers", "list")
+    assert result.exit_code == 3
+    assert result.stderr.startswith(f"Error: {settings}: cannot read gemma-cli settings")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_host_context_with_odd_values_is_ignored(home_settings: Path, workdir: Path) -> None:
+    @click.group()
+    @click.pass_context
+    def odd(ctx: click.Context) -> None:
+        """A host whose context holds a config_path that is no path, and a debug that is no flag."""
+        ctx.obj = {"config_path": 42, "debug": None}
+
+    odd.add_command(make_command())
+    result = invoke(odd, "mcp", "servers", "list", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert [s["name"] for s in json.loads(result.stdout)["servers"]] == ["local-memory"]

@@ -23,6 +23,7 @@ from gemma_mcp_cli import (
     CachedTool,
     MCPClientManager,
     MCPConfigLoader,
+    MCPConnectionError,
     MCPServerConfig,
     MCPToolRegistry,
     MCPTransportType,
@@ -311,3 +312,29 @@ def test_the_readmes_library_example_runs_as_written(
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith("store_memory: ") and "'content'" in printed[0]
     assert printed[-1].startswith("Stored memory ") and printed[-1].endswith(" 2")
+
+
+def test_a_server_that_dies_mid_call_fails_that_call_and_shutdown_still_cleans_up(
+    write_config: Callable[..., Path], no_orphans: None
+) -> None:
+    servers = load_mcp_servers(
+        write_config(stdio_server("faulty", "faulty_server.py", "slow", "--delay", "0"))
+    )
+
+    async def body() -> tuple[str, str, dict[str, Any]]:
+        manager = MCPClientManager(tool_cache_ttl=60)
+        await manager.connect_server("faulty", servers["faulty"])
+        try:
+            await manager.call_tool(server="faulty", tool="crash", args={}, max_retries=3, retry_delay=0.01)
+        except MCPConnectionError as error:
+            crashed = error.message
+        # The manager brings the server back for the next call (it is started again).
+        again = await manager.call_tool(server="faulty", tool="peek", args={})
+        stats = manager.get_stats()
+        await manager.shutdown()
+        return crashed, again.content[0].text, stats
+
+    crashed, again, stats = run(body)
+    assert "not retried: crash is not marked read-only or idempotent" in crashed
+    assert again == "peeked"
+    assert stats["servers"]["faulty"]["failed_requests"] == 1
