@@ -64,7 +64,7 @@ def _from_settings(value: str, settings: Path) -> ConfigSource:
     against the current folder only, so a command run anywhere else could not find it.
     """
     path = Path(value).expanduser()
-    bases = [] if path.is_absolute() else [settings.parent, Path.cwd()]
+    bases = [] if path.is_absolute() else [settings.expanduser().absolute().parent, Path.cwd()]
     for found in [base / path for base in bases] or [path]:
         if found.exists():
             return ConfigSource(found, "[mcp] servers_config")
