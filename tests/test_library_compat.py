@@ -212,7 +212,7 @@ def test_a_manager_never_shut_down_leaves_no_server_behind(
         [sys.executable, str(script), str(config), ending], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "connected\n"
+    assert (done.stdout, done.stderr) == ("connected\n", "")
     assert gone(int(pidfile.read_text()))
     assert not [pid for pid, _ in child_processes() if not gone(pid)]
 
