@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from gemma_mcp_cli.errors import MCPInvalidArgumentsError, MCPUsageError
+from gemma_mcp_cli.errors import MCPInvalidArgumentsError, MCPUsageError, program
 
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _DIGITS = 4000  # Python refuses to read longer integers from text; such a value stays text
@@ -177,7 +177,7 @@ def checker(
             raise MCPInvalidArgumentsError(
                 f"invalid arguments for {tool} on '{server}': " + "; ".join(sorted(problems)),
                 server=server,
-                hint=f"'gemma-mcp tools show {server} {tool}' lists its parameters",
+                hint=f"'{program()} tools show {server} {tool}' lists its parameters",
             )
 
     return check

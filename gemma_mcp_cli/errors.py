@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from enum import IntEnum
 from typing import Any
+
+# The program as the user typed it, for hints that say what to run: `gemma-mcp` alone,
+# `gemma mcp` inside gemma-cli. Set for each invocation by the command line's root.
+PROGRAM: ContextVar[str] = ContextVar("program", default="gemma-mcp")
+
+
+def program() -> str:
+    """Return the name this invocation was run by, as hints should spell it."""
+    return PROGRAM.get()
 
 
 class ExitCode(IntEnum):

@@ -25,6 +25,7 @@ from gemma_mcp_cli.cli import (
     wait,
 )
 from gemma_mcp_cli.cli.invocation import AppState
+from gemma_mcp_cli.errors import PROGRAM
 
 app = typer.Typer(
     name="gemma-mcp",
@@ -110,6 +111,9 @@ def root(
 ) -> None:
     """List, call and check MCP servers from a terminal, a script or CI."""
     render.reset()
+    # Hints name the program as typed: `gemma-mcp`, or the host's path to us (`gemma mcp`).
+    program = PROGRAM.set(ctx.command_path)
+    ctx.call_on_close(lambda: PROGRAM.reset(program))
     ctx.obj = AppState(
         config=config,
         verbose=verbose,

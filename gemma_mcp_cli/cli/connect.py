@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.invocation import Invocation, state
-from gemma_mcp_cli.errors import MCPConfigError, MCPError, MCPToolNotFoundError, MCPUsageError
+from gemma_mcp_cli.errors import MCPConfigError, MCPError, MCPToolNotFoundError, MCPUsageError, program
 from gemma_mcp_cli.names import close_names
 from gemma_mcp_cli.sanitize import visible
 
@@ -221,7 +221,7 @@ def cached_tools(
         raise MCPConfigError(
             f"nothing is cached for server '{server}' (tools)",
             server=server,
-            hint=f"run 'gemma-mcp tools list {server}' once without --offline",
+            hint=f"run '{program()} tools list {server}' once without --offline",
         )
     return tools
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gemma_mcp_cli.cli.connect import across, error_entries
-from gemma_mcp_cli.errors import MCPConfigError, MCPError, MCPServerError
+from gemma_mcp_cli.errors import MCPConfigError, MCPError, MCPServerError, program
 from gemma_mcp_cli.state import lockfile
 from gemma_mcp_cli.state.lock_changes import Change, compare
 
@@ -84,7 +84,7 @@ class LockCheck:
             count = len(self.breaking)
             return MCPConfigError(
                 f"{count} breaking change(s) against {self.path}",
-                hint="if the change is intended, run 'gemma-mcp lock' to accept it",
+                hint=f"if the change is intended, run '{program()} lock' to accept it",
             )
         return None
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.connect import open_manager
-from gemma_mcp_cli.errors import MCPTimeoutError
+from gemma_mcp_cli.errors import MCPTimeoutError, program
 
 if TYPE_CHECKING:
     import httpx2
@@ -118,5 +118,5 @@ def _late(config: MCPServerConfig, receiver: LoopbackReceiver, uri: str, timeout
     return MCPTimeoutError(
         f"the sign-in to '{config.name}' did not come back to {uri} within {timeout:g}s",
         server=config.name,
-        hint=f"run gemma-mcp auth login {config.name} again (--timeout SECONDS gives more time)",
+        hint=f"run {program()} auth login {config.name} again (--timeout SECONDS gives more time)",
     )

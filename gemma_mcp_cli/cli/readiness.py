@@ -12,7 +12,7 @@ import anyio
 
 from gemma_mcp_cli.cli.connect import open_manager
 from gemma_mcp_cli.cli.invocation import Invocation, state
-from gemma_mcp_cli.errors import MCPAuthError, MCPConfigError, MCPError, MCPTimeoutError
+from gemma_mcp_cli.errors import MCPAuthError, MCPConfigError, MCPError, MCPTimeoutError, program
 
 if TYPE_CHECKING:
     from gemma_mcp_cli.cli.routing import RoutedManager
@@ -134,5 +134,5 @@ def not_ready(entries: list[Readiness], timeout: float) -> MCPError | None:
     return MCPTimeoutError(
         f"not ready after {timeout:g} s: {reasons}",
         server=waiting[0].name,
-        hint="raise --timeout, or see why with 'gemma-mcp --verbose servers status'",
+        hint=f"raise --timeout, or see why with '{program()} --verbose servers status'",
     )

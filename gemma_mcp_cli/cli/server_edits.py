@@ -12,7 +12,7 @@ import typer
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.boundary import run, state
 from gemma_mcp_cli.cli.options import JsonOpt, ServerArg
-from gemma_mcp_cli.errors import MCPConfigError, MCPUsageError
+from gemma_mcp_cli.errors import MCPConfigError, MCPUsageError, program
 from gemma_mcp_cli.interop import dialects
 from gemma_mcp_cli.interop.dialects import Dialect
 
@@ -94,7 +94,7 @@ def _require_safe_name(name: str) -> None:
     from gemma_mcp_cli.names import is_safe_name, suggest_name
 
     if not is_safe_name(name):
-        hint = f"gemma-mcp servers add {suggest_name(name)} ..."
+        hint = f"{program()} servers add {suggest_name(name)} ..."
         raise MCPConfigError(unsafe_name(name) + "; nothing written", server=name, hint=hint)
 
 

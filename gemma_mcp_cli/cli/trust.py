@@ -12,7 +12,7 @@ import typer
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.boundary import run
 from gemma_mcp_cli.cli.options import JsonOpt
-from gemma_mcp_cli.errors import MCPConfigError, MCPUsageError
+from gemma_mcp_cli.errors import MCPConfigError, MCPUsageError, program
 
 if TYPE_CHECKING:
     from gemma_mcp_cli.state.trust import TrustRecord
@@ -45,7 +45,7 @@ def command(
             _show(trust.records(), as_json)
         elif revoke is not None:
             if not trust.revoke(revoke):
-                raise MCPConfigError(f"{revoke} is not trusted", hint="see 'gemma-mcp trust --list'")
+                raise MCPConfigError(f"{revoke} is not trusted", hint=f"see '{program()} trust --list'")
             _done({"path": str(revoke.expanduser().resolve()), "revoked": True}, as_json, f"revoked {revoke}")
         else:
             record = trust.trust(path or _project_file())
@@ -59,7 +59,7 @@ def _project_file() -> Path:
 
     found = Path.cwd() / "config" / CONFIG_NAME
     if not found.is_file():
-        raise MCPConfigError(f"there is no {found} to trust", hint="name the file: gemma-mcp trust PATH")
+        raise MCPConfigError(f"there is no {found} to trust", hint=f"name the file: {program()} trust PATH")
     return found
 
 

@@ -46,7 +46,7 @@ def command(
 
     def work() -> None:
         from gemma_mcp_cli.cli.invocation import defer_notice
-        from gemma_mcp_cli.config.loader import find_config, load_settings, validate_mcp_config
+        from gemma_mcp_cli.config.loader import check_config, find_config, load_settings
         from gemma_mcp_cli.state import trust
 
         settings = load_settings()
@@ -55,7 +55,7 @@ def command(
             trust.require_trusted(source)
         elif (notice := trust.notice(source)) is not None:
             defer_notice(notice)
-        report = validate_mcp_config(settings=settings, source=source)
+        report = check_config(settings=settings, source=source)
         problems = report.problems(strict=strict)
         checks: dict[str, dict[str, Any] | MCPError] = {}
         if connect and not problems:

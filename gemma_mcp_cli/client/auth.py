@@ -26,7 +26,7 @@ from mcp.shared.auth import (
 from gemma_mcp_cli._version import __version__
 from gemma_mcp_cli.client.tokens import binding, read_stored, token_path
 from gemma_mcp_cli.config.models import AuthConfig, MCPServerConfig
-from gemma_mcp_cli.errors import MCPAuthError
+from gemma_mcp_cli.errors import MCPAuthError, program
 from gemma_mcp_cli.state.files import private_dir, write_atomically
 
 # Sign-ins one login may run before giving up: the first, and one step-up for more scope.
@@ -236,7 +236,7 @@ class _Provider(OAuthClientProvider):
         )
 
     def _login_needed(self) -> MCPAuthError:
-        hint = f"gemma-mcp auth login {self._server}"
+        hint = f"{program()} auth login {self._server}"
         if self._challenge:
             error = MCPAuthError(
                 f"server '{self._server}' needs the scope '{self._challenge}' for this request,"

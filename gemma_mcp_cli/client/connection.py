@@ -34,7 +34,7 @@ from gemma_mcp_cli.client.transports.open import open_transport
 from gemma_mcp_cli.client.transports.stdio import StdoutWatch, adopted_stdio_client, own_stdio_client
 from gemma_mcp_cli.config.models import MCPServerConfig, strip_credentials
 from gemma_mcp_cli.enums import MCPServerStatus, MCPTransportType
-from gemma_mcp_cli.errors import MCPAuthError, MCPConfigError, MCPConnectionError, MCPError
+from gemma_mcp_cli.errors import MCPAuthError, MCPConfigError, MCPConnectionError, MCPError, program
 from gemma_mcp_cli.sanitize import visible
 from gemma_mcp_cli.state.files import open_private
 from gemma_mcp_cli.state.paths import log_file
@@ -221,7 +221,7 @@ class ServerConnection:
                     if had
                     else " and none is stored"
                 )
-                error.hint = f"run gemma-mcp auth login {self.name}"
+                error.hint = f"run {program()} auth login {self.name}"
             else:
                 error.hint = "check the client_id and client_secret (or private_key) in the server's [auth]"
         return error

@@ -27,7 +27,7 @@ from gemma_mcp_cli._version import __version__
 from gemma_mcp_cli.client.auth import FileTokenStorage, begin_login, token_auth_method
 from gemma_mcp_cli.client.login import printable
 from gemma_mcp_cli.config.models import MCPServerConfig
-from gemma_mcp_cli.errors import MCPAuthError, MCPConnectionError, MCPTimeoutError
+from gemma_mcp_cli.errors import MCPAuthError, MCPConnectionError, MCPTimeoutError, program
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
@@ -59,7 +59,7 @@ async def _sign_in(config: MCPServerConfig, *, timeout: float, say: Callable[[st
             raise MCPAuthError(
                 f"the authorization server of '{config.name}' does not offer sign-in with a device code",
                 server=config.name,
-                hint=f"sign in with the browser: gemma-mcp auth login {config.name} [--no-browser]",
+                hint=f"sign in with the browser: {program()} auth login {config.name} [--no-browser]",
             )
         client = await _client(http, storage, config, metadata)
         resource = str(prm.resource) if prm and prm.resource else resource_url_from_server_url(config.url)
@@ -211,5 +211,5 @@ async def _poll(
     raise MCPTimeoutError(
         f"the device sign-in to '{config.name}' was not approved within {limit:g}s",
         server=config.name,
-        hint=f"run gemma-mcp auth login {config.name} --device again (--timeout SECONDS gives more time)",
+        hint=f"run {program()} auth login {config.name} --device again (--timeout SECONDS gives more time)",
     )

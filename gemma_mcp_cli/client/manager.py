@@ -13,11 +13,10 @@ import anyio
 import httpx2
 from mcp import Client
 from mcp_types import INVALID_PARAMS
-from pydantic import BaseModel
 
 from gemma_mcp_cli.client.connection import LogHook, ServerConnection, ServerStats
 from gemma_mcp_cli.client.pool import ConnectionPool
-from gemma_mcp_cli.client.results import check_blobs
+from gemma_mcp_cli.client.results import WireObject, check_blobs, wire
 from gemma_mcp_cli.client.retry import backoff, safe_to_repeat
 from gemma_mcp_cli.config.models import MCPServerConfig
 from gemma_mcp_cli.enums import MCPServerStatus
@@ -47,18 +46,18 @@ _PAGE_LIMIT = 1000  # a server whose cursors never end cannot hang a listing
 _GRACE = 2.0  # beyond the SDK's own request timeout, before the manager gives up itself
 
 
-def wire(model: BaseModel) -> dict[str, Any]:
-    """Return a result model as JSON data with MCP's wire field names."""
-    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
 class MCPClientManager:
-    """Connect to MCP servers and talk to them; an async context manager."""
+    """Connect to MCP servers and talk to them.
+
+    Use it as `async with MCPClientManager(...) as manager:`, or as a plain object whose first
+    connection opens what it needs and whose `await manager.shutdown()` closes everything.
+    """
 
     def __init__(
         self,
-        servers: Mapping[str, MCPServerConfig] | Iterable[MCPServerConfig] = (),
+        servers: Mapping[str, MCPServerConfig] | Iterable[MCPServerConfig] | float = (),
         *,
+        tool_cache_ttl: float | None = None,
         log_dir: Path | None = None,
         verbose: bool = False,
         on_log: LogHook | None = None,
@@ -68,6 +67,8 @@ class MCPClientManager:
         health_checks: bool = True,
         http_auth: Mapping[str, httpx2.Auth] | None = None,
     ) -> None:
+        if isinstance(servers, int | float):  # the original design's only argument: tool_cache_ttl
+            tool_cache_ttl, servers = float(servers), ()
         items = servers.values() if isinstance(servers, Mapping) else servers
         self._configs: dict[str, MCPServerConfig] = {s.name: s for s in items}
         self._pool = ConnectionPool(
@@ -83,6 +84,9 @@ class MCPClientManager:
         self._tools: dict[str, dict[str, dict[str, Any]]] = {}
         self._server_stats: dict[str, ServerStats] = {}
         self._cache = cache
+        # With a TTL, tool lists are kept in memory for the manager's life (a chat), as the
+        # original did; without one (the command line) every listing asks the server.
+        self._registry = MCPToolRegistry(default_ttl=tool_cache_ttl) if tool_cache_ttl else None
         self._stats = stats
         self._journal: list[Request] = []
 
@@ -110,7 +114,7 @@ class MCPClientManager:
     async def connect_server(self, name: str, config: MCPServerConfig | None = None) -> ServerConnection:
         """Start (or reach) a server and complete the handshake, retrying under the policy."""
         if config is not None:
-            self._configs[name] = config
+            self._configs[name] = config if config.name == name else config.model_copy(update={"name": name})
         return await self._pool.live(name)
 
     async def connect_many(self, names: Iterable[str]) -> dict[str, ServerConnection | MCPError]:
@@ -129,14 +133,18 @@ class MCPClientManager:
                 tg.start_soon(one, name)
         return {name: results[name] for name in ordered}
 
-    async def disconnect_server(self, name: str) -> None:
-        """Close one server's connection; its process is gone when this returns."""
+    async def disconnect_server(self, name: str) -> bool:
+        """Close one server's connection (its process is gone when this returns); tell if it had one."""
         self._tools.pop(name, None)
+        if self._registry is not None:
+            self._registry.forget(name)
+        had = name in self._pool.connections
         await self._pool.disconnect(name)
+        return had
 
     async def shutdown(self) -> None:
         """Close every connection, then record the statistics."""
-        await self._pool.close_all()
+        await self._pool.close()
         self.flush_stats()
 
     async def _request(
@@ -149,6 +157,8 @@ class MCPClientManager:
         tool: str | None = None,
         judge: Callable[[T], MCPError | None] | None = None,
         repeatable: bool = True,
+        retries: int | None = None,
+        delay: float | None = None,
     ) -> T:
         """Send one request; retry it only if a second delivery cannot do harm."""
         attempt = 0
@@ -171,9 +181,9 @@ class MCPClientManager:
                 if not repeatable:
                     error.message += f"; not retried: {tool or action} is not marked read-only or idempotent"
                     raise error from None
-                if attempt > self._pool.retries(name):
+                if attempt > (self._pool.retries(name) if retries is None else retries):
                     raise error from None
-                await anyio.sleep(backoff(conn.config.reconnect_delay, attempt))
+                await anyio.sleep(backoff(conn.config.reconnect_delay if delay is None else delay, attempt))
                 continue
             self._note(conn, action, tool, began, judge(result) if judge else None)
             return result
@@ -220,15 +230,23 @@ class MCPClientManager:
             f"server '{name}' kept paginating {action} past {_PAGE_LIMIT} pages", server=name
         )
 
-    async def list_tools(self, name: str) -> list[dict[str, Any]]:
-        """Return every tool of a server, following pagination to the end."""
+    async def list_tools(self, server: str, force_refresh: bool = False) -> list[WireObject]:
+        """Return every tool of a server (`tool.name` or `tool["name"]`), following pagination to the end.
+
+        With a `tool_cache_ttl`, a list fetched before is returned while fresh, unless `force_refresh`.
+        """
+        if self._registry is None:
+            return await self._fetch_tools(server)
+        return await self._registry.get_tools(server, lambda: self._fetch_tools(server), force_refresh)
+
+    async def _fetch_tools(self, name: str) -> list[WireObject]:
         tools = await self._paginate(
             name, "tools/list", "tools", lambda c, cur: c.list_tools(cursor=cur, cache_mode="bypass")
         )
         self.remember_tools(name, tools)
         return tools
 
-    def remember_tools(self, name: str, tools: list[dict[str, Any]]) -> None:
+    def remember_tools(self, name: str, tools: Iterable[dict[str, Any]]) -> None:
         """Take a server's tool list as known (from a listing or a fresh cache)."""
         self._tools[name] = {tool["name"]: tool for tool in tools}
 
@@ -236,6 +254,8 @@ class MCPClientManager:
         """Forget a listing the server says has changed."""
         if kind == "tools":
             self._tools.pop(name, None)
+            if self._registry is not None:
+                self._registry.forget(name)
         if self._cache is not None and name in self._configs:
             self._cache.drop(self._configs[name], kind)
 
@@ -253,14 +273,22 @@ class MCPClientManager:
 
     async def call_tool(
         self,
-        name: str,
+        server: str,
         tool: str,
-        arguments: Mapping[str, Any] | None = None,
+        args: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        retry_delay: float | None = None,
         *,
         timeout: float | None = None,
         on_progress: ProgressHook | None = None,
-    ) -> dict[str, Any]:
-        """Call a tool and return its result (`isError` results are returned, not raised)."""
+    ) -> WireObject:
+        """Call a tool and return its result (`isError` results are returned, not raised).
+
+        A call whose connection broke is sent again up to `max_retries` times (default: the
+        server's policy), `retry_delay` seconds apart and doubling, but only when the tool is
+        marked read-only or idempotent: anything else might then run twice.
+        """
+        name, arguments = server, args
         definition = await self.get_tool(name, tool)
         limit = timeout or self._configs[name].request_timeout
 
@@ -279,6 +307,8 @@ class MCPClientManager:
                 tool=tool,
                 judge=_tool_failure(name, tool),
                 repeatable=safe_to_repeat(definition),
+                retries=max_retries,
+                delay=retry_delay,
             )
         except MCPServerError as error:
             if error.code == INVALID_PARAMS:
@@ -384,9 +414,15 @@ class MCPClientManager:
             "capabilities": wire(capabilities) if capabilities is not None else {},
         }
 
-    def get_stats(self) -> dict[str, dict[str, Any]]:
-        """Return the request statistics of this manager, per server."""
-        return {name: stats.as_dict() for name, stats in self._server_stats.items()}
+    def get_stats(self) -> dict[str, Any]:
+        """Return this manager's request statistics per server (`servers`) and its tool cache's."""
+        names = list(dict.fromkeys([*self._pool.connections, *self._server_stats]))
+        servers = {
+            name: self._server_stats.get(name, ServerStats()).as_dict() | {"status": self.status(name).value}
+            for name in names
+        }
+        registry = self._registry or MCPToolRegistry(default_ttl=0)  # keeps nothing: all zeros
+        return {"servers": servers, "tool_cache": registry.get_cache_stats()}
 
 
 def _round_trip(conn: ServerConnection) -> Callable[[Client], Awaitable[Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -12,7 +13,13 @@ import httpx2
 from anyio.abc import TaskGroup
 
 from gemma_mcp_cli.client.connection import LogHook, ServerConnection
-from gemma_mcp_cli.client.processes import end_adopted, end_group, session_children
+from gemma_mcp_cli.client.processes import (
+    end_adopted,
+    end_group,
+    forget_groups,
+    session_children,
+    track_groups,
+)
 from gemma_mcp_cli.client.retry import backoff, may_retry_connect
 from gemma_mcp_cli.config.models import MCPServerConfig
 from gemma_mcp_cli.enums import MCPServerStatus
@@ -50,6 +57,9 @@ class ConnectionPool:
         self._groups: set[int] = set()
         self._before: set[int] = set()
         self._locks: dict[str, anyio.Lock] = {}
+        self._opening: anyio.Lock | None = None
+        self._owner: asyncio.Task[None] | None = None
+        self._stop: anyio.Event | None = None
 
     async def __aenter__(self) -> ConnectionPool:
         self._before = session_children()  # not ours to end (a session daemon just started, say)
@@ -87,9 +97,51 @@ class ConnectionPool:
                 await self.disconnect(name)
             return await self._connect(name)
 
+    async def _holders(self) -> TaskGroup:
+        """Return the task group that holds connections, opening it in a task of its own if need be.
+
+        A manager used without `async with` (the original design's style) has no block to
+        open the group in; a background task owns it until `close`, so the group's cancel
+        scope never sits on the caller's stack, whatever scopes the caller opens and leaves.
+        """
+        if self._tg is not None:
+            return self._tg
+        self._opening = self._opening or anyio.Lock()
+        async with self._opening:
+            if self._tg is None:
+                await self._open_in_background()
+        assert self._tg is not None, "opened above"
+        return self._tg
+
+    async def _open_in_background(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError("outside asyncio, use MCPClientManager as 'async with'") from None
+        ready, self._stop = anyio.Event(), anyio.Event()
+
+        async def own(stop: anyio.Event) -> None:
+            try:
+                async with self:
+                    ready.set()
+                    await stop.wait()
+            finally:
+                ready.set()
+
+        self._owner = loop.create_task(own(self._stop))
+        await ready.wait()
+
+    async def close(self) -> None:
+        """Close every connection; a group opened in the background is closed with its task."""
+        owner, self._owner = self._owner, None
+        if owner is None or self._stop is None:
+            await self.close_all()
+            return
+        self._stop.set()
+        await owner
+
     async def _connect(self, name: str) -> ServerConnection:
-        if self._tg is None:
-            raise RuntimeError("MCPClientManager must be used as 'async with'")
+        holders = await self._holders()
         if name not in self.configs:
             raise MCPConfigError(f"unknown server '{name}'", server=name)
         config = self.configs[name]
@@ -108,7 +160,7 @@ class ConnectionPool:
             self.connections[name] = conn
             before = session_children()
             try:
-                await self._tg.start(conn.hold)
+                await holders.start(conn.hold)
             except MCPError as error:
                 delay = backoff(config.reconnect_delay, attempt)
                 out_of_time = anyio.current_time() + delay > deadline
@@ -119,9 +171,11 @@ class ConnectionPool:
                 await anyio.sleep(delay)
                 continue
             finally:
-                self._groups |= session_children() - before
+                started = session_children() - before
+                self._groups |= started
+                track_groups(started)
             if config.health_check_interval > 0 and self._health_probe is not None:
-                self._tg.start_soon(self._health_loop, conn, self._health_probe)
+                holders.start_soon(self._health_loop, conn, self._health_probe)
             return conn
         raise AssertionError("unreachable")
 
@@ -153,6 +207,7 @@ class ConnectionPool:
                 tg.start_soon(self.disconnect, name)
         for pgid in sorted(self._groups):
             end_group(pgid)
+        forget_groups(self._groups)
         self._groups.clear()
         # A server's child that left its group with setsid() came back to us (a subreaper).
         end_adopted(keep=self._before)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
 import sys
+import time
+from collections.abc import Iterable
 from pathlib import Path
 
 _PROC = Path("/proc")
+_EXIT_GRACE = 1.0  # seconds a server may take to end on SIGTERM when the interpreter exits
+# The process groups of servers that are running now, in every manager of this process: a
+# manager that is never shut down (nor left by `async with`) must not leave them behind.
+_RUNNING: set[int] = set()
 
 
 def session_children() -> set[int]:
@@ -104,3 +111,43 @@ def end_children_now() -> None:
     early = sys.modules.get("gemma_mcp_cli.client.transports.early_start")
     if early is not None:  # the servers started early, wherever /proc cannot list children
         early.end_abandoned()
+
+
+def track_groups(pgids: Iterable[int]) -> None:
+    """Remember servers' process groups, to end them when the interpreter exits."""
+    _RUNNING.update(pgids)
+
+
+def forget_groups(pgids: Iterable[int]) -> None:
+    """Forget process groups that have been ended."""
+    _RUNNING.difference_update(pgids)
+
+
+def _group_alive(pgid: int) -> bool:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pgid, os.WNOHANG)  # a leader that is our child and gone is reaped, not counted
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False  # the number now belongs to someone else's group: not ours to end
+    return True
+
+
+@atexit.register
+def end_running_groups() -> None:
+    """End every server still running: SIGTERM, a short grace, then SIGKILL."""
+    pending = {pgid for pgid in _RUNNING if _group_alive(pgid)}
+    for pgid in pending:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + _EXIT_GRACE
+    while pending and time.monotonic() < deadline:
+        pending = {pgid for pgid in pending if _group_alive(pgid)}
+        if pending:
+            time.sleep(0.02)
+    for pgid in pending:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
+    _RUNNING.clear()

@@ -20,6 +20,7 @@ from gemma_mcp_cli.errors import (
     MCPError,
     MCPServerError,
     MCPTimeoutError,
+    program,
 )
 
 HANDSHAKE = "start-up and handshake"
@@ -100,7 +101,7 @@ def translate(
             f"cannot start server '{server}': '{exc.filename}' {problem}",
             server=server,
             transient=False,
-            hint="check the server's command and cwd ('gemma-mcp validate --strict' checks the PATH)",
+            hint=f"check the server's command and cwd ('{program()} validate --strict' checks the PATH)",
         )
     if isinstance(exc, OSError):
         return MCPConnectionError(f"server '{server}' failed during {action}: {exc}{said}", server=server)
@@ -144,7 +145,7 @@ def _from_http(http: tuple[int, str], *, server: str, action: str) -> MCPError:
         return MCPAuthError(
             f"server '{server}' refused the request: HTTP {status} from {url}",
             server=server,
-            hint=f"check the server's token, or run 'gemma-mcp auth login {server}'",
+            hint=f"check the server's token, or run '{program()} auth login {server}'",
         )
     return MCPConnectionError(
         f"server '{server}' answered HTTP {status} from {url} during {action}",

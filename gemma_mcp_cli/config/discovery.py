@@ -11,7 +11,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from gemma_mcp_cli.errors import MCPConfigError
+from gemma_mcp_cli.config.lines import LineIndex
+from gemma_mcp_cli.errors import MCPConfigError, program
 
 CONFIG_ENV = "GEMMA_MCP_CONFIG"
 CONFIG_NAME = "mcp_servers.toml"
@@ -31,14 +32,21 @@ class ConfigSource:
         return str(self.path) if self.path is not None else "<built-in default>"
 
 
-def find_config(explicit: str | Path | None = None, servers_config: str | None = None) -> ConfigSource:
-    """Return the first configuration found, in the documented order."""
+def find_config(
+    explicit: str | Path | None = None, servers_config: str | None = None, written_in: Path | None = None
+) -> ConfigSource:
+    """Return the first configuration found, in the documented order.
+
+    `written_in` is the settings file `servers_config` was read from (None: the environment).
+    """
     if explicit is not None:
         return _must_exist(Path(explicit).expanduser(), "--config")
     if os.environ.get(CONFIG_ENV):
         return _must_exist(Path(os.environ[CONFIG_ENV]).expanduser(), CONFIG_ENV)
     if servers_config:
-        return _must_exist(Path(servers_config).expanduser(), "[mcp] servers_config")
+        if written_in is None:
+            return _must_exist(Path(servers_config).expanduser(), "GEMMA_MCP_SERVERS_CONFIG")
+        return _from_settings(servers_config, written_in)
     project, *own = _search_path()
     if project.is_file():
         mine = any(project.resolve() == path.resolve() for path in own if path.is_file())
@@ -49,16 +57,47 @@ def find_config(explicit: str | Path | None = None, servers_config: str | None =
     return ConfigSource(None, "built-in")
 
 
-def servers_config_setting() -> str | None:
-    """Return gemma-cli's servers_config setting as written (environment, then its file)."""
-    if os.environ.get("GEMMA_MCP_SERVERS_CONFIG"):
-        return os.environ["GEMMA_MCP_SERVERS_CONFIG"]
+def _from_settings(value: str, settings: Path) -> ConfigSource:
+    """Find the servers file a settings file names: relative to that file's folder, then to the current one.
+
+    gemma-cli's own wizard writes a relative path ("config/mcp_servers.toml"); the original read it
+    against the current folder only, so a command run anywhere else could not find it.
+    """
+    path = Path(value).expanduser()
+    bases = [] if path.is_absolute() else [settings.expanduser().absolute().parent, Path.cwd()]
+    for found in [base / path for base in bases] or [path]:
+        if found.exists():
+            return ConfigSource(found, "[mcp] servers_config")
+    line = _line_of_servers_config(settings)
+    where = f"servers_config in {settings}" + (f", line {line}" if line else "")
+    looked = f"; looked in {' and '.join(str(b) for b in dict.fromkeys(bases))}" if bases else ""
+    raise MCPConfigError(
+        f"configuration file {value} (from {where}) does not exist{looked}",
+        hint=f"fix servers_config in {settings}, or name the file with '{program()} --config PATH'",
+    )
+
+
+def _line_of_servers_config(settings: Path) -> int | None:
     try:
-        block = tomllib.loads(settings_file().read_text(encoding="utf-8")).get("mcp", {})
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return LineIndex(settings.read_text(encoding="utf-8")).line_of("mcp", "servers_config")
+    except (OSError, UnicodeDecodeError):
         return None
+
+
+def servers_config_setting() -> tuple[str | None, Path | None]:
+    """Return gemma-cli's servers_config setting as written, and the settings file it is written in.
+
+    From the environment (then the file is None), else from the settings file.
+    """
+    if os.environ.get("GEMMA_MCP_SERVERS_CONFIG"):
+        return os.environ["GEMMA_MCP_SERVERS_CONFIG"], None
+    file = settings_file()
+    try:
+        block = tomllib.loads(file.read_text(encoding="utf-8")).get("mcp", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None, None
     value = block.get("servers_config") if isinstance(block, dict) else None
-    return value if isinstance(value, str) else None
+    return (value, file) if isinstance(value, str) else (None, None)
 
 
 def _search_path() -> list[Path]:
@@ -82,6 +121,6 @@ def _must_exist(path: Path, origin: str) -> ConfigSource:
     if not path.exists():
         raise MCPConfigError(
             f"configuration file {path} (from {origin}) does not exist",
-            hint="run 'gemma-mcp validate PATH' on the file you meant, or unset it to use the default",
+            hint=f"run '{program()} validate PATH' on the file you meant, or unset it to use the default",
         )
     return ConfigSource(path, origin)

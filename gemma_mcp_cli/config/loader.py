@@ -17,7 +17,7 @@ from gemma_mcp_cli.config.lines import LineIndex
 from gemma_mcp_cli.config.models import MCPServerConfig, MCPSettings, resolve_cwd, strip_credentials
 from gemma_mcp_cli.config.reports import ConfigReport, Problem, ServerReport
 from gemma_mcp_cli.config.settings import load_settings
-from gemma_mcp_cli.errors import MCPConfigError
+from gemma_mcp_cli.errors import MCPConfigError, program
 
 _SETTINGS_DEFAULTS = ("connection_timeout", "tool_cache_ttl")
 LOCAL_MEMORY = "local-memory"
@@ -36,13 +36,15 @@ def builtin_servers() -> dict[str, dict[str, Any]]:
 
 def find_config(explicit: str | Path | None = None, settings: MCPSettings | None = None) -> ConfigSource:
     """Return the first configuration found, in the documented order."""
-    return _find(explicit, settings.servers_config if settings is not None else None)
+    if settings is None:
+        return _find(explicit)
+    return _find(explicit, settings.servers_config, settings.written_in("servers_config"))
 
 
-def validate_mcp_config(
+def check_config(
     path: str | Path | None = None, settings: MCPSettings | None = None, *, source: ConfigSource | None = None
 ) -> ConfigReport:
-    """Check a configuration and report every problem at once."""
+    """Check a configuration and report every problem at once, with files, keys and lines."""
     settings = settings or MCPSettings()
     source = source or find_config(path, settings)
     if source.path is None:
@@ -70,13 +72,35 @@ def _syntax_problem(exc: tomllib.TOMLDecodeError, text: str) -> Problem:
     return Problem(f"invalid TOML: {message}", line=line, column=column)
 
 
-def load_mcp_servers(
+def validate_mcp_config(
     path: str | Path | None = None, settings: MCPSettings | None = None
+) -> tuple[bool, list[str]]:
+    """Check a configuration; return whether it is valid and one line per problem (the original design).
+
+    A missing file is a problem like any other, not an exception. `check_config` returns the
+    whole report (servers, keys, lines, warnings) instead.
+    """
+    if path is not None and not Path(path).expanduser().exists():
+        return False, [f"Configuration file not found: {path}"]
+    try:
+        report = check_config(path, settings)
+    except MCPConfigError as error:
+        return False, [error.message]
+    return report.is_valid(), [report.describe(server, problem) for server, problem in report.problems()]
+
+
+def load_mcp_servers(
+    path: str | Path | None = None, settings: MCPSettings | None = None, *, include_disabled: bool = False
 ) -> dict[str, MCPServerConfig]:
-    """Load every server of the configuration, or raise MCPConfigError naming the first problem."""
-    report = validate_mcp_config(path, settings)
+    """Load the enabled servers of the configuration (every one with `include_disabled`).
+
+    Raise MCPConfigError naming the first problem, if there is any.
+    """
+    report = check_config(path, settings)
     raise_for_report(report)
-    return {s.name: s.config for s in report.servers if s.config is not None}
+    return {
+        s.name: s.config for s in report.servers if s.config is not None and (s.enabled or include_disabled)
+    }
 
 
 def raise_for_report(report: ConfigReport) -> None:
@@ -86,7 +110,7 @@ def raise_for_report(report: ConfigReport) -> None:
         return
     server, first = problems[0]
     more = len(problems) - 1
-    hint = f"{more} more problem(s); run 'gemma-mcp validate {report.source}' to see all" if more else None
+    hint = f"{more} more problem(s); run '{program()} validate {report.source}' to see all" if more else None
     raise MCPConfigError(report.describe(server, first), server=server, hint=hint)
 
 
@@ -100,6 +124,7 @@ __all__ = [
     "Problem",
     "ServerReport",
     "builtin_servers",
+    "check_config",
     "find_config",
     "load_config",
     "load_mcp_servers",
@@ -151,7 +176,7 @@ class LoadedConfig:
             raise MCPConfigError(
                 f"unknown server '{name}' in {self.source}{maybe}",
                 server=name,
-                hint="'gemma-mcp servers list --all' shows the configured servers",
+                hint=f"'{program()} servers list --all' shows the configured servers",
             )
         if not found.enabled and not allow_disabled:
             raise MCPConfigError(
@@ -208,7 +233,7 @@ def load_config(
             f"MCP is disabled by gemma-cli's settings ({settings.origin('enabled')})",
             hint="set enabled = true in the [mcp] section (or GEMMA_MCP_ENABLED=1) to use MCP servers",
         )
-    report = validate_mcp_config(path, settings)
+    report = check_config(path, settings)
     raise_for_report(ConfigReport(report.source, [], report.errors))
     problems: dict[str, MCPConfigError] = {}
     disabled: dict[str, MCPConfigError] = {}
@@ -217,7 +242,7 @@ def load_config(
             (problems if server.enabled else disabled)[server.name] = MCPConfigError(
                 report.describe(server.name, server.errors[0]),
                 server=server.name,
-                hint=f"run 'gemma-mcp validate {report.source}' to see every problem",
+                hint=f"run '{program()} validate {report.source}' to see every problem",
             )
     # A broken server is never half-used: only a valid one has a config to run with.
     servers = {s.name: s.config for s in report.servers if s.config is not None and not s.errors}
@@ -231,15 +256,34 @@ class MCPConfigLoader:
     """Load and validate one configuration; the class form of `load_mcp_servers`."""
 
     def __init__(self, path: str | Path | None = None, settings: MCPSettings | None = None) -> None:
+        self.path = path
         self.settings = settings or load_settings()
-        self.source = find_config(path, self.settings)
 
-    def load(self) -> dict[str, MCPServerConfig]:
+    @property
+    def source(self) -> ConfigSource:
+        """Return the file this loader reads (or the built-in default); raise if it is missing."""
+        return find_config(self.path, self.settings)
+
+    def load(self, *, include_disabled: bool = True) -> dict[str, MCPServerConfig]:
         """Return every server, or raise MCPConfigError naming the first problem."""
-        report = self.validate()
-        raise_for_report(report)
-        return {s.name: s.config for s in report.servers if s.config is not None}
+        return load_mcp_servers(self.path, self.settings, include_disabled=include_disabled)
+
+    def load_servers(self) -> dict[str, MCPServerConfig]:
+        """Return the enabled servers, or raise MCPConfigError naming the first problem."""
+        return self.load(include_disabled=False)
+
+    def load_server(self, name: str) -> MCPServerConfig | None:
+        """Return one server by name (enabled or not), or None if there is no such server."""
+        return self.load().get(name)
+
+    def get_enabled_servers(self) -> list[str]:
+        """Return the names of the enabled servers, in file order."""
+        return list(self.load_servers())
 
     def validate(self) -> ConfigReport:
         """Return every problem of the configuration."""
-        return validate_mcp_config(settings=self.settings, source=self.source)
+        return check_config(settings=self.settings, source=self.source)
+
+    def validate_config(self) -> tuple[bool, list[str]]:
+        """Return whether the configuration is valid, and one line per problem."""
+        return validate_mcp_config(self.path, self.settings)

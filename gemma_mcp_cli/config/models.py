@@ -52,11 +52,17 @@ class MCPSettings(BaseModel):
 
     # Where each value that is not a default came from: "GEMMA_MCP_ENABLED", or "[mcp] in FILE".
     _origins: dict[str, str] = PrivateAttr(default_factory=dict)
+    _files: dict[str, Path] = PrivateAttr(default_factory=dict)
 
-    def with_origins(self, origins: dict[str, str]) -> MCPSettings:
-        """Return these settings marked with where each value came from."""
+    def with_origins(self, origins: dict[str, str], files: dict[str, Path] | None = None) -> MCPSettings:
+        """Return these settings marked with where each value came from (and which came from a file)."""
         self._origins = origins
+        self._files = files or {}
         return self
+
+    def written_in(self, key: str) -> Path | None:
+        """Return the settings file a value was read from; None for a default or a variable."""
+        return self._files.get(key)
 
     def origin(self, key: str) -> str:
         """Say where a setting came from, for error messages."""

@@ -66,4 +66,4 @@ def load_settings(path: str | Path | None = None) -> MCPSettings:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
         raise MCPConfigError(f"{origins.get(key, file)}: {key}: {first['msg']}") from exc
-    return settings.with_origins(origins)
+    return settings.with_origins(origins, {key: file for key in block if key not in overrides})

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gemma_mcp_cli.errors import MCPConfigError
+from gemma_mcp_cli.errors import MCPConfigError, program
 from gemma_mcp_cli.interop.entries import Conversion, Dialect, EntryConverter
 
 __all__ = [
@@ -62,7 +62,7 @@ def find_source(dialect: Dialect) -> Path:
     looked = ", ".join(str(c) for c in candidates)
     raise MCPConfigError(
         f"no {LABELS[dialect]} configuration found (looked in {looked})",
-        hint="name the file: 'gemma-mcp servers import PATH'",
+        hint=f"name the file: '{program()} servers import PATH'",
     )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gemma_mcp_cli.errors import MCPConfigError, MCPError
+from gemma_mcp_cli.errors import MCPConfigError, MCPError, program
 from gemma_mcp_cli.interop.tables import new_table, remove_table, replace_table, set_key
 from gemma_mcp_cli.state import trust
 from gemma_mcp_cli.state.files import write_atomically
@@ -51,7 +51,7 @@ def edit_target(explicit: str | None = None) -> Path:
 
 def add_server(path: Path, name: str, table: dict[str, Any]) -> Edit:
     """Append one server table; the name must be new."""
-    hint = f"remove it first ('gemma-mcp servers remove {name}') or choose another name"
+    hint = f"remove it first ('{program()} servers remove {name}') or choose another name"
     return merge_servers(path, {name: table}, {}, replace=False, hint=hint)
 
 
@@ -170,7 +170,7 @@ def _open(path: Path, *, must_exist: bool = False) -> tuple[int | None, TOMLDocu
         text, mode = path.read_text(encoding="utf-8"), stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         if must_exist:
-            hint = "'gemma-mcp servers add' creates it"
+            hint = f"'{program()} servers add' creates it"
             raise MCPConfigError(f"configuration file {path} does not exist", hint=hint) from None
         text, mode = "", None
     except (OSError, UnicodeDecodeError) as exc:
@@ -178,7 +178,7 @@ def _open(path: Path, *, must_exist: bool = False) -> tuple[int | None, TOMLDocu
     try:
         return mode, tomlkit.parse(text), tomllib.loads(text)
     except (ParseError, tomllib.TOMLDecodeError) as exc:
-        hint = f"run 'gemma-mcp validate {path}' and fix it first"
+        hint = f"run '{program()} validate {path}' and fix it first"
         raise MCPConfigError(f"{path}: invalid TOML: {exc}", hint=hint) from exc
 
 
@@ -193,7 +193,7 @@ def _require(before: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
     raise MCPConfigError(
         f"unknown server '{name}' in {path}" + (f"; did you mean '{close[0]}'?" if close else ""),
         server=name,
-        hint="'gemma-mcp servers list --all' shows the configured servers",
+        hint=f"'{program()} servers list --all' shows the configured servers",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,20 @@ class CachedTool:
         """Return the tool's name."""
         return str(self.tool["name"])
 
+    @property
+    def cached_at(self) -> float:
+        """Return when the tool was fetched (the original design's name)."""
+        return self.fetched_at
+
+    @property
+    def ttl(self) -> float:
+        """Return how long the entry stays fresh after it was fetched, in seconds."""
+        return self.expires_at - self.fetched_at
+
+    def is_expired(self, now: float | None = None) -> bool:
+        """Tell whether the entry is stale."""
+        return (time.time() if now is None else now) >= self.expires_at
+
 
 def fingerprint(config: MCPServerConfig) -> str:
     """Return a digest of everything in a server's effective configuration."""
@@ -44,7 +58,12 @@ def fingerprint(config: MCPServerConfig) -> str:
 
 
 class MCPToolRegistry:
-    """Per-server JSON files of listings; a stale, corrupt or foreign file is a miss."""
+    """The TTL tool cache: per-server JSON files of listings, and tool lists kept in memory.
+
+    On disk (for the command line): a stale, corrupt or foreign file is a miss. In memory (the
+    original design's `get_tools`, for a manager that lives for a whole chat): a server's
+    tools until `default_ttl` passes, `invalidate` is called or the server says they changed.
+    """
 
     def __init__(
         self,
@@ -55,6 +74,57 @@ class MCPToolRegistry:
         self.directory = directory or cache_dir()
         self.default_ttl = default_ttl
         self._clock = clock
+        self._memory: dict[str, list[CachedTool]] = {}
+
+    async def get_tools(
+        self, server_name: str, fetch_fn: Callable[[], Awaitable[Any]], force_refresh: bool = False
+    ) -> list[Any]:
+        """Return a server's tools from memory while fresh, else from `fetch_fn` (then kept)."""
+        kept = self._memory.get(server_name)
+        now = self._clock()
+        if kept and not force_refresh and not any(entry.is_expired(now) for entry in kept):
+            return [entry.tool for entry in kept]
+        fetched = await fetch_fn()
+        tools = list(getattr(fetched, "tools", fetched))  # a result with `.tools`, or the list itself
+        expires = now + self.default_ttl
+        self._memory[server_name] = [CachedTool(server_name, tool, now, expires) for tool in tools]
+        return tools
+
+    def forget(self, server_name: str | None = None) -> None:
+        """Drop the tools kept in memory for one server, or for all."""
+        if server_name is None:
+            self._memory.clear()
+        else:
+            self._memory.pop(server_name, None)
+
+    async def invalidate(self, server_name: str | None = None) -> None:
+        """Forget one server's cached listings (in memory and on disk), or every server's."""
+        self.forget(server_name)
+        if server_name is not None:
+            self.path(server_name).unlink(missing_ok=True)
+            return
+        for path in self.directory.glob("*.json") if self.directory.is_dir() else []:
+            if self._is_ours(path):
+                path.unlink(missing_ok=True)
+
+    def _is_ours(self, path: Path) -> bool:
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return isinstance(document, dict) and document.get("format") == FORMAT
+
+    def get_cache_stats(self) -> dict[str, Any]:
+        """Return how many servers and tools are kept in memory, and how many are stale."""
+        now = self._clock()
+        entries = [entry for kept in self._memory.values() for entry in kept]
+        expired = sum(entry.is_expired(now) for entry in entries)
+        return {
+            "servers_cached": len(self._memory),
+            "total_tools": len(entries),
+            "expired_tools": expired,
+            "valid_tools": len(entries) - expired,
+        }
 
     def ttl(self, config: MCPServerConfig) -> float:
         """Return how long a listing of this server stays fresh (0 disables caching)."""

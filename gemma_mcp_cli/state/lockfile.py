@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gemma_mcp_cli.errors import MCPConfigError
+from gemma_mcp_cli.errors import MCPConfigError, program
 from gemma_mcp_cli.state.files import write_atomically
 
 FORMAT = "gemma-mcp-lock/1"
@@ -70,7 +70,7 @@ def write(path: Path, servers: dict[str, dict[str, Any]]) -> None:
 
 def read(path: Path) -> dict[str, dict[str, Any]]:
     """Return the servers of a lock file; a missing or foreign file is a configuration error."""
-    hint = "run 'gemma-mcp lock' to write it"
+    hint = f"run '{program()} lock' to write it"
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

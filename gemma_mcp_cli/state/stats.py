@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gemma_mcp_cli.errors import MCPConfigError
+from gemma_mcp_cli.errors import MCPConfigError, program
 from gemma_mcp_cli.state.files import UnsafePathError, open_private, private_dir
 from gemma_mcp_cli.state.paths import state_dir
 
@@ -115,7 +115,7 @@ class StatsStore:
                     for s, m, t, o, et, e, lat, at in db.execute(query + " ORDER BY at, id", args)
                 ]
         except (sqlite3.Error, OSError) as exc:
-            raise self._unusable(exc, "run 'gemma-mcp stats reset' to start it afresh") from None
+            raise self._unusable(exc, f"run '{program()} stats reset' to start it afresh") from None
 
     def reset(self, server: str | None = None) -> int:
         """Delete the recorded requests (of one server, if named); return how many.
@@ -130,7 +130,7 @@ class StatsStore:
         except sqlite3.DatabaseError as exc:
             if server is not None:
                 raise self._unusable(
-                    exc, "run 'gemma-mcp stats reset' (every server) to start it afresh"
+                    exc, f"run '{program()} stats reset' (every server) to start it afresh"
                 ) from None
         except (sqlite3.Error, OSError) as exc:
             raise self._unusable(exc, "check that the state directory is writable") from None

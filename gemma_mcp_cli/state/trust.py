@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gemma_mcp_cli.config.discovery import PROJECT, ConfigSource
-from gemma_mcp_cli.errors import MCPConfigError, MCPUntrustedConfigError
+from gemma_mcp_cli.errors import MCPConfigError, MCPUntrustedConfigError, program
 from gemma_mcp_cli.state.files import private_dir, read_private, write_atomically
 from gemma_mcp_cli.state.paths import state_dir
 
@@ -85,7 +85,7 @@ def require_trusted(source: ConfigSource) -> None:
         raise MCPUntrustedConfigError(
             f"{source.path} was found in the current directory and is not trusted: "
             "nothing it names is started or connected to",
-            hint=f"gemma-mcp trust {shlex.quote(str(source.path))}  (after reading what it runs), "
+            hint=f"{program()} trust {shlex.quote(str(source.path))}  (after reading what it runs), "
             "or name a file with --config",
         )
 
@@ -96,7 +96,7 @@ def notice(source: ConfigSource) -> str | None:
         return None
     return (
         f"{source.path} is not trusted: it can be read, but nothing it names will be started "
-        f"(gemma-mcp trust {shlex.quote(str(source.path))})"
+        f"({program()} trust {shlex.quote(str(source.path))})"
     )
 
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 
 from gemma_mcp_cli.cli import render, server_edits
 from gemma_mcp_cli.cli.invocation import AppState
-from gemma_mcp_cli.config.loader import load_config, validate_mcp_config
+from gemma_mcp_cli.config.loader import check_config, load_config
 from tests.cli.conftest import Invoke, stderr_json, stdout_json
 
 REPO = Path(__file__).resolve().parents[2]
@@ -347,7 +347,7 @@ def test_import_write_merges_keeps_comments_and_validates(
     after = example.read_text()
     assert after.startswith(before)
     monkeypatch.setenv("API_KEY", "k")
-    assert validate_mcp_config(example).is_valid()
+    assert check_config(example).is_valid()
     assert list(load_config(example).servers)[-4:] == ["everything", "api-server", "sentry", "asana"]
 
 

@@ -96,7 +96,7 @@ def test_request_timeout_raises_timeout_error_and_counts_a_failure(write_config,
         async with MCPClientManager(servers) as manager:
             with pytest.raises(MCPTimeoutError):
                 await manager.call_tool("s", "work", {"seconds": 0})
-            stats = manager.get_stats()["s"]
+            stats = manager.get_stats()["servers"]["s"]
         assert (stats["total_requests"], stats["successful_requests"], stats["failed_requests"]) == (2, 1, 1)
         assert stats["tools"]["work"]["failed_requests"] == 1
         assert "did not answer tools/call work within 0.3s" in stats["last_error"]
@@ -123,9 +123,3 @@ def test_unknown_server_is_a_config_error() -> None:
 
     with pytest.raises(MCPConfigError):
         run(body)
-
-
-def test_manager_needs_async_with(servers_config: Path) -> None:
-    manager = MCPClientManager(load_mcp_servers(servers_config))
-    with pytest.raises(RuntimeError, match="async with"):
-        run(lambda: manager.connect_server("legacy"))

@@ -69,7 +69,7 @@ def test_a_server_that_died_is_reconnected_by_the_next_request(
             assert result["content"][0]["text"] == "worked"
             assert manager.status("s") is MCPServerStatus.CONNECTED
             assert pidfile.read_text() != first
-            stats = manager.get_stats()["s"]
+            stats = manager.get_stats()["servers"]["s"]
             assert (stats["successful_requests"], stats["failed_requests"]) == (2, 1)
 
     run(body)

@@ -12,9 +12,8 @@ from gemma_mcp_cli import (
     MCPServerConfig,
     MCPTransportType,
     load_mcp_servers,
-    validate_mcp_config,
 )
-from gemma_mcp_cli.config.loader import find_config, load_config, load_settings
+from gemma_mcp_cli.config.loader import check_config, find_config, load_config, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,7 +42,7 @@ headers = { X-Trace = "on" }
 
 
 def errors_of(path: Path) -> list[tuple[str | None, str | None, int | None, str]]:
-    report = validate_mcp_config(path)
+    report = check_config(path)
     return [(server, p.field, p.line, p.message) for server, p in report.problems()]
 
 
@@ -129,11 +128,11 @@ def test_a_table_that_is_not_a_server_is_an_error(write_config) -> None:
 
 
 def test_invalid_toml_reports_line_and_column(write_config) -> None:
-    report = validate_mcp_config(write_config('[a]\ncommand = "x"\nargs = [1,\n'))
+    report = check_config(write_config('[a]\ncommand = "x"\nargs = [1,\n'))
     (problem,) = report.errors
     assert problem.message.startswith("invalid TOML")
     assert (problem.line, problem.column) == (4, 1)
-    report = validate_mcp_config(write_config('[a]\ncommand = "x"\nargs = [1,, 2]\n'))
+    report = check_config(write_config('[a]\ncommand = "x"\nargs = [1,, 2]\n'))
     assert (report.errors[0].line, report.errors[0].column) == (3, 11)
 
 
@@ -169,7 +168,7 @@ def test_unset_variable_in_a_disabled_server_is_only_a_warning(
 ) -> None:
     monkeypatch.delenv("MISSING_TOKEN", raising=False)
     path = write_config('[svc]\nenabled = false\ncommand = "x"\nenv = { T = "${MISSING_TOKEN}" }\n')
-    report = validate_mcp_config(path)
+    report = check_config(path)
     assert report.is_valid()
     assert not report.is_valid(strict=True)
     assert "MISSING_TOKEN" in report.servers[0].warnings[0].message
@@ -185,7 +184,7 @@ def test_strict_warns_on_missing_command_and_empty_variable(
 ) -> None:
     monkeypatch.setenv("EMPTY_ONE", "")
     path = write_config('[a]\ncommand = "surely-not-a-command-xyz"\nenv = { E = "${EMPTY_ONE}" }\n')
-    report = validate_mcp_config(path)
+    report = check_config(path)
     assert report.is_valid() and not report.is_valid(strict=True)
     messages = sorted(p.message for p in report.servers[0].warnings)
     assert messages == [
@@ -253,7 +252,7 @@ def test_unreadable_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     binary = tmp_path / "binary.toml"
     binary.write_bytes(b'[a]\ncommand = "\xff\xfe"\n')
     for path in (folder, binary):
-        (problem,) = validate_mcp_config(path).errors
+        (problem,) = check_config(path).errors
         assert problem.message.startswith("cannot read the file")
 
 
@@ -300,7 +299,7 @@ def test_model_rejects_bad_transport_directly() -> None:
 
 def test_shipped_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("REDIS_URL", raising=False)
-    report = validate_mcp_config(REPO / "config" / "mcp_servers.toml")
+    report = check_config(REPO / "config" / "mcp_servers.toml")
     assert report.is_valid(strict=True), report.problems(strict=True)
     names = [s.name for s in report.servers]
     assert names == ["local-memory", "rag-redis", "filesystem", "memory", "http-example", "custom-python"]

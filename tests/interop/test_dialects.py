@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gemma_mcp_cli.config.loader import validate_mcp_config
+from gemma_mcp_cli.config.loader import check_config
 from gemma_mcp_cli.errors import MCPConfigError
 from gemma_mcp_cli.interop import dialects, editing
 from gemma_mcp_cli.interop.dialects import Dialect
@@ -126,7 +126,7 @@ def test_every_sample_imports_to_a_valid_configuration(
         monkeypatch.setenv(variable, "set-for-the-test")
     path = tmp_path / "mcp_servers.toml"
     path.write_text(text, encoding="utf-8")
-    report = validate_mcp_config(path)
+    report = check_config(path)
     assert report.is_valid(), [report.describe(s, p) for s, p in report.problems()]
     assert [s.name for s in report.servers] == list(result.servers)
 

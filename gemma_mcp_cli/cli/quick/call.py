@@ -114,7 +114,7 @@ def _live_session(command: dict[str, Any]) -> str | None:
     from gemma_mcp_cli.sessions import client as session_client
     from gemma_mcp_cli.state import trust
 
-    source = discovery.find_config(command["config"], discovery.servers_config_setting())
+    source = discovery.find_config(command["config"], *discovery.servers_config_setting())
     if trust.needs_trust(source):
         return None  # the cold path refuses it, with the hint
     key = session_client.session_key(command["server"], source.path)

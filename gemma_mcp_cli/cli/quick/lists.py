@@ -54,7 +54,7 @@ def saved_snapshot(request: dict[str, Any]) -> dict[str, Any] | None:
 
     if disabled():
         return None
-    source = request["source"] = discovery.find_config(request["config"], discovery.servers_config_setting())
+    source = request["source"] = discovery.find_config(request["config"], *discovery.servers_config_setting())
     found = snapshot.read(source)
     if found is None:
         # Nothing saved for this configuration yet: validate it (pydantic, without Typer),
