@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from gemma_mcp_cli.cli import run_call
 from gemma_mcp_cli.cli.boundary import run
+from gemma_mcp_cli.cli.content import CallOutput
 from gemma_mcp_cli.cli.options import JsonOpt, ServerArg, TimeoutOpt, ToolArg
 
 ArgOpt = Annotated[
@@ -19,6 +21,13 @@ ArgsOpt = Annotated[
 ]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check the arguments and print the request only.")]
 RawOpt = Annotated[bool, typer.Option("--raw", help="Print text results byte for byte on a terminal too.")]
+StructuredOpt = Annotated[
+    bool, typer.Option("--structured", help="Print the structured content (JSON) even when there is text.")
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write binary content (image, audio, blob) here, else the text."),
+]
 
 
 def command(
@@ -30,6 +39,8 @@ def command(
     timeout: TimeoutOpt = None,
     dry_run: DryRunOpt = False,
     raw: RawOpt = False,
+    structured: StructuredOpt = False,
+    output: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Call a tool on a server and print its result."""
@@ -45,6 +56,6 @@ def command(
             timeout=timeout,
             dry_run=dry_run,
             as_json=as_json,
-            raw=raw,
+            how=CallOutput(structured=structured, output=output, raw=raw),
         ),
     )

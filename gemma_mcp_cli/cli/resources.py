@@ -11,7 +11,8 @@ import typer
 
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.boundary import run_async
-from gemma_mcp_cli.cli.connect import ListingView, open_manager, show_listing
+from gemma_mcp_cli.cli.connect import open_manager
+from gemma_mcp_cli.cli.listings import ListingView, show_listing
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg, UriArg
 from gemma_mcp_cli.errors import MCPUsageError
@@ -32,6 +33,7 @@ TEMPLATES = ListingView(
     lambda manager, name: manager.list_resource_templates(name),
     ("SERVER", "URI TEMPLATE", "NAME", "MIME TYPE"),
     lambda t: (t["server"], t["uriTemplate"], t.get("name"), t.get("mimeType")),
+    noun="resource templates",
 )
 
 

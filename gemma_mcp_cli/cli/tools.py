@@ -8,17 +8,9 @@ import typer
 
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.boundary import run
-from gemma_mcp_cli.cli.connect import (
-    ListingView,
-    error_entries,
-    find_tool,
-    finish,
-    list_tools_of,
-    listing,
-    show_listing,
-    targets,
-)
+from gemma_mcp_cli.cli.connect import error_entries, find_tool, finish, list_tools_of, listing, targets
 from gemma_mcp_cli.cli.content import first_line
+from gemma_mcp_cli.cli.listings import ListingView, show_listing
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg, ToolArg
 from gemma_mcp_cli.cli.schema import parameters
