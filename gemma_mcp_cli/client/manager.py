@@ -231,6 +231,7 @@ class MCPClientManager:
 
     async def list_tools(self, name: str) -> list[dict[str, Any]]:
         """Return every tool of a server, following pagination to the end."""
+        await self._require(name, "tools", "tools")
         tools = await self._paginate(
             name, "tools/list", "tools", lambda c, cur: c.list_tools(cursor=cur, cache_mode="bypass")
         )
