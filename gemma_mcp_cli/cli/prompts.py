@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
+from gemma_mcp_cli import arguments
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.boundary import run_async
-from gemma_mcp_cli.cli.connect import open_manager
+from gemma_mcp_cli.cli.connect import open_manager, registry
 from gemma_mcp_cli.cli.content import describe
 from gemma_mcp_cli.cli.listings import ListingView, show_listing
 from gemma_mcp_cli.cli.loading import config_for
@@ -55,7 +56,12 @@ def get_prompt(
         loaded = config_for(ctx)
         name = loaded.server(server).name
         values = dict(_pair(p) for p in arg or [])
+        cached = registry(loaded).get(loaded.servers[name], "prompts")
         async with open_manager(ctx, loaded, start=[name]) as manager:
+            known = cached if cached is not None else await manager.list_prompts(name)
+            definition = next((p for p in known if p.get("name") == prompt), None)
+            if definition is not None:  # an unknown prompt: the server names the ones it has
+                arguments.check_prompt(name, definition, values)
             result = await manager.get_prompt(name, prompt, values)
         if as_json:
             render.emit_json({"server": name, "prompt": prompt, "result": result})

@@ -125,11 +125,16 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str |
 
 def _plain_table(columns: Sequence[str], cells: list[list[str]]) -> str:
     """Align columns with two spaces, as the terminal table does, for pipes and files."""
-    lines = [list(columns), *([" ".join(c.split()) for c in row] for row in cells)]
+    # Each row stays on one line; a cell's leading indent (a nested parameter) is kept.
+    lines = [list(columns), *([_indent(c) + " ".join(c.split()) for c in row] for row in cells)]
     widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
     return "\n".join(
         "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
     )
+
+
+def _indent(cell: str) -> str:
+    return cell[: len(cell) - len(cell.lstrip(" "))]
 
 
 def fields(pairs: Iterable[tuple[str, Any]]) -> None:

@@ -159,3 +159,77 @@ def test_a_failing_server_still_fails_the_listing(cli: Invoke, write_config: Cal
     assert result.exit_code == 4  # a server that cannot start is a failure, not a skip
     assert "skipped (no prompts offered): content" in result.stderr
     assert "(no prompts)" not in result.stderr
+
+
+def test_prompts_get_checks_required_arguments_before_sending(cli: Invoke, servers_config: Path) -> None:
+    missing = cli("--config", str(servers_config), "prompts", "get", "sdk", "greet")
+    assert missing.exit_code == 7, missing.stderr
+    assert "name: required, not given" in missing.stderr
+    misspelt = cli("--config", str(servers_config), "prompts", "get", "sdk", "greet", "--arg", "nmae=Ada")
+    assert misspelt.exit_code == 7
+    assert "nmae: not an argument of this prompt; did you mean 'name'?" in misspelt.stderr
+    given = cli("--config", str(servers_config), "prompts", "get", "sdk", "greet", "--arg", "name=Ada")
+    assert given.exit_code == 0 and given.stdout == "user: Greet Ada in a plain style.\n"
+
+
+def test_prompts_get_of_an_unknown_prompt_is_still_the_servers_answer(
+    cli: Invoke, servers_config: Path
+) -> None:
+    result = cli("--config", str(servers_config), "prompts", "get", "sdk", "gret")
+    assert result.exit_code == 5 and "greet" in result.stderr
+
+
+def test_everything_prompt_with_a_required_argument_exits_7(cli: Invoke, everything_config: Path) -> None:
+    result = cli("--config", str(everything_config), "prompts", "get", "everything", "args-prompt")
+    assert result.exit_code == 7
+    assert "city: required, not given" in result.stderr
+
+
+def test_unions_with_string_take_json_spellings_as_the_other_type(run: Invoke) -> None:
+    args = ["--arg", "thought=t", "--arg", "nextThoughtNeeded=true", "--arg", "thoughtNumber=5"]
+    sent = stdout_json(run("call", "content", "think", *args, "--json"))["result"]["structuredContent"]
+    assert sent == {"thought": "t", "nextThoughtNeeded": True, "thoughtNumber": 5}
+    words = ["--arg", "thought=t", "--arg", "nextThoughtNeeded=maybe", "--arg", "thoughtNumber=007"]
+    kept = stdout_json(run("call", "content", "think", *words, "--json"))["result"]["structuredContent"]
+    assert kept == {"thought": "t", "nextThoughtNeeded": "maybe", "thoughtNumber": "007"}
+
+
+def test_errors_in_nested_objects_name_their_path(run: Invoke) -> None:
+    entities = '[{"name": "a", "entityType": "x"}, {"name": "b", "observations": [1]}]'
+    result = run("call", "content", "create_entities", "--arg", f"entities:={entities}")
+    assert result.exit_code == 7
+    assert "entities[1].entityType: required, not given" in result.stderr
+    assert "entities[1].observations[0]: 1 is not of type 'string'" in result.stderr
+
+
+def test_tools_show_prints_nested_parameters_as_a_tree(run: Invoke) -> None:
+    result = run("tools", "show", "content", "create_entities")
+    assert result.exit_code == 0, result.stderr
+    rows = [line.split()[:3] for line in _parameter_lines(result.stdout)]
+    names = [
+        line[: len(line) - len(line.lstrip())] + line.split()[0] for line in _parameter_lines(result.stdout)
+    ]
+    assert names == [
+        "entities",
+        "  name",
+        "  entityType",
+        "  observations",
+        "options",
+        "  merge",
+        "  limits",
+        "    depth",
+    ]
+    assert rows[2] == ["entityType", "string", "yes"] and rows[3] == ["observations", "array[string]", "no"]
+
+
+def test_a_schema_that_refers_to_itself_is_shown_to_a_bounded_depth(run: Invoke) -> None:
+    result = run("tools", "show", "content", "tree")
+    assert result.exit_code == 0, result.stderr
+    names = [line.split()[0] for line in _parameter_lines(result.stdout)]
+    assert names[:3] == ["root", "label", "children"] and names[-1] == "odd"
+    assert len(names) < 20
+
+
+def _parameter_lines(text: str) -> list[str]:
+    lines = text.splitlines()
+    return lines[[line.startswith("PARAMETER") for line in lines].index(True) + 1 :]

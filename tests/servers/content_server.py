@@ -73,6 +73,24 @@ TOOLS: list[JsonObject] = [
         ),
     },
     {
+        "name": "tree",
+        "description": "A schema that refers to itself, and one whose parts are not what they should be.",
+        "inputSchema": {
+            "type": "object",
+            "$defs": {
+                "node": {
+                    "type": "object",
+                    "properties": {
+                        "label": {"type": "string"},
+                        "children": {"type": "array", "items": {"$ref": "#/$defs/node"}},
+                    },
+                    "required": 7,
+                }
+            },
+            "properties": {"root": {"$ref": "#/$defs/node"}, "odd": {"type": "object", "properties": ["x"]}},
+        },
+    },
+    {
         "name": "think",
         "description": "Echo the arguments as received: unions of boolean or integer with string.",
         "inputSchema": _schema(
