@@ -11,6 +11,7 @@ from gemma_mcp_cli.cli import (
     auth,
     batch,
     call,
+    help_style,
     lock,
     prompts,
     render,
@@ -60,6 +61,7 @@ app.command("trust")(trust.command)
 app.command("validate")(validate.command)
 app.command("wait")(wait.command)
 install(app)  # the global options, after the subcommand too
+help_style.install(app)  # SERVER and KEY=VALUE placeholders, and examples
 
 
 def main() -> None:

@@ -14,10 +14,18 @@ from gemma_mcp_cli.cli.options import JsonOpt, ServerArg, TimeoutOpt, ToolArg
 
 ArgOpt = Annotated[
     list[str] | None,
-    typer.Option("--arg", "-a", help="key=value (typed by the tool's schema) or key:=<json>; repeatable."),
+    typer.Option(
+        "--arg",
+        "-a",
+        metavar="KEY=VALUE",
+        help="key=value (typed by the tool's schema) or key:=JSON; repeatable.",
+    ),
 ]
 ArgsOpt = Annotated[
-    str | None, typer.Option("--args", help="A JSON object: the text, @FILE, or - for standard input.")
+    str | None,
+    typer.Option(
+        "--args", metavar="JSON|@FILE|-", help="A JSON object: the text, @FILE, or - for standard input."
+    ),
 ]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check the arguments and print the request only.")]
 RawOpt = Annotated[bool, typer.Option("--raw", help="Print text results byte for byte on a terminal too.")]
@@ -26,7 +34,12 @@ StructuredOpt = Annotated[
 ]
 OutputOpt = Annotated[
     Path | None,
-    typer.Option("--output", "-o", help="Write binary content (image, audio, blob) here, else the text."),
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write binary content (image, audio, blob) here, else the text.",
+    ),
 ]
 
 

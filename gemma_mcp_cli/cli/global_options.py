@@ -53,7 +53,10 @@ RetriesOpt = Annotated[
 TransportOpt = Annotated[
     Transport | None,
     typer.Option(
-        "--transport", help="For a URL given as SERVER: http (default), sse or websocket.", show_default=False
+        "--transport",
+        metavar="[http|sse|websocket]",
+        help="For a URL given as SERVER: http (default), sse or websocket.",
+        show_default=False,
     ),
 ]
 HeaderOpt = Annotated[

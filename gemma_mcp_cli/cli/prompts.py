@@ -19,7 +19,9 @@ from gemma_mcp_cli.errors import MCPUsageError
 app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="List the servers' prompts and render one."
 )
-PromptArgOpt = Annotated[list[str] | None, typer.Option("--arg", "-a", help="key=value; repeatable.")]
+PromptArgOpt = Annotated[
+    list[str] | None, typer.Option("--arg", "-a", metavar="KEY=VALUE", help="key=value; repeatable.")
+]
 
 
 PROMPTS = ListingView(

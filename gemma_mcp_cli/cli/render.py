@@ -133,12 +133,28 @@ def _plain_table(columns: Sequence[str], cells: list[list[str]]) -> str:
     )
 
 
+def _plain_fields(rows: list[tuple[str, str]]) -> str:
+    """Align `key  value` for pipes and files; a value's further lines are indented under it."""
+    width = max(len(key) for key, _ in rows)
+    lines = []
+    for key, value in rows:
+        first, *rest = value.strip("\n").splitlines() or [""]
+        lines.append(f"{key.ljust(width)}  {first}".rstrip())
+        lines += [f"{' ' * (width + 2)}{line}".rstrip() for line in rest]
+    return "\n".join(lines)
+
+
 def _indent(cell: str) -> str:
     return cell[: len(cell) - len(cell.lstrip(" "))]
 
 
 def fields(pairs: Iterable[tuple[str, Any]]) -> None:
-    """Print `key: value` lines to stdout, aligned."""
+    """Print `key: value` lines to stdout, aligned (without padding when piped)."""
+    if not _styled(sys.stdout):
+        rows = [(key, "" if value is None else str(value)) for key, value in pairs]
+        if rows:
+            emit_text(_plain_fields(rows))
+        return
     from rich.table import Table
     from rich.text import Text
 

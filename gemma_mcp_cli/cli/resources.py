@@ -19,7 +19,9 @@ from gemma_mcp_cli.errors import MCPUsageError
 from gemma_mcp_cli.state.files import write_atomically
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="List and read the servers' resources.")
-OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the contents to this file.")]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write the contents to this file.")
+]
 
 
 RESOURCES = ListingView(
