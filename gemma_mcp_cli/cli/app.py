@@ -13,6 +13,7 @@ from gemma_mcp_cli.cli import (
     call,
     help_style,
     lock,
+    output_format,
     prompts,
     render,
     resources,
@@ -61,6 +62,7 @@ app.command("trust")(trust.command)
 app.command("validate")(validate.command)
 app.command("wait")(wait.command)
 install(app)  # the global options, after the subcommand too
+output_format.install(app)  # --format wherever --json is
 help_style.install(app)  # SERVER and KEY=VALUE placeholders, and examples
 
 

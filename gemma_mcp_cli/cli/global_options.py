@@ -120,32 +120,44 @@ def merge(target: AppState, given: Mapping[str, Any]) -> None:
     target.headers = target.headers | headers(given.get("headers"))
 
 
+def extend(
+    command: Callable[..., Any],
+    options: Mapping[str, tuple[Any, Any]],
+    take: Callable[[Any, dict[str, Any], dict[str, Any]], None],
+) -> Callable[..., Any]:
+    """Return `command` with more options (name -> (annotation, default)) for Typer to read.
+
+    `take(ctx, given, kwargs)` receives the extra options' values before the command runs,
+    and may change the command's own arguments.
+    """
+    signature = inspect.signature(command, eval_str=True)
+    if "ctx" not in signature.parameters:
+        raise TypeError(f"{command.__qualname__} needs a ctx parameter to take global options")
+    extra = [
+        inspect.Parameter(
+            _PREFIX + name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+        )
+        for name, (annotation, default) in options.items()
+    ]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        given = {name: kwargs.pop(_PREFIX + name, None) for name in options}
+        take(kwargs["ctx"], given, kwargs)
+        return command(*args, **kwargs)
+
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), *extra]
+    )
+    return wrapper
+
+
 def accepting(names: Sequence[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Return a decorator that gives a command the named global options."""
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
-        signature = inspect.signature(command, eval_str=True)
-        if "ctx" not in signature.parameters:
-            raise TypeError(f"{command.__qualname__} needs a ctx parameter to take global options")
-        extra = [
-            inspect.Parameter(
-                _PREFIX + name,
-                inspect.Parameter.KEYWORD_ONLY,
-                default=OPTIONS[name][1],
-                annotation=OPTIONS[name][0],
-            )
-            for name in names
-        ]
-
-        @functools.wraps(command)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            given = {name: kwargs.pop(_PREFIX + name, None) for name in names}
-            merge(state(kwargs["ctx"]), given)
-            return command(*args, **kwargs)
-
-        parameters = [*signature.parameters.values(), *extra]
-        wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
-        return wrapper
+        chosen = {name: OPTIONS[name] for name in names}
+        return extend(command, chosen, lambda ctx, given, _: merge(state(ctx), given))
 
     return decorate
 

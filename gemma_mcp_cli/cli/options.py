@@ -54,3 +54,12 @@ RefreshOpt = Annotated[bool, typer.Option("--refresh", help="Ask the servers aga
 OfflineOpt = Annotated[
     bool, typer.Option("--offline", help="Never start a server: answer from the cache alone.")
 ]
+FieldsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--fields",
+        metavar="A,B,C",
+        help="Only these fields of each item, in this order (e.g. server,name); the table's columns too.",
+        show_default=False,
+    ),
+]

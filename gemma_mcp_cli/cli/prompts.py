@@ -13,7 +13,15 @@ from gemma_mcp_cli.cli.connect import open_manager, registry
 from gemma_mcp_cli.cli.content import describe
 from gemma_mcp_cli.cli.listings import ListingView, show_listing
 from gemma_mcp_cli.cli.loading import config_for
-from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, PromptArg, RefreshOpt, ServerArg, ServersArg
+from gemma_mcp_cli.cli.options import (
+    FieldsOpt,
+    JsonOpt,
+    OfflineOpt,
+    PromptArg,
+    RefreshOpt,
+    ServerArg,
+    ServersArg,
+)
 from gemma_mcp_cli.errors import MCPUsageError
 
 app = typer.Typer(
@@ -38,10 +46,11 @@ def list_prompts(
     servers: ServersArg = None,
     refresh: RefreshOpt = False,
     offline: OfflineOpt = False,
+    fields: FieldsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List the prompts of the named servers, or of every enabled server (cached)."""
-    show_listing(ctx, PROMPTS, servers, refresh=refresh, offline=offline, as_json=as_json)
+    show_listing(ctx, PROMPTS, servers, refresh=refresh, offline=offline, as_json=as_json, fields=fields)
 
 
 @app.command("get")

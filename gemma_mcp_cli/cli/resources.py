@@ -14,7 +14,15 @@ from gemma_mcp_cli.cli.boundary import run_async
 from gemma_mcp_cli.cli.connect import open_manager
 from gemma_mcp_cli.cli.listings import ListingView, show_listing
 from gemma_mcp_cli.cli.loading import config_for
-from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg, UriArg
+from gemma_mcp_cli.cli.options import (
+    FieldsOpt,
+    JsonOpt,
+    OfflineOpt,
+    RefreshOpt,
+    ServerArg,
+    ServersArg,
+    UriArg,
+)
 from gemma_mcp_cli.errors import MCPUsageError
 from gemma_mcp_cli.state.files import write_atomically
 
@@ -45,10 +53,11 @@ def list_resources(
     servers: ServersArg = None,
     refresh: RefreshOpt = False,
     offline: OfflineOpt = False,
+    fields: FieldsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List the resources of the named servers, or of every enabled server (cached)."""
-    show_listing(ctx, RESOURCES, servers, refresh=refresh, offline=offline, as_json=as_json)
+    show_listing(ctx, RESOURCES, servers, refresh=refresh, offline=offline, as_json=as_json, fields=fields)
 
 
 @app.command("templates")
@@ -57,10 +66,11 @@ def list_templates(
     servers: ServersArg = None,
     refresh: RefreshOpt = False,
     offline: OfflineOpt = False,
+    fields: FieldsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List the resource templates of the named servers, or of every enabled server (cached)."""
-    show_listing(ctx, TEMPLATES, servers, refresh=refresh, offline=offline, as_json=as_json)
+    show_listing(ctx, TEMPLATES, servers, refresh=refresh, offline=offline, as_json=as_json, fields=fields)
 
 
 @app.command("read")

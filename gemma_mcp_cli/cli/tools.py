@@ -12,7 +12,15 @@ from gemma_mcp_cli.cli.connect import error_entries, find_tool, finish, list_too
 from gemma_mcp_cli.cli.content import first_line
 from gemma_mcp_cli.cli.listings import ListingView, show_listing
 from gemma_mcp_cli.cli.loading import config_for
-from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg, ToolArg
+from gemma_mcp_cli.cli.options import (
+    FieldsOpt,
+    JsonOpt,
+    OfflineOpt,
+    RefreshOpt,
+    ServerArg,
+    ServersArg,
+    ToolArg,
+)
 from gemma_mcp_cli.cli.schema import parameters
 from gemma_mcp_cli.cli.tool_search import DEFAULT_LIMIT, rank, show
 
@@ -40,10 +48,11 @@ def list_tools(
     servers: ServersArg = None,
     refresh: RefreshOpt = False,
     offline: OfflineOpt = False,
+    fields: FieldsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List the tools of the named servers, or of every enabled server (cached)."""
-    show_listing(ctx, TOOLS, servers, refresh=refresh, offline=offline, as_json=as_json)
+    show_listing(ctx, TOOLS, servers, refresh=refresh, offline=offline, as_json=as_json, fields=fields)
 
 
 @app.command("search")
