@@ -12,6 +12,7 @@ import typer
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.boundary import run_async
 from gemma_mcp_cli.cli.connect import open_manager
+from gemma_mcp_cli.cli.content import CallOutput, check_output, write_output
 from gemma_mcp_cli.cli.listings import ListingView, show_listing
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import (
@@ -24,7 +25,6 @@ from gemma_mcp_cli.cli.options import (
     UriArg,
 )
 from gemma_mcp_cli.errors import MCPUsageError
-from gemma_mcp_cli.state.files import write_atomically
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="List and read the servers' resources.")
 OutputOpt = Annotated[
@@ -82,15 +82,13 @@ def read_resource(
     async def work() -> None:
         loaded = config_for(ctx)
         name = loaded.server(server).name
+        check_output(CallOutput(output=output))
         async with open_manager(ctx, loaded, start=[name]) as manager:
             contents = await manager.read_resource(name, uri)
         if as_json:
             render.emit_json({"server": name, "uri": uri, "contents": contents})
         elif output is not None:
-            try:
-                write_atomically(output, b"".join(_bytes_of(c) for c in contents))
-            except OSError as exc:
-                raise MCPUsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+            write_output(output, b"".join(_bytes_of(c) for c in contents))
             render.message(f"wrote {output}")
         else:
             _to_stdout(contents)

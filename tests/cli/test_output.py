@@ -233,3 +233,13 @@ def test_a_schema_that_refers_to_itself_is_shown_to_a_bounded_depth(run: Invoke)
 def _parameter_lines(text: str) -> list[str]:
     lines = text.splitlines()
     return lines[[line.startswith("PARAMETER") for line in lines].index(True) + 1 :]
+
+
+def test_resources_read_into_a_missing_folder_exits_2(
+    cli: Invoke, servers_config: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "nowhere" / "blob.bin"
+    result = cli(
+        "--config", str(servers_config), "resources", "read", "sdk", "test://blob.bin", "-o", str(target)
+    )
+    assert result.exit_code == 2 and "no such directory" in result.stderr and "Traceback" not in result.stderr
