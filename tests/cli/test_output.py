@@ -179,12 +179,6 @@ def test_prompts_get_of_an_unknown_prompt_is_still_the_servers_answer(
     assert result.exit_code == 5 and "greet" in result.stderr
 
 
-def test_everything_prompt_with_a_required_argument_exits_7(cli: Invoke, everything_config: Path) -> None:
-    result = cli("--config", str(everything_config), "prompts", "get", "everything", "args-prompt")
-    assert result.exit_code == 7
-    assert "city: required, not given" in result.stderr
-
-
 def test_unions_with_string_take_json_spellings_as_the_other_type(run: Invoke) -> None:
     args = ["--arg", "thought=t", "--arg", "nextThoughtNeeded=true", "--arg", "thoughtNumber=5"]
     sent = stdout_json(run("call", "content", "think", *args, "--json"))["result"]["structuredContent"]
