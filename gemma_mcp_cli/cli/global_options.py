@@ -86,7 +86,11 @@ EVERYWHERE = ("config", "verbose")
 CONNECTING = tuple(OPTIONS)
 # The commands that reach a server named (or given as a URL) on the command line.
 CONNECTING_COMMANDS = {
+    "batch",
     "call",
+    "lock",
+    "wait",
+    "tools search",
     "tools list",
     "tools show",
     "resources list",

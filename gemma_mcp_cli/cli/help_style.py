@@ -14,6 +14,13 @@ import typer
 from typer.core import TyperCommand
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
+    "batch": ("gemma-mcp batch requests.jsonl --ordered", "gemma-mcp batch - < requests.jsonl --fail-fast"),
+    "lock": ("gemma-mcp lock", "gemma-mcp lock --check"),
+    "wait": ("gemma-mcp wait local-memory", "gemma-mcp wait http://127.0.0.1:8000/mcp --timeout 60"),
+    "tools search": (
+        "gemma-mcp tools search 'recall memory'",
+        "gemma-mcp tools search files fs --limit 3 --json",
+    ),
     "call": (
         "gemma-mcp call local-memory store_memory --arg content='buy milk' --arg importance=0.8",
         "gemma-mcp call fs read_media_file --arg path=cat.png --output cat.png",

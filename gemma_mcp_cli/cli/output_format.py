@@ -42,14 +42,19 @@ def choose(ctx: Any, given: dict[str, Any], kwargs: dict[str, Any]) -> None:
     kwargs["as_json"] = chosen is not OutputFormat.TABLE
 
 
-def install(app: typer.Typer) -> None:
+# `batch` writes JSON lines whatever is asked: its --json is about the summary on stderr.
+_FIXED = {"batch"}
+
+
+def install(app: typer.Typer, path: str = "") -> None:
     """Give every command with `--json` (and no --format of its own) the --format option."""
     for info in app.registered_commands:
-        if info.callback is not None and _takes_json(info.callback):
+        name = f"{path} {info.name}".strip()
+        if info.callback is not None and name not in _FIXED and _takes_json(info.callback):
             info.callback = extend(info.callback, {"format": (FormatOpt, None)}, choose)
     for group in app.registered_groups:
         if group.typer_instance is not None:
-            install(group.typer_instance)
+            install(group.typer_instance, f"{path} {group.name}".strip())
 
 
 def _takes_json(command: Any) -> bool:

@@ -23,6 +23,7 @@ from gemma_mcp_cli.cli.options import (
 )
 from gemma_mcp_cli.cli.schema import parameters
 from gemma_mcp_cli.cli.tool_search import DEFAULT_LIMIT, rank, show
+from gemma_mcp_cli.errors import MCPNotOfferedError
 
 QueryArg = Annotated[
     str, typer.Argument(help="Words to look for in tool names, titles, descriptions and parameters.")
@@ -70,7 +71,8 @@ def search_tools(
     def work() -> None:
         loaded = config_for(ctx)
         names = targets(loaded, servers)
-        items, errors = listing(ctx, loaded, names, "tools", list_tools_of, refresh=refresh, offline=offline)
+        items, found = listing(ctx, loaded, names, "tools", list_tools_of, refresh=refresh, offline=offline)
+        errors = [e for e in found if not isinstance(e, MCPNotOfferedError)]  # no tools: nothing to rank
         show(rank(query, items, limit), error_entries(errors), as_json=as_json)
         finish(errors, as_json=as_json)
 
