@@ -185,7 +185,8 @@ def _indent(cell: str) -> str:
 def fields(pairs: Iterable[tuple[str, Any]]) -> None:
     """Print `key: value` lines to stdout, aligned (without padding when piped)."""
     if not _styled(sys.stdout):
-        rows = [(key, "" if value is None else str(value)) for key, value in pairs]
+        # Server text: control characters shown escaped, as in tables (rich strips them on a tty).
+        rows = [(printable(key), "" if value is None else printable(str(value))) for key, value in pairs]
         if rows:
             emit_text(_plain_fields(rows))
         return

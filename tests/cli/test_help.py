@@ -71,3 +71,13 @@ def test_piped_output_carries_no_padding(cli: Invoke, write_config) -> None:
     assert all(line == line.rstrip() for line in lines)
     listed = cli("--config", str(config), "tools", "list")
     assert all(line == line.rstrip() for line in listed.stdout.splitlines())
+
+
+def test_piped_tool_details_never_carry_raw_control_characters(cli: Invoke, write_config) -> None:
+    config = write_config(stdio_server("hostile", "content_server.py", "--hostile"))
+    result = cli("--config", str(config), "tools", "show", "hostile", "evil")
+    assert result.exit_code == 0, result.stderr
+    assert not any(c in result.stdout for c in "\x1b\x07\x9b")
+    assert (
+        "description  first\\x1b]0;pwned" in result.stdout and "\n             second line" in result.stdout
+    )
