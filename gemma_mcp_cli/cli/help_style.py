@@ -55,6 +55,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "session start": ("gemma-mcp session start local-memory", "gemma-mcp session start --idle-timeout 3600"),
     "session list": ("gemma-mcp session list",),
     "session stop": ("gemma-mcp session stop local-memory", "gemma-mcp session stop --all"),
+    "trust": ("gemma-mcp trust", "gemma-mcp trust --list"),
     "tools list": ("gemma-mcp tools list", "gemma-mcp tools list local-memory --json | jq '.tools[].name'"),
     "tools show": ("gemma-mcp tools show local-memory store_memory",),
 }
