@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gemma_mcp_cli.errors import MCPInvalidArgumentsError, MCPUsageError, program
+from gemma_mcp_cli.names import close_names
 
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _DIGITS = 4000  # Python refuses to read longer integers from text; such a value stays text
@@ -121,30 +122,55 @@ def _json_type(value: Any) -> str:
 
 
 def convert(value: str, types: list[str]) -> Any:
-    """Convert command-line text to the first schema type it fits; text stays text otherwise."""
-    if not types or ("string" in types and not (value == "null" and "null" in types)):
-        return value
+    """Convert command-line text to the first schema type it fits; text stays text otherwise.
+
+    The non-string types are tried first and a string last, so `boolean | string` takes `true`
+    as the boolean; where a string is allowed, only JSON's own spelling of another type counts
+    (`true`, `5`, `null`), so `yes` and `007` stay text.
+    """
+    strict = "string" in types
     for kind in types:
-        if kind == "null" and value == "null":
-            return None
-        if kind == "integer" and _INTEGER.match(value) and len(value) <= _DIGITS:
-            return int(value)
-        if kind == "number":
-            try:
-                number = float(value)
-            except ValueError:
-                continue
-            if not math.isfinite(number):
-                continue  # JSON has no NaN or infinity; let the schema check reject the text
-            return int(value) if _INTEGER.match(value) and len(value) <= _DIGITS else number
-        if kind == "boolean" and value.lower() in _BOOLEANS:
-            return _BOOLEANS[value.lower()]
-        if kind in {"array", "object"}:
-            try:
-                return json.loads(value)
-            except ValueError:
-                continue
+        if kind != "string":
+            converted = _as_type(value, kind, strict=strict)
+            if converted is not _UNCONVERTED:
+                return converted
     return value
+
+
+_UNCONVERTED = object()
+_JSON_INTEGER = re.compile(r"^-?(0|[1-9]\d*)$")
+_JSON_NUMBER = re.compile(r"^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$")
+
+
+def _as_type(value: str, kind: str, *, strict: bool) -> Any:
+    """Return `value` as one JSON type, or `_UNCONVERTED`; `strict` accepts JSON spellings only."""
+    integer = (_JSON_INTEGER if strict else _INTEGER).match(value) and len(value) <= _DIGITS
+    if kind == "null":
+        return None if value == "null" else _UNCONVERTED
+    if kind == "integer":
+        return int(value) if integer else _UNCONVERTED
+    if kind == "number":
+        if strict and not _JSON_NUMBER.match(value):
+            return _UNCONVERTED
+        try:
+            number = float(value)
+        except ValueError:
+            return _UNCONVERTED
+        if not math.isfinite(number):
+            return _UNCONVERTED  # JSON has no NaN or infinity; let the schema check reject the text
+        return int(value) if integer else number
+    if kind == "boolean":
+        if strict:
+            return {"true": True, "false": False}.get(value, _UNCONVERTED)
+        return _BOOLEANS.get(value.lower(), _UNCONVERTED)
+    if kind in {"array", "object"}:
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return _UNCONVERTED
+        wanted = list if kind == "array" else dict
+        return parsed if not strict or isinstance(parsed, wanted) else _UNCONVERTED
+    return _UNCONVERTED
 
 
 def validate(
@@ -199,16 +225,48 @@ def _undeclared(arguments: Mapping[str, Any], schema: Mapping[str, Any]) -> list
     return [key for key in arguments if key not in properties]
 
 
+def key_path(parts: Iterable[Any]) -> str:
+    """Return a path into the arguments as people write it: `entities[0].entityType`."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
 def _describe(error: Any) -> str:
-    """Name the key an error is about and what was expected."""
-    path = ".".join(str(part) for part in error.absolute_path)
+    """Name the key an error is about (with its path into nested objects) and what was expected."""
+    path = key_path(error.absolute_path)
     if error.validator == "required":
         missing = re.search(r"'([^']+)' is a required property", error.message)
-        return f"{missing.group(1) if missing else path}: required, not given"
+        where = key_path([*error.absolute_path, missing.group(1)]) if missing else path
+        return f"{where}: required, not given"
     if error.validator == "additionalProperties" and not path:
         extra = re.findall(r"'([^']+)'", error.message.split("(")[-1])
         return f"{', '.join(extra)}: not a parameter of this tool"
     return f"{path or '(arguments)'}: {error.message}"
+
+
+def check_prompt(server: str, prompt: Mapping[str, Any], values: Mapping[str, str]) -> None:
+    """Check a prompt's arguments against its declared ones; raise naming each missing or unknown one."""
+    declared = [a for a in prompt.get("arguments") or [] if isinstance(a, Mapping)]
+    names = [str(a.get("name")) for a in declared]
+    problems = [
+        f"{a.get('name')}: required, not given"
+        for a in declared
+        if a.get("required") and a.get("name") not in values
+    ]
+    problems += [
+        f"{key}: not an argument of this prompt{close_names(key, names)}"
+        for key in values
+        if key not in names
+    ]
+    if problems:
+        name = prompt.get("name")
+        raise MCPInvalidArgumentsError(
+            f"invalid arguments for prompt {name} on '{server}': " + "; ".join(problems),
+            server=server,
+            hint=f"'gemma-mcp prompts list {server}' lists its arguments",
+        )
 
 
 def build(

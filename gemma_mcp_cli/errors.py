@@ -115,6 +115,12 @@ class MCPPromptError(MCPServerError):
     kind = "prompt"
 
 
+class MCPNotOfferedError(MCPServerError):
+    """The server does not advertise the capability a request needs (prompts, resources)."""
+
+    kind = "not_offered"
+
+
 class MCPToolNotFoundError(MCPServerError):
     """The server has no tool of that name."""
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from gemma_mcp_cli import arguments
 from gemma_mcp_cli.arguments import load_args_object, parse_pairs, validate
 from gemma_mcp_cli.errors import MCPInvalidArgumentsError, MCPUsageError
 
@@ -280,3 +281,28 @@ def test_nan_and_infinity_stay_text_so_the_schema_check_rejects_them() -> None:
 def test_json_pair_without_a_key_is_a_usage_error() -> None:
     with pytest.raises(MCPUsageError, match="no key"):
         parse_pairs([":=5"], None)
+
+
+@pytest.mark.parametrize(
+    ("text", "types", "expected"),
+    [
+        ("true", ["string", "boolean"], True),
+        ("yes", ["string", "boolean"], "yes"),
+        ("5", ["string", "integer"], 5),
+        ("007", ["string", "integer"], "007"),
+        ("2.5", ["number", "string"], 2.5),
+        ("[1]", ["string", "array"], [1]),
+        ('{"a": 1}', ["string", "array"], '{"a": 1}'),
+        ("null", ["string", "null"], None),
+        ("yes", ["boolean"], True),
+    ],
+)
+def test_a_union_with_string_tries_the_other_types_first_by_their_json_spelling(
+    text: str, types: list[str], expected: object
+) -> None:
+    assert arguments.convert(text, types) == expected
+
+
+def test_key_paths_read_as_people_write_them() -> None:
+    assert arguments.key_path(["entities", 0, "entityType"]) == "entities[0].entityType"
+    assert arguments.key_path([]) == ""

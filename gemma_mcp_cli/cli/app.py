@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -12,7 +11,9 @@ from gemma_mcp_cli.cli import (
     auth,
     batch,
     call,
+    help_style,
     lock,
+    output_format,
     prompts,
     render,
     resources,
@@ -23,6 +24,16 @@ from gemma_mcp_cli.cli import (
     trust,
     validate,
     wait,
+)
+from gemma_mcp_cli.cli.global_options import (
+    ConfigOpt,
+    HeaderOpt,
+    NoSessionOpt,
+    RetriesOpt,
+    TransportOpt,
+    VerboseOpt,
+    headers,
+    install,
 )
 from gemma_mcp_cli.cli.invocation import AppState
 from gemma_mcp_cli.errors import PROGRAM
@@ -51,14 +62,9 @@ app.add_typer(tools.app, name="tools")
 app.command("trust")(trust.command)
 app.command("validate")(validate.command)
 app.command("wait")(wait.command)
-
-
-class Transport(StrEnum):
-    """The transports a URL can be reached by."""
-
-    HTTP = "http"
-    SSE = "sse"
-    WEBSOCKET = "websocket"
+install(app)  # the global options, after the subcommand too
+output_format.install(app)  # --format wherever --json is
+help_style.install(app)  # SERVER and KEY=VALUE placeholders, and examples
 
 
 def main() -> None:
@@ -79,32 +85,12 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    config: Annotated[
-        str | None,
-        typer.Option(
-            "--config", "-c", help="Configuration file (default: $GEMMA_MCP_CONFIG, then discovery)."
-        ),
-    ] = None,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Show server stderr, server logs and tracebacks.")
-    ] = False,
-    retries: Annotated[
-        int | None,
-        typer.Option(
-            "--retries", min=0, help="Retries of a failed connection or safe request (default: the config's)."
-        ),
-    ] = None,
-    transport: Annotated[
-        Transport | None,
-        typer.Option("--transport", help="For a URL given as SERVER: http (default), sse or websocket."),
-    ] = None,
-    header: Annotated[
-        list[str] | None,
-        typer.Option("--header", "-H", help="'Name: value' for a URL given as SERVER; repeatable."),
-    ] = None,
-    no_session: Annotated[
-        bool, typer.Option("--no-session", help="Do not use warm sessions; talk to the servers directly.")
-    ] = False,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+    retries: RetriesOpt = None,
+    transport: TransportOpt = None,
+    header: HeaderOpt = None,
+    no_session: NoSessionOpt = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
@@ -120,15 +106,5 @@ def root(
         retries=retries,
         no_session=no_session,
         transport=transport and str(transport),
-        headers=_headers(header),
+        headers=headers(header),
     )
-
-
-def _headers(pairs: list[str] | None) -> dict[str, str]:
-    headers = {}
-    for pair in pairs or []:
-        name, colon, value = pair.partition(":")
-        if not colon or not name.strip():
-            raise typer.BadParameter(f"{pair!r} is not 'Name: value'", param_hint="--header")
-        headers[name.strip()] = value.strip()
-    return headers

@@ -2,23 +2,45 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from gemma_mcp_cli.cli import run_call
 from gemma_mcp_cli.cli.boundary import run
+from gemma_mcp_cli.cli.content import CallOutput
 from gemma_mcp_cli.cli.options import JsonOpt, ServerArg, TimeoutOpt, ToolArg
 
 ArgOpt = Annotated[
     list[str] | None,
-    typer.Option("--arg", "-a", help="key=value (typed by the tool's schema) or key:=<json>; repeatable."),
+    typer.Option(
+        "--arg",
+        "-a",
+        metavar="KEY=VALUE",
+        help="key=value (typed by the tool's schema) or key:=JSON; repeatable.",
+    ),
 ]
 ArgsOpt = Annotated[
-    str | None, typer.Option("--args", help="A JSON object: the text, @FILE, or - for standard input.")
+    str | None,
+    typer.Option(
+        "--args", metavar="JSON|@FILE|-", help="A JSON object: the text, @FILE, or - for standard input."
+    ),
 ]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check the arguments and print the request only.")]
 RawOpt = Annotated[bool, typer.Option("--raw", help="Print text results byte for byte on a terminal too.")]
+StructuredOpt = Annotated[
+    bool, typer.Option("--structured", help="Print the structured content (JSON) even when there is text.")
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write binary content (image, audio, blob) here, else the text.",
+    ),
+]
 
 
 def command(
@@ -30,6 +52,8 @@ def command(
     timeout: TimeoutOpt = None,
     dry_run: DryRunOpt = False,
     raw: RawOpt = False,
+    structured: StructuredOpt = False,
+    output: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Call a tool on a server and print its result."""
@@ -45,6 +69,6 @@ def command(
             timeout=timeout,
             dry_run=dry_run,
             as_json=as_json,
-            raw=raw,
+            how=CallOutput(structured=structured, output=output, raw=raw),
         ),
     )

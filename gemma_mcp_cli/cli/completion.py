@@ -25,8 +25,8 @@ SHELLS = ("bash", "zsh", "fish")
 def _loaded(ctx: typer.Context) -> Any:
     from gemma_mcp_cli.config.loader import load_config
 
-    root = ctx.find_root()
-    return load_config(root.params.get("config"))
+    # --config may come after the subcommand (see global_options) or before it.
+    return load_config(ctx.params.get("global_config") or ctx.find_root().params.get("config"))
 
 
 def complete_server(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:

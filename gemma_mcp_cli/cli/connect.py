@@ -5,18 +5,22 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.invocation import Invocation, state
-from gemma_mcp_cli.errors import MCPConfigError, MCPError, MCPToolNotFoundError, MCPUsageError, program
+from gemma_mcp_cli.errors import (
+    MCPConfigError,
+    MCPError,
+    MCPNotOfferedError,
+    MCPToolNotFoundError,
+    MCPUsageError,
+    program,
+)
 from gemma_mcp_cli.names import close_names
 from gemma_mcp_cli.sanitize import visible
 
 if TYPE_CHECKING:
-    import typer
-
     from gemma_mcp_cli.cli.routing import RoutedManager
     from gemma_mcp_cli.client.manager import MCPClientManager
     from gemma_mcp_cli.config.loader import LoadedConfig
@@ -133,9 +137,9 @@ def listing(
         if name in loaded.problems:
             found[name] = loaded.problems[name]
             continue
-        cached = None if refresh else cache.get(loaded.servers[name], kind, stale_ok=offline)
-        if cached is not None:
-            found[name] = cached
+        entry = None if refresh else cache.entry(loaded.servers[name], kind, stale_ok=offline)
+        if entry is not None:
+            found[name] = list(entry["items"]) if entry.get("offered", True) else not_offered(name, kind)
         elif offline:
             found[name] = MCPConfigError(
                 f"nothing is cached for server '{name}' ({kind})",
@@ -156,6 +160,12 @@ def listing(
         else:
             items += [{"server": name, **item} for item in result]
     return items, errors
+
+
+def not_offered(name: str, kind: str) -> MCPNotOfferedError:
+    """Return the error that says a server does not offer a kind of listing (as the manager does)."""
+    capability = "resources" if kind == "resourceTemplates" else kind
+    return MCPNotOfferedError(f"server '{name}' does not offer {capability}", server=name)
 
 
 def registry(loaded: LoadedConfig) -> MCPToolRegistry:
@@ -229,39 +239,3 @@ def cached_tools(
 async def list_tools_of(manager: RoutedManager, name: str) -> list[dict[str, Any]]:
     """Fetch one server's tools (the listing a command fans out)."""
     return await manager.list_tools(name)
-
-
-@dataclass(frozen=True)
-class ListingView:
-    """How one kind of listing is fetched and shown: the JSON key (also the cache kind) and a table."""
-
-    kind: str
-    fetch: Fetch
-    columns: tuple[str, ...]
-    row: Callable[[dict[str, Any]], Sequence[Any]]
-
-
-def show_listing(
-    ctx: typer.Context,
-    view: ListingView,
-    servers: list[str] | None,
-    *,
-    refresh: bool,
-    offline: bool,
-    as_json: bool,
-) -> None:
-    """Run a list command: every server's items (cached while fresh), then its failures."""
-    from gemma_mcp_cli.cli.boundary import run
-    from gemma_mcp_cli.cli.loading import config_for
-
-    def work() -> None:
-        loaded = config_for(ctx)
-        names = targets(loaded, servers)
-        items, errors = listing(ctx, loaded, names, view.kind, view.fetch, refresh=refresh, offline=offline)
-        if as_json:
-            render.emit_json({view.kind: items, "errors": error_entries(errors)})
-        else:
-            render.table(view.columns, [view.row(item) for item in items])
-        finish(errors, as_json=as_json)
-
-    run(ctx, as_json, work)

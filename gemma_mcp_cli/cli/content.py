@@ -1,24 +1,53 @@
-"""Print MCP content for people and pipes: text raw, structured as JSON, the rest named."""
+"""Print MCP content for people and pipes: text raw, structured as JSON, binary named or written."""
 
 from __future__ import annotations
 
 import base64
+import binascii
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.errors import tool_failure
+from gemma_mcp_cli.errors import MCPServerError, MCPUsageError, tool_failure
+
+
+@dataclass(frozen=True)
+class CallOutput:
+    """How `call` prints a result for people: `--structured` and `--output FILE`."""
+
+    structured: bool = False
+    output: Path | None = None
+    raw: bool = False  # --raw: server text byte for byte on a terminal too
+
+
+PLAIN = CallOutput()
+
+
+def decoded(block: dict[str, Any]) -> bytes | None:
+    """Return a block's base64 `data` or `blob` as bytes (None when it has none or it is not base64)."""
+    raw = block.get("data") if "data" in block else block.get("blob")
+    if not isinstance(raw, str):
+        return None
+    try:
+        return base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def human_size(count: int) -> str:
+    """Return a byte count as people read it."""
+    if count < 1024:
+        return f"{count} B"
+    return f"{count / 1024:.1f} KB" if count < 1024 * 1024 else f"{count / (1024 * 1024):.1f} MB"
 
 
 def size_of(block: dict[str, Any]) -> str:
     """Return a human size for a block's base64 data or text."""
-    raw = block.get("data") or block.get("blob")
-    try:
-        count = len(base64.b64decode(raw, validate=True)) if raw else len((block.get("text") or "").encode())
-    except ValueError:  # binascii.Error: the server's base64 is broken, which is all one can say
-        return "invalid base64"
-    if count < 1024:
-        return f"{count} B"
-    return f"{count / 1024:.1f} KB" if count < 1024 * 1024 else f"{count / (1024 * 1024):.1f} MB"
+    if "data" in block or "blob" in block:
+        data = decoded(block)
+        return human_size(len(data)) if data is not None else "invalid base64"
+    return human_size(len(str(block.get("text") or "").encode()))
 
 
 def _label(*parts: str | None) -> str:
@@ -27,7 +56,7 @@ def _label(*parts: str | None) -> str:
 
 def describe(block: dict[str, Any]) -> str:
     """Name a non-text content block with its type and size."""
-    kind = block.get("type", "content")
+    kind = str(block.get("type", "content"))
     if kind == "resource":
         resource = block.get("resource") or {}
         return _label("resource", resource.get("uri"), resource.get("mimeType"), size_of(resource))
@@ -36,26 +65,113 @@ def describe(block: dict[str, Any]) -> str:
     return _label(kind, block.get("mimeType"), size_of(block))
 
 
-def print_result(result: dict[str, Any], *, raw: bool = False) -> None:
-    """Print a tool result: structured content as JSON, else text (made safe on a terminal unless `raw`)."""
+def binary_of(block: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the part of a block that carries bytes (an image, audio, an embedded blob), if any."""
+    if block.get("type") in ("image", "audio"):
+        return block
+    resource = block.get("resource")
+    if block.get("type") == "resource" and isinstance(resource, dict) and "blob" in resource:
+        return resource
+    return None
+
+
+def print_result(result: dict[str, Any], how: CallOutput = PLAIN, *, server: str | None = None) -> None:
+    """Print a tool result for people: its text (or structured content), other blocks by name."""
+    blocks = [b for b in result.get("content") or [] if isinstance(b, dict)]
+    texts = [str(b.get("text", "")) for b in blocks if b.get("type") == "text"]
     structured = result.get("structuredContent")
-    if structured is not None:
-        render.emit_text(render.dumps(structured))
-    for block in result.get("content") or []:
-        if block.get("type") == "text":
-            if structured is None:
-                render.emit_text(block.get("text", ""), raw=raw)
-        else:
+    if how.structured and structured is None:
+        render.message("(the result has no structured content; its text follows)", style="dim")
+    if structured is not None and (how.structured or not texts):
+        texts = [render.dumps(structured)]
+    binaries = binaries_of(blocks)
+    if how.output is not None and not binaries:
+        write_output(how.output, "".join(t if t.endswith("\n") else t + "\n" for t in texts).encode())
+        render.message(f"wrote {how.output}")
+        texts = []
+    for text in texts:
+        render.emit_text(text, raw=how.raw)  # made safe on a terminal unless --raw
+    for block in blocks:
+        if block.get("type") != "text":
             render.emit_text(describe(block))
+    if how.output is not None and binaries:
+        for note in save_binaries(how.output, binaries, server=server):
+            render.message(note)
+    if not blocks and structured is None:
+        render.message("(no content)", style="dim")
 
 
-def report_call(server: str, tool: str, result: dict[str, Any], *, as_json: bool, raw: bool = False) -> None:
+def binaries_of(blocks: list[Any]) -> list[dict[str, Any]]:
+    """Return the parts of a result's blocks that carry bytes."""
+    return [part for part in (binary_of(b) for b in blocks if isinstance(b, dict)) if part is not None]
+
+
+def save_binaries(path: Path, binaries: list[dict[str, Any]], *, server: str | None) -> list[str]:
+    """Write each binary block to `--output` (FILE, then FILE-2.ext, ...); return what was written."""
+    notes = []
+    for index, part in enumerate(binaries):
+        kind = str(part.get("mimeType") or "binary")
+        data = decoded(part)
+        if data is None:
+            raise MCPServerError(f"the result's {kind} content is not valid base64", server=server)
+        target = path if index == 0 else numbered(path, index + 1, kind)
+        write_output(target, data)
+        notes.append(f"wrote {target} ({kind}, {human_size(len(data))})")
+    return notes
+
+
+def check_output(how: CallOutput) -> None:
+    """Refuse an `--output` that could not be written before the tool runs, not after."""
+    if how.output is not None and (how.output.is_dir() or not how.output.parent.is_dir()):
+        where = "is a directory" if how.output.is_dir() else "has no such directory"
+        raise MCPUsageError(f"--output: {how.output} {where}")
+
+
+# The common types first: the system's mime.types table differs from one machine to the next.
+_SUFFIXES = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "image/svg+xml": ".svg",
+    "audio/wav": ".wav",
+    "audio/x-wav": ".wav",
+    "audio/mpeg": ".mp3",
+    "audio/ogg": ".ogg",
+    "application/pdf": ".pdf",
+    "application/octet-stream": ".bin",
+}
+
+
+def numbered(path: Path, number: int, mime_type: str) -> Path:
+    """Return FILE-N, with the extension of this block's type where one is known."""
+    import mimetypes
+
+    suffix = _SUFFIXES.get(mime_type) or mimetypes.guess_extension(mime_type) or path.suffix
+    return path.with_name(f"{path.stem}-{number}{suffix}")
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write `--output` atomically; a path that cannot be written is the user's to fix."""
+    from gemma_mcp_cli.state.files import write_atomically
+
+    try:
+        write_atomically(path, data)
+    except OSError as exc:
+        raise MCPUsageError(f"--output: cannot write {path}: {exc.strerror or exc}") from None
+
+
+def report_call(
+    server: str, tool: str, result: dict[str, Any], *, as_json: bool, how: CallOutput = PLAIN
+) -> None:
     """Print a tool result; an `isError` result raises (exit 6) after --json printed it whole."""
     failed = bool(result.get("isError"))
     if as_json:
         render.emit_json({"server": server, "tool": tool, "result": result})
+        if how.output is not None and not failed:
+            save_binaries(how.output, binaries_of(result.get("content") or []), server=server)
     elif not failed:
-        print_result(result, raw=raw)
+        print_result(result, how, server=server)
     if failed:
         raise tool_failure(server, tool, result.get("content") or [])
 

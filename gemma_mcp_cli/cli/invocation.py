@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from gemma_mcp_cli.cli import render, signals
-from gemma_mcp_cli.errors import ExitCode, MCPError, MCPUntrustedConfigError
+from gemma_mcp_cli.errors import ExitCode, MCPError, MCPUntrustedConfigError, MCPUsageError
 
 if TYPE_CHECKING:
     import typer
@@ -29,6 +29,22 @@ class AppState:
     transport: str | None = None
     no_session: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def parse_headers(pairs: list[str]) -> dict[str, str]:
+    """Parse `Name: value` pairs; `${VAR}` in a value expands, so a token need not be in argv."""
+    from gemma_mcp_cli.config.expand import expand
+
+    found = {}
+    for pair in pairs:
+        name, colon, value = pair.partition(":")
+        if not colon or not name.strip():
+            raise MCPUsageError(f"{pair!r} is not 'Name: value'")
+        expanded = expand(value.strip())
+        if expanded.unset:
+            raise MCPUsageError(f"{name.strip()}: ${{{expanded.unset[0]}}} is not set in the environment")
+        found[name.strip()] = expanded.value
+    return found
 
 
 # What a command's helpers are given: the Typer context, or the options read without Typer.

@@ -19,7 +19,10 @@ CheckOpt = Annotated[
     bool, typer.Option("--check", help="Compare the servers with the lock; exit 3 on a breaking change.")
 ]
 LockFileOpt = Annotated[
-    str | None, typer.Option("--lock-file", help="The lock file (default: mcp.lock.json beside the config).")
+    str | None,
+    typer.Option(
+        "--lock-file", metavar="FILE", help="The lock file (default: mcp.lock.json beside the config)."
+    ),
 ]
 
 

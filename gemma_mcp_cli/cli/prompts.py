@@ -6,18 +6,30 @@ from typing import Annotated, Any
 
 import typer
 
+from gemma_mcp_cli import arguments
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.boundary import run_async
-from gemma_mcp_cli.cli.connect import ListingView, open_manager, show_listing
+from gemma_mcp_cli.cli.connect import open_manager, registry
 from gemma_mcp_cli.cli.content import describe
+from gemma_mcp_cli.cli.listings import ListingView, show_listing
 from gemma_mcp_cli.cli.loading import config_for
-from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, PromptArg, RefreshOpt, ServerArg, ServersArg
+from gemma_mcp_cli.cli.options import (
+    FieldsOpt,
+    JsonOpt,
+    OfflineOpt,
+    PromptArg,
+    RefreshOpt,
+    ServerArg,
+    ServersArg,
+)
 from gemma_mcp_cli.errors import MCPUsageError
 
 app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="List the servers' prompts and render one."
 )
-PromptArgOpt = Annotated[list[str] | None, typer.Option("--arg", "-a", help="key=value; repeatable.")]
+PromptArgOpt = Annotated[
+    list[str] | None, typer.Option("--arg", "-a", metavar="KEY=VALUE", help="key=value; repeatable.")
+]
 
 
 PROMPTS = ListingView(
@@ -34,10 +46,11 @@ def list_prompts(
     servers: ServersArg = None,
     refresh: RefreshOpt = False,
     offline: OfflineOpt = False,
+    fields: FieldsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List the prompts of the named servers, or of every enabled server (cached)."""
-    show_listing(ctx, PROMPTS, servers, refresh=refresh, offline=offline, as_json=as_json)
+    show_listing(ctx, PROMPTS, servers, refresh=refresh, offline=offline, as_json=as_json, fields=fields)
 
 
 @app.command("get")
@@ -54,7 +67,12 @@ def get_prompt(
         loaded = config_for(ctx)
         name = loaded.server(server).name
         values = dict(_pair(p) for p in arg or [])
+        cached = registry(loaded).get(loaded.servers[name], "prompts")
         async with open_manager(ctx, loaded, start=[name]) as manager:
+            known = cached if cached is not None else await manager.list_prompts(name)
+            definition = next((p for p in known if p.get("name") == prompt), None)
+            if definition is not None:  # an unknown prompt: the server names the ones it has
+                arguments.check_prompt(name, definition, values)
             result = await manager.get_prompt(name, prompt, values)
         if as_json:
             render.emit_json({"server": name, "prompt": prompt, "result": result})

@@ -50,6 +50,16 @@ def reset() -> None:
     """Forget the consoles, so the next output binds to the current streams."""
     out.cache_clear()
     err.cache_clear()
+    use_format("json")
+
+
+FORMATS = ("table", "json", "jsonl", "yaml")
+_document_format = ["json"]  # how emit_json writes: set once per command by --format
+
+
+def use_format(name: str) -> None:
+    """Choose how `emit_json` writes the command's document: json, jsonl or yaml."""
+    _document_format[0] = "json" if name == "table" else name
 
 
 def to_jsonable(value: Any) -> Any:
@@ -69,8 +79,16 @@ def dumps(value: Any) -> str:
 
 
 def emit_json(document: dict[str, Any]) -> None:
-    """Write the command's one JSON object to stdout."""
-    sys.stdout.write(dumps(document) + "\n")
+    """Write the command's one document to stdout: JSON, or as --format chose (YAML, JSON lines)."""
+    chosen = _document_format[0]
+    if chosen == "yaml":
+        from gemma_mcp_cli.cli.yaml_text import dumps as yaml_dumps
+
+        sys.stdout.write(yaml_dumps(to_jsonable(document)))
+    elif chosen == "jsonl":
+        _emit_lines(to_jsonable(document))
+    else:
+        sys.stdout.write(dumps(document) + "\n")
     sys.stdout.flush()
 
 
@@ -79,6 +97,22 @@ def emit_json_line(document: dict[str, Any]) -> None:
     line = json.dumps(to_jsonable(document), ensure_ascii=False, separators=(",", ":"))
     sys.stdout.write(json_text(line) + "\n")
     sys.stdout.flush()
+
+
+def _emit_lines(document: dict[str, Any]) -> None:
+    """Write a listing's items one JSON object a line (the document itself when it lists nothing).
+
+    The listing's other `errors` go to stderr as error envelopes, one a line; the first is
+    the command's own failure, which the failure boundary reports.
+    """
+    key = next(
+        (k for k, v in document.items() if k not in ("errors", "skipped") and isinstance(v, list)), None
+    )
+    items = document[key] if key is not None else [document]
+    for item in items:
+        sys.stdout.write(json.dumps(item, ensure_ascii=False) + "\n")
+    for entry in (document.get("errors") or [])[1:] if key is not None else []:
+        sys.stderr.write(json.dumps({"error": entry}, ensure_ascii=False) + "\n")
 
 
 _SLICE = 1 << 20  # characters written at a time: a huge text is never copied whole
@@ -125,15 +159,37 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str |
 
 def _plain_table(columns: Sequence[str], cells: list[list[str]]) -> str:
     """Align columns with two spaces, as the terminal table does, for pipes and files."""
-    lines = [list(columns), *([" ".join(c.split()) for c in row] for row in cells)]
+    # Each row stays on one line; a cell's leading indent (a nested parameter) is kept.
+    lines = [list(columns), *([_indent(c) + " ".join(c.split()) for c in row] for row in cells)]
     widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
     return "\n".join(
         "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
     )
 
 
+def _plain_fields(rows: list[tuple[str, str]]) -> str:
+    """Align `key  value` for pipes and files; a value's further lines are indented under it."""
+    width = max(len(key) for key, _ in rows)
+    lines = []
+    for key, value in rows:
+        first, *rest = value.strip("\n").splitlines() or [""]
+        lines.append(f"{key.ljust(width)}  {first}".rstrip())
+        lines += [f"{' ' * (width + 2)}{line}".rstrip() for line in rest]
+    return "\n".join(lines)
+
+
+def _indent(cell: str) -> str:
+    return cell[: len(cell) - len(cell.lstrip(" "))]
+
+
 def fields(pairs: Iterable[tuple[str, Any]]) -> None:
-    """Print `key: value` lines to stdout, aligned."""
+    """Print `key: value` lines to stdout, aligned (without padding when piped)."""
+    if not _styled(sys.stdout):
+        # Server text: control characters shown escaped, as in tables (rich strips them on a tty).
+        rows = [(printable(key), "" if value is None else printable(str(value))) for key, value in pairs]
+        if rows:
+            emit_text(_plain_fields(rows))
+        return
     from rich.table import Table
     from rich.text import Text
 

@@ -11,14 +11,25 @@ import typer
 
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.boundary import run_async
-from gemma_mcp_cli.cli.connect import ListingView, open_manager, show_listing
+from gemma_mcp_cli.cli.connect import open_manager
+from gemma_mcp_cli.cli.content import CallOutput, check_output, write_output
+from gemma_mcp_cli.cli.listings import ListingView, show_listing
 from gemma_mcp_cli.cli.loading import config_for
-from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg, UriArg
+from gemma_mcp_cli.cli.options import (
+    FieldsOpt,
+    JsonOpt,
+    OfflineOpt,
+    RefreshOpt,
+    ServerArg,
+    ServersArg,
+    UriArg,
+)
 from gemma_mcp_cli.errors import MCPUsageError
-from gemma_mcp_cli.state.files import write_atomically
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="List and read the servers' resources.")
-OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the contents to this file.")]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write the contents to this file.")
+]
 
 
 RESOURCES = ListingView(
@@ -32,6 +43,7 @@ TEMPLATES = ListingView(
     lambda manager, name: manager.list_resource_templates(name),
     ("SERVER", "URI TEMPLATE", "NAME", "MIME TYPE"),
     lambda t: (t["server"], t["uriTemplate"], t.get("name"), t.get("mimeType")),
+    noun="resource templates",
 )
 
 
@@ -41,10 +53,11 @@ def list_resources(
     servers: ServersArg = None,
     refresh: RefreshOpt = False,
     offline: OfflineOpt = False,
+    fields: FieldsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List the resources of the named servers, or of every enabled server (cached)."""
-    show_listing(ctx, RESOURCES, servers, refresh=refresh, offline=offline, as_json=as_json)
+    show_listing(ctx, RESOURCES, servers, refresh=refresh, offline=offline, as_json=as_json, fields=fields)
 
 
 @app.command("templates")
@@ -53,10 +66,11 @@ def list_templates(
     servers: ServersArg = None,
     refresh: RefreshOpt = False,
     offline: OfflineOpt = False,
+    fields: FieldsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List the resource templates of the named servers, or of every enabled server (cached)."""
-    show_listing(ctx, TEMPLATES, servers, refresh=refresh, offline=offline, as_json=as_json)
+    show_listing(ctx, TEMPLATES, servers, refresh=refresh, offline=offline, as_json=as_json, fields=fields)
 
 
 @app.command("read")
@@ -68,15 +82,13 @@ def read_resource(
     async def work() -> None:
         loaded = config_for(ctx)
         name = loaded.server(server).name
+        check_output(CallOutput(output=output))
         async with open_manager(ctx, loaded, start=[name]) as manager:
             contents = await manager.read_resource(name, uri)
         if as_json:
             render.emit_json({"server": name, "uri": uri, "contents": contents})
         elif output is not None:
-            try:
-                write_atomically(output, b"".join(_bytes_of(c) for c in contents))
-            except OSError as exc:
-                raise MCPUsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+            write_output(output, b"".join(_bytes_of(c) for c in contents))
             render.message(f"wrote {output}")
         else:
             _to_stdout(contents)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from gemma_mcp_cli import arguments
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.connect import cached_tools, open_manager
-from gemma_mcp_cli.cli.content import report_call
+from gemma_mcp_cli.cli.content import PLAIN, CallOutput, check_output, report_call
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.errors import MCPUsageError
 
@@ -27,11 +27,12 @@ def call(
     timeout: float | None,
     dry_run: bool,
     as_json: bool,
-    raw: bool = False,
+    how: CallOutput = PLAIN,
 ) -> None:
     """Call a tool on a server and print its result (or, with `dry_run`, the request)."""
     if timeout is not None and not math.isfinite(timeout):
         raise MCPUsageError("--timeout must be a finite number of seconds")
+    check_output(how)
     loaded = config_for(invocation)
     name = loaded.server(server).name
     base = arguments.load_args_object(args_text)
@@ -47,7 +48,7 @@ def call(
         _call, invocation, loaded, name, tool, tools if known else None, base, pairs, timeout, dry_run
     )
     if result is not None:
-        report_call(name, tool, result, as_json=as_json, raw=raw)
+        report_call(name, tool, result, as_json=as_json, how=how)
 
 
 async def _call(

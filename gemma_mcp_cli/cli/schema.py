@@ -27,33 +27,58 @@ def type_name(node: Any, root: Mapping[str, Any]) -> str:
     return str(kind or "any")
 
 
-def parameters(schema: Mapping[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
-    """Return one row per parameter: name, type, required, default, enum, description."""
-    required = set(schema.get("required") or [])
-    rows = []
-    for name, raw in (schema.get("properties") or {}).items():
-        node = resolve_ref(raw, schema)
-        node = node if isinstance(node, Mapping) else {}
-        enum = node.get("enum") or next(
-            (
-                resolve_ref(o, schema).get("enum")
-                for o in node.get("anyOf") or []
-                if "enum" in resolve_ref(o, schema)
-            ),
-            None,
-        )
-        rows.append(
-            (
-                name,
-                type_name(raw, schema),
-                "yes" if name in required else "no",
-                json.dumps(raw["default"]) if isinstance(raw, Mapping) and "default" in raw else "",
-                ", ".join(json.dumps(v) for v in enum) if enum else "",
-                str(
-                    node.get("description")
-                    or (raw.get("description") if isinstance(raw, Mapping) else "")
-                    or ""
-                ),
-            )
-        )
+Row = tuple[str, str, str, str, str, str]
+_DEPTH = 6  # a schema that refers to itself (a tree of nodes) is shown this deep, no deeper
+INDENT = "  "
+
+
+def parameters(schema: Mapping[str, Any]) -> list[Row]:
+    """Return one row per parameter: name, type, required, default, enum, description.
+
+    The properties of an object (or of the objects in an array) follow their parent's row,
+    their names indented one step per level.
+    """
+    return _rows(schema, schema, 0)
+
+
+def _rows(node: Mapping[str, Any], root: Mapping[str, Any], depth: int) -> list[Row]:
+    listed = node.get("required")
+    required = {str(r) for r in listed} if isinstance(listed, list) else set()
+    rows: list[Row] = []
+    properties = node.get("properties")
+    for name, raw in (properties if isinstance(properties, Mapping) else {}).items():
+        resolved = resolve_ref(raw, root)
+        resolved = resolved if isinstance(resolved, Mapping) else {}
+        rows.append(_row(INDENT * depth + str(name), raw, resolved, root, name in required))
+        inner = _object_inside(resolved, root)
+        if inner is not None and depth + 1 < _DEPTH:
+            rows += _rows(inner, root, depth + 1)
     return rows
+
+
+def _object_inside(node: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """Return the object schema with properties that a parameter is, or holds in its array."""
+    if isinstance(node.get("properties"), Mapping):
+        return node
+    items = resolve_ref(node.get("items"), root) if node.get("type") == "array" else None
+    return items if isinstance(items, Mapping) and isinstance(items.get("properties"), Mapping) else None
+
+
+def _row(name: str, raw: Any, node: Mapping[str, Any], root: Mapping[str, Any], required: bool) -> Row:
+    enum = node.get("enum") or next(
+        (
+            resolve_ref(o, root).get("enum")
+            for o in node.get("anyOf") or []
+            if isinstance(resolve_ref(o, root), Mapping) and "enum" in resolve_ref(o, root)
+        ),
+        None,
+    )
+    described = node.get("description") or (raw.get("description") if isinstance(raw, Mapping) else "")
+    return (
+        name,
+        type_name(raw, root),
+        "yes" if required else "no",
+        json.dumps(raw["default"]) if isinstance(raw, Mapping) and "default" in raw else "",
+        ", ".join(json.dumps(v) for v in enum) if isinstance(enum, list) else "",
+        str(described or ""),
+    )

@@ -49,8 +49,12 @@ TargetArg = Annotated[
 TransportOpt = Annotated[
     Remote | None, typer.Option("--transport", help="For a URL (default: http, or websocket for ws://).")
 ]
-HeaderOpt = Annotated[list[str] | None, typer.Option("--header", "-H", help='"Name: value" for a URL.')]
-EnvOpt = Annotated[list[str] | None, typer.Option("--env", "-e", help="NAME=VALUE for a command.")]
+HeaderOpt = Annotated[
+    list[str] | None, typer.Option("--header", "-H", metavar="'NAME: VALUE'", help='"Name: value" for a URL.')
+]
+EnvOpt = Annotated[
+    list[str] | None, typer.Option("--env", "-e", metavar="NAME=VALUE", help="NAME=VALUE for a command.")
+]
 DescriptionOpt = Annotated[str | None, typer.Option("--description", help="What the server is for.")]
 DisabledOpt = Annotated[bool, typer.Option("--disabled", help="Add it disabled.")]
 

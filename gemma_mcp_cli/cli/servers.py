@@ -9,8 +9,9 @@ import typer
 from gemma_mcp_cli.cli import render, server_edits, status
 from gemma_mcp_cli.cli.boundary import run
 from gemma_mcp_cli.cli.connect import error_entries, finish
+from gemma_mcp_cli.cli.listings import chosen_fields, field_table, only_fields
 from gemma_mcp_cli.cli.loading import config_for
-from gemma_mcp_cli.cli.options import JsonOpt, ServerArg
+from gemma_mcp_cli.cli.options import FieldsOpt, JsonOpt, ServerArg
 
 if TYPE_CHECKING:
     from gemma_mcp_cli.config.loader import LoadedConfig
@@ -30,6 +31,7 @@ app.command("disable")(server_edits.disable_server)
 def list_servers(
     ctx: typer.Context,
     show_all: Annotated[bool, typer.Option("--all", help="Include disabled servers.")] = False,
+    fields: FieldsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List the configured servers without connecting to them."""
@@ -38,8 +40,12 @@ def list_servers(
         loaded = config_for(ctx)
         servers = [entry for name in loaded.order if (entry := _entry(loaded, name, show_all)) is not None]
         broken = list(loaded.problems.values())
+        names = chosen_fields(fields, servers)
         if as_json:
-            render.emit_json({"servers": servers, "errors": error_entries(broken)})
+            shown = servers if names is None else only_fields(servers, names)
+            render.emit_json({"servers": shown, "errors": error_entries(broken)})
+        elif names is not None:
+            field_table(servers, names)
         else:
             rows = [
                 (

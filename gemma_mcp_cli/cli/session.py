@@ -26,8 +26,13 @@ from gemma_mcp_cli.state.trust import require_trusted
 app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="Keep servers connected between invocations."
 )
-NamesArg = Annotated[list[str] | None, typer.Argument(help="Server names.", autocompletion=complete_server)]
-IdleOpt = Annotated[float, typer.Option("--idle-timeout", min=0.1, help="Stop after this many idle seconds.")]
+NamesArg = Annotated[
+    list[str] | None, typer.Argument(metavar="SERVER", help="Server names.", autocompletion=complete_server)
+]
+IdleOpt = Annotated[
+    float,
+    typer.Option("--idle-timeout", min=0.1, metavar="SECONDS", help="Stop after this many idle seconds."),
+]
 AllOpt = Annotated[bool, typer.Option("--all", help="Stop every session.")]
 _START_GRACE = 10.0  # seconds beyond the server's connection_timeout for the session to come up
 

@@ -21,6 +21,8 @@ class Format(StrEnum):
 
     TABLE = "table"
     JSON = "json"
+    JSONL = "jsonl"
+    YAML = "yaml"
     PROMETHEUS = "prometheus"
 
 
@@ -33,7 +35,12 @@ TargetArg = Annotated[
     ),
 ]
 ServerOpt = Annotated[str | None, typer.Argument(metavar="", show_default=False, hidden=True)]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json or prometheus.")]
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format", "-f", metavar="[table|json|jsonl|yaml|prometheus]", help="How to print (--json is json)."
+    ),
+]
 
 
 def command(
@@ -44,7 +51,9 @@ def command(
     as_json: JsonOpt = False,
 ) -> None:
     """Show request statistics (per server and tool), reset them, or show the cache."""
-    as_json = as_json or output is Format.JSON
+    as_json = as_json or output in (Format.JSON, Format.JSONL, Format.YAML)
+    if output in (Format.JSONL, Format.YAML):
+        render.use_format(str(output))
 
     def work() -> None:
         from gemma_mcp_cli.state.stats import StatsStore

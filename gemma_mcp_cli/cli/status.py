@@ -9,12 +9,15 @@ import typer
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.boundary import run_async
 from gemma_mcp_cli.cli.connect import across, finish, targets
+from gemma_mcp_cli.cli.listings import chosen_fields, field_table, only_fields
 from gemma_mcp_cli.cli.loading import config_for
-from gemma_mcp_cli.cli.options import JsonOpt, ServersArg
+from gemma_mcp_cli.cli.options import FieldsOpt, JsonOpt, ServersArg
 from gemma_mcp_cli.errors import MCPError
 
 
-def command(ctx: typer.Context, servers: ServersArg = None, as_json: JsonOpt = False) -> None:
+def command(
+    ctx: typer.Context, servers: ServersArg = None, fields: FieldsOpt = None, as_json: JsonOpt = False
+) -> None:
     """Connect to each server and report its state, protocol version and latency."""
 
     async def work() -> None:
@@ -27,8 +30,11 @@ def command(ctx: typer.Context, servers: ServersArg = None, as_json: JsonOpt = F
             _down(n, r.message) if isinstance(r, MCPError) else r[0]
             for n, r in zip(names, results, strict=True)
         ]
+        chosen = chosen_fields(fields, rows)
         if as_json:
-            render.emit_json({"servers": rows})
+            render.emit_json({"servers": rows if chosen is None else only_fields(rows, chosen)})
+        elif chosen is not None:
+            field_table(rows, chosen)
         else:
             render.table(("SERVER", "STATE", "PROTOCOL", "SERVER INFO", "LATENCY", "ERROR"), map(_row, rows))
         finish(errors, as_json=as_json)

@@ -8,21 +8,22 @@ import typer
 
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.boundary import run
-from gemma_mcp_cli.cli.connect import (
-    ListingView,
-    error_entries,
-    find_tool,
-    finish,
-    list_tools_of,
-    listing,
-    show_listing,
-    targets,
-)
+from gemma_mcp_cli.cli.connect import error_entries, find_tool, finish, list_tools_of, listing, targets
 from gemma_mcp_cli.cli.content import first_line
+from gemma_mcp_cli.cli.listings import ListingView, show_listing
 from gemma_mcp_cli.cli.loading import config_for
-from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg, ToolArg
+from gemma_mcp_cli.cli.options import (
+    FieldsOpt,
+    JsonOpt,
+    OfflineOpt,
+    RefreshOpt,
+    ServerArg,
+    ServersArg,
+    ToolArg,
+)
 from gemma_mcp_cli.cli.schema import parameters
 from gemma_mcp_cli.cli.tool_search import DEFAULT_LIMIT, rank, show
+from gemma_mcp_cli.errors import MCPNotOfferedError
 
 QueryArg = Annotated[
     str, typer.Argument(help="Words to look for in tool names, titles, descriptions and parameters.")
@@ -48,10 +49,11 @@ def list_tools(
     servers: ServersArg = None,
     refresh: RefreshOpt = False,
     offline: OfflineOpt = False,
+    fields: FieldsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List the tools of the named servers, or of every enabled server (cached)."""
-    show_listing(ctx, TOOLS, servers, refresh=refresh, offline=offline, as_json=as_json)
+    show_listing(ctx, TOOLS, servers, refresh=refresh, offline=offline, as_json=as_json, fields=fields)
 
 
 @app.command("search")
@@ -69,7 +71,8 @@ def search_tools(
     def work() -> None:
         loaded = config_for(ctx)
         names = targets(loaded, servers)
-        items, errors = listing(ctx, loaded, names, "tools", list_tools_of, refresh=refresh, offline=offline)
+        items, found = listing(ctx, loaded, names, "tools", list_tools_of, refresh=refresh, offline=offline)
+        errors = [e for e in found if not isinstance(e, MCPNotOfferedError)]  # no tools: nothing to rank
         show(rank(query, items, limit), error_entries(errors), as_json=as_json)
         finish(errors, as_json=as_json)
 

@@ -15,16 +15,30 @@ from gemma_mcp_cli.errors import MCPUsageError
 NamesArg = Annotated[
     list[str],
     typer.Argument(
-        help="Server names or URLs to wait for.", show_default=False, autocompletion=complete_server
+        metavar="SERVER",
+        help="Server names or URLs to wait for.",
+        show_default=False,
+        autocompletion=complete_server,
     ),
 ]
 WaitTimeoutOpt = Annotated[
-    float, typer.Option("--timeout", min=0.0, max=86400.0, help="Seconds to wait before giving up (exit 8).")
+    float,
+    typer.Option(
+        "--timeout",
+        min=0.0,
+        max=86400.0,
+        metavar="SECONDS",
+        help="Seconds to wait before giving up (exit 8).",
+    ),
 ]
 IntervalOpt = Annotated[
     float,
     typer.Option(
-        "--interval", min=0.01, max=3600.0, help="Seconds before the first retry; grows with jitter."
+        "--interval",
+        min=0.01,
+        max=3600.0,
+        metavar="SECONDS",
+        help="Seconds before the first retry; grows with jitter.",
     ),
 ]
 

@@ -145,6 +145,11 @@ class ServerConnection:
         info = self.client.session.server_info if self.client else None
         return info.model_dump(mode="json", by_alias=True, exclude_none=True) if info else None
 
+    def offers(self, capability: str) -> bool:
+        """Tell whether the server advertised a capability (`prompts`, `resources`, `tools`)."""
+        capabilities = self.client.session.server_capabilities if self.client else None
+        return capabilities is None or getattr(capabilities, capability, None) is not None
+
     def require_client(self) -> Client:
         """Return the connected client."""
         assert self.client is not None, "used before connect"

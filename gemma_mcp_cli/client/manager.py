@@ -23,6 +23,7 @@ from gemma_mcp_cli.enums import MCPServerStatus
 from gemma_mcp_cli.errors import (
     MCPConnectionError,
     MCPError,
+    MCPNotOfferedError,
     MCPPromptError,
     MCPResourceError,
     MCPServerError,
@@ -209,6 +210,14 @@ class MCPClientManager:
             journal, self._journal = self._journal, []
             self._stats.record(journal)
 
+    async def _require(self, name: str, capability: str, key: str) -> None:
+        """Raise (and remember in the cache) when a server does not offer what a listing needs."""
+        if (await self._pool.live(name)).offers(capability):
+            return
+        if self._cache is not None:
+            self._cache.put(self._configs[name], _KIND_OF[key], [], offered=False)
+        raise MCPNotOfferedError(f"server '{name}' does not offer {capability}", server=name)
+
     async def _paginate(
         self, name: str, action: str, key: str, fetch: Callable[..., Awaitable[Any]]
     ) -> list[Any]:
@@ -240,6 +249,7 @@ class MCPClientManager:
         return await self._registry.get_tools(server, lambda: self._fetch_tools(server), force_refresh)
 
     async def _fetch_tools(self, name: str) -> list[WireObject]:
+        await self._require(name, "tools", "tools")
         tools = await self._paginate(
             name, "tools/list", "tools", lambda c, cur: c.list_tools(cursor=cur, cache_mode="bypass")
         )
@@ -318,6 +328,7 @@ class MCPClientManager:
 
     async def list_resources(self, name: str) -> list[dict[str, Any]]:
         """Return every resource of a server."""
+        await self._require(name, "resources", "resources")
         return await self._paginate(
             name,
             "resources/list",
@@ -327,6 +338,7 @@ class MCPClientManager:
 
     async def list_resource_templates(self, name: str) -> list[dict[str, Any]]:
         """Return every resource template of a server."""
+        await self._require(name, "resources", "resource_templates")
         return await self._paginate(
             name,
             "resources/templates/list",
@@ -370,6 +382,7 @@ class MCPClientManager:
 
     async def list_prompts(self, name: str) -> list[dict[str, Any]]:
         """Return every prompt of a server."""
+        await self._require(name, "prompts", "prompts")
         return await self._paginate(
             name, "prompts/list", "prompts", lambda c, cur: c.list_prompts(cursor=cur, cache_mode="bypass")
         )

@@ -186,9 +186,18 @@ class MCPToolRegistry:
         return None
 
     def put(
-        self, config: MCPServerConfig, kind: str, items: list[dict[str, Any]], hint: float | None = None
+        self,
+        config: MCPServerConfig,
+        kind: str,
+        items: list[dict[str, Any]],
+        hint: float | None = None,
+        *,
+        offered: bool = True,
     ) -> None:
-        """Store a fresh listing; `hint` is the server's own shorter lifetime in seconds."""
+        """Store a fresh listing; `hint` is the server's own shorter lifetime in seconds.
+
+        `offered=False` records that the server does not advertise this kind at all.
+        """
         ttl = self.ttl(config)
         if hint is not None:
             ttl = min(ttl, hint)
@@ -197,6 +206,8 @@ class MCPToolRegistry:
         entries = self._read(config)
         now = self._clock()
         entries[kind] = {"items": items, "fetched_at": now, "expires_at": now + ttl}
+        if not offered:
+            entries[kind]["offered"] = False
         self._write(config, entries)
 
     def drop(self, config: MCPServerConfig, kind: str | None = None) -> None:

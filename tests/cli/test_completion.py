@@ -73,3 +73,10 @@ def test_tool_resource_and_prompt_names_complete_from_the_cache(write_config, wo
 def test_completion_with_a_broken_config_offers_nothing(write_config, workdir: Path) -> None:
     config = write_config("[broken\n")
     assert complete(config, "gemma-mcp call ") == []
+
+
+def test_a_config_given_after_the_subcommand_is_the_one_completed_from(write_config, workdir: Path) -> None:
+    default = write_config(stdio_server("alpha", "legacy_rag_redis.py"))
+    other = write_config(stdio_server("legacy", "legacy_rag_redis.py"), name="other.toml")
+    assert complete(default, "gemma-mcp call ") == ["alpha"]
+    assert complete(default, f"gemma-mcp call --config {other} ") == ["legacy"]

@@ -129,14 +129,13 @@ def test_prompts_list_and_get_render_the_arguments(everything: Invoke) -> None:
     assert any("Paris" in m["content"]["text"] for m in messages)
 
 
-def test_prompt_with_a_missing_argument_or_an_unknown_name_exits_5(everything: Invoke) -> None:
+def test_prompt_with_a_missing_argument_exits_7_and_an_unknown_name_exits_5(everything: Invoke) -> None:
     missing = everything("prompts", "get", "everything", "args-prompt", "--json")
-    assert missing.exit_code == 5
+    assert missing.exit_code == 7  # checked against the prompt's declared arguments, nothing sent
     assert missing.stdout == ""
     error = stderr_json(missing)["error"]
-    assert (error["type"], error["exit_code"], error["server"]) == ("prompt", 5, "everything")
-    assert "city" in error["message"]
-    assert "did you mean" not in error["message"]
+    assert (error["type"], error["exit_code"], error["server"]) == ("invalid_arguments", 7, "everything")
+    assert "city: required, not given" in error["message"]
 
     unknown = everything("prompts", "get", "everything", "args-promt")
     assert unknown.exit_code == 5
@@ -204,9 +203,13 @@ def test_structured_content_is_in_json_and_printed_as_json(everything: Invoke) -
 
     human = everything("call", "everything", "get-structured-content", "--arg", "location=Chicago")
     assert human.exit_code == 0, human.stderr
-    printed = stdout_json(human)
-    assert set(printed) == {"temperature", "conditions", "humidity"}
-    assert human.stdout.startswith("{\n  ")
+    (text,) = [block["text"] for block in result["content"] if block["type"] == "text"]
+    assert human.stdout == text + "\n"  # the text content, as the server wrote it for people
+    shown = everything(
+        "call", "everything", "get-structured-content", "--arg", "location=Chicago", "--structured"
+    )
+    assert set(stdout_json(shown)) == {"temperature", "conditions", "humidity"}
+    assert shown.stdout.startswith("{\n  ")
 
 
 def test_long_running_operation_completes_without_a_progress_bar_off_a_terminal(

@@ -297,3 +297,29 @@ def test_a_different_environment_goes_direct(write_config, tmp_path: Path, workd
         assert json.loads(listed.stdout)["sessions"][0]["requests"] == 0
     finally:
         subprocess.run([*run, "session", "stop", "--all"], capture_output=True, timeout=60)
+
+
+def test_through_a_session_listings_skip_and_binary_results_are_written(
+    write_config: Callable[..., Path], workdir: Path, tmp_path: Path
+) -> None:
+    from tests.servers.content_server import PNG_1X1
+
+    config = write_config(stdio_server("content", "content_server.py"), name="content.toml")
+    run = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config)]
+
+    def gemma(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*run, *args], capture_output=True, text=True, timeout=60, check=False)
+
+    try:
+        assert gemma("session", "start", "content").returncode == 0
+        listed = gemma("prompts", "list", "content", "--json")
+        assert listed.returncode == 0, listed.stderr
+        assert json.loads(listed.stdout)["skipped"][0]["server"] == "content"
+        target = tmp_path / "warm.png"
+        called = gemma("call", "content", "read_media_file", "--output", str(target))  # the quick warm path
+        assert called.returncode == 0, called.stderr
+        assert target.read_bytes() == PNG_1X1 and called.stdout.startswith("a picture and a sound\n")
+        structured = gemma("call", "content", "read_text_file", "--arg", "path=a", "--structured")
+        assert json.loads(structured.stdout) == {"content": "line one\nline two\n"}
+    finally:
+        gemma("session", "stop", "--all")

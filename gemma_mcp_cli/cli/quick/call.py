@@ -15,8 +15,8 @@ import sys
 from typing import Any
 
 TIMEOUT_MIN, TIMEOUT_MAX = 0.001, 86400.0  # seconds; --timeout's bounds, shared with Typer's option
-_CALL_VALUE = {"--arg", "-a", "--args", "--timeout"}
-_CALL_FLAGS = {"--dry-run": "dry_run", "--json": "json", "--raw": "raw"}
+_CALL_VALUE = {"--arg", "-a", "--args", "--timeout", "--output", "-o", "--config", "-c"}
+_CALL_FLAGS = {"--dry-run": "dry_run", "--json": "json", "--raw": "raw", "--structured": "structured"}
 
 
 def _split_value(argv: list[str], i: int) -> tuple[str, str | None, int]:
@@ -38,6 +38,8 @@ def parse(argv: list[str]) -> dict[str, Any] | None:
         "dry_run": False,
         "json": False,
         "raw": False,
+        "structured": False,
+        "output": None,
     }
     i = 0
     while i < len(argv) and argv[i].startswith("-"):
@@ -63,12 +65,27 @@ def parse(argv: list[str]) -> dict[str, Any] | None:
             continue
         name, value, i = _split_value(argv, i)
         if name not in _CALL_VALUE or value is None:
-            return None
+            return None  # --transport, --retries and the rest belong to the full command line
         if name in ("--arg", "-a"):
             found["pairs"].append(value)
         else:
-            found[name.lstrip("-")] = value
+            found[_LONG.get(name, name).lstrip("-")] = value
     return found
+
+
+_LONG = {"-o": "--output", "-c": "--config"}
+
+
+def _how(command: dict[str, Any]) -> Any:
+    """Return how the result is printed (`--structured`, `--output`, `--raw`)."""
+    from pathlib import Path
+
+    from gemma_mcp_cli.cli.content import CallOutput
+
+    output = command["output"]
+    return CallOutput(
+        structured=command["structured"], output=Path(output) if output else None, raw=command["raw"]
+    )
 
 
 def run(argv: list[str]) -> int | None:
@@ -139,7 +156,7 @@ def _cold(command: dict[str, Any]) -> int:
             timeout=float(timeout) if timeout is not None else None,
             dry_run=command["dry_run"],
             as_json=command["json"],
-            raw=command["raw"],
+            how=_how(command),
         ),
         as_json=command["json"],
         verbose=False,
@@ -167,13 +184,15 @@ def disabled() -> bool:
 def _call(key: str, command: dict[str, Any]) -> int | None:
     from gemma_mcp_cli import arguments
     from gemma_mcp_cli.cli import render
-    from gemma_mcp_cli.cli.content import report_call
+    from gemma_mcp_cli.cli.content import check_output, report_call
     from gemma_mcp_cli.errors import MCPConnectionError, MCPError
     from gemma_mcp_cli.sessions import client as session_client
 
     server, tool, as_json = command["server"], command["tool"], command["json"]
     given = sys.stdin.read() if command["args"] == "-" else None
     try:
+        how = _how(command)
+        check_output(how)
         params = {
             "tool": tool,
             "pairs": command["pairs"],
@@ -213,7 +232,7 @@ def _print(server: str, tool: str, result: dict[str, Any], command: dict[str, An
                 {"server": server, "tool": tool, "arguments": result["dry_run"], "dry_run": True}
             )
         else:
-            report(server, tool, result, as_json=as_json, raw=command["raw"])
+            report(server, tool, result, as_json=as_json, how=_how(command))
     except MCPError as error:
         render.failure(error, as_json=as_json)
         return int(error.exit_code)

@@ -104,12 +104,14 @@ def _tools(snapshot: dict[str, Any], request: dict[str, Any]) -> int | None:
     if items is None:
         return None
     if "--json" in request["flags"]:
-        render.emit_json({"tools": items, "errors": []})
+        render.emit_json({"tools": items, "skipped": [], "errors": []})
     else:
         render.table(
             ("SERVER", "TOOL", "DESCRIPTION"),
             [(t["server"], t["name"], first_line(t.get("description"))) for t in items],
         )
+        if not items:
+            render.message("(no tools)", style="dim")
     return 0
 
 
@@ -126,7 +128,7 @@ def cached_items(
     registry, items = MCPToolRegistry(), []
     for name in dict.fromkeys(names):
         entry = registry.entry_for(name, known[name]["fingerprint"], "tools", stale_ok=stale_ok)
-        if entry is None:
-            return None
+        if entry is None or entry.get("offered") is False:
+            return None  # not cached, or skipped: the full path says so
         items += [{"server": name, **item} for item in entry["items"]]
     return items
