@@ -49,15 +49,28 @@ def print_result(result: dict[str, Any], *, raw: bool = False) -> None:
             render.emit_text(describe(block))
 
 
-def report_call(server: str, tool: str, result: dict[str, Any], *, as_json: bool, raw: bool = False) -> None:
+def report_call(
+    server: str,
+    tool: str,
+    result: dict[str, Any],
+    *,
+    as_json: bool,
+    raw: bool = False,
+    asked: list[dict[str, Any]] | None = None,
+) -> None:
     """Print a tool result; an `isError` result raises (exit 6) after --json printed it whole."""
     failed = bool(result.get("isError"))
     if as_json:
-        render.emit_json({"server": server, "tool": tool, "result": result})
+        render.emit_json({"server": server, "tool": tool, "result": result} | asked_entry(asked))
     elif not failed:
         print_result(result, raw=raw)
     if failed:
         raise tool_failure(server, tool, result.get("content") or [])
+
+
+def asked_entry(asked: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """Return the `asked` member of a --json document: what the servers asked, if anything."""
+    return {"asked": asked} if asked else {}
 
 
 def first_line(text: str | None) -> str:

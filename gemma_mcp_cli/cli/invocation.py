@@ -29,6 +29,12 @@ class AppState:
     transport: str | None = None
     no_session: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+    # How a server that asks back is answered (see cli/asking.py); read when a server is reached.
+    answers: str | None = None
+    accept_defaults: bool = False
+    decline: bool = False
+    cancel: bool = False
+    roots: list[str] = field(default_factory=list)
 
 
 # What a command's helpers are given: the Typer context, or the options read without Typer.

@@ -9,7 +9,7 @@ import typer
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.boundary import run_async
 from gemma_mcp_cli.cli.connect import ListingView, open_manager, show_listing
-from gemma_mcp_cli.cli.content import describe
+from gemma_mcp_cli.cli.content import asked_entry, describe
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, PromptArg, RefreshOpt, ServerArg, ServersArg
 from gemma_mcp_cli.errors import MCPUsageError
@@ -57,7 +57,9 @@ def get_prompt(
         async with open_manager(ctx, loaded, start=[name]) as manager:
             result = await manager.get_prompt(name, prompt, values)
         if as_json:
-            render.emit_json({"server": name, "prompt": prompt, "result": result})
+            render.emit_json(
+                {"server": name, "prompt": prompt, "result": result} | asked_entry(manager.asked)
+            )
             return
         for message in result.get("messages") or []:
             content = message.get("content") or {}

@@ -157,6 +157,11 @@ def message(text: str, *, style: str | None = None) -> None:
     err().print(Text(text, style=style or ""))
 
 
+def ask_line(question: str, *, secret: bool = False) -> str:
+    """Ask the user for one line on the terminal (the question on stderr; a secret is not echoed)."""
+    return err().input(question, password=secret)
+
+
 def warning(text: str) -> None:
     """Print a warning for people to stderr."""
     message(f"Warning: {text}", style="yellow")

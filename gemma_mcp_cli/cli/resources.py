@@ -12,6 +12,7 @@ import typer
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.boundary import run_async
 from gemma_mcp_cli.cli.connect import ListingView, open_manager, show_listing
+from gemma_mcp_cli.cli.content import asked_entry
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt, OfflineOpt, RefreshOpt, ServerArg, ServersArg, UriArg
 from gemma_mcp_cli.errors import MCPUsageError
@@ -71,7 +72,7 @@ def read_resource(
         async with open_manager(ctx, loaded, start=[name]) as manager:
             contents = await manager.read_resource(name, uri)
         if as_json:
-            render.emit_json({"server": name, "uri": uri, "contents": contents})
+            render.emit_json({"server": name, "uri": uri, "contents": contents} | asked_entry(manager.asked))
         elif output is not None:
             try:
                 write_atomically(output, b"".join(_bytes_of(c) for c in contents))

@@ -13,6 +13,7 @@ from gemma_mcp_cli.sessions import client as session_client
 T = TypeVar("T")
 
 if TYPE_CHECKING:
+    from gemma_mcp_cli.cli.asking import Answerer
     from gemma_mcp_cli.client.manager import MCPClientManager, ProgressHook
     from gemma_mcp_cli.config.loader import LoadedConfig
 
@@ -26,7 +27,9 @@ class RoutedManager:
         loaded: LoadedConfig,
         use_sessions: bool,
         start: Sequence[str] = (),
+        answerer: Answerer | None = None,
     ) -> None:
+        self.answerer = answerer
         self._make_manager = make_manager
         self._loaded = loaded
         self._use_sessions = use_sessions
@@ -87,6 +90,11 @@ class RoutedManager:
             self._manager = manager
             task_status.started()
             await self._closing.wait()
+
+    @property
+    def asked(self) -> list[dict[str, Any]]:
+        """What the servers asked during this command, and how it was answered (for --json)."""
+        return self.answerer.records if self.answerer is not None else []
 
     def by_session(self, name: str) -> bool:
         """Tell whether a live session answers this server's requests."""

@@ -43,11 +43,12 @@ def call(
         return
     import anyio
 
-    result = anyio.run(
+    outcome = anyio.run(
         _call, invocation, loaded, name, tool, tools if known else None, base, pairs, timeout, dry_run
     )
-    if result is not None:
-        report_call(name, tool, result, as_json=as_json, raw=raw)
+    if outcome is not None:
+        result, asked = outcome
+        report_call(name, tool, result, as_json=as_json, raw=raw, asked=asked)
 
 
 async def _call(
@@ -60,7 +61,7 @@ async def _call(
     pairs: list[str] | None,
     timeout: float | None,
     dry_run: bool,
-) -> dict[str, Any] | None:
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
     with render.ProgressDisplay(f"{name} {tool}") as progress:
         async with open_manager(invocation, loaded, start=[name]) as manager:
             if tools is not None:
@@ -69,7 +70,8 @@ async def _call(
             if dry_run:
                 _print_request(name, tool, values)
                 return None
-            return await manager.call_tool(name, tool, values, timeout=timeout, on_progress=progress.update)
+            result = await manager.call_tool(name, tool, values, timeout=timeout, on_progress=progress.update)
+            return result, manager.asked
 
 
 def _print_request(server: str, tool: str, values: dict[str, Any]) -> None:
