@@ -126,7 +126,7 @@ def load_answers(source: str) -> Any:
         except OSError as exc:
             raise MCPUsageError(f"--answers: cannot read {source[1:]}: {exc.strerror or exc}") from None
     else:
-        text, origin = source, "--answers"
+        text, origin = source, "the value"
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:

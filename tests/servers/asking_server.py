@@ -72,6 +72,26 @@ LINK_MESSAGE: Final = "Please sign in at the link."
 LINK_URL: Final = "https://example.com/login?session=abc123"
 LINK_ELICITATION_ID: Final = "elicit-link-1"
 
+# --- preferences: every field has a default ---
+PREFERENCES_MESSAGE: Final = "Choose your preferences."
+PREFERENCES_SCHEMA: Final[dict[str, Any]] = {
+    "type": "object",
+    "properties": {
+        "theme": {"type": "string", "enum": ["light", "dark"], "default": "dark"},
+        "size": {"type": "integer", "minimum": 1, "default": 3},
+    },
+    "required": ["theme"],
+}
+
+# --- hostile_form: terminal escapes (clear screen, OSC 52 clipboard write) and bidi overrides ---
+HOSTILE_MESSAGE: Final = "Fine\x1b[2J\x1b]52;c;aGVsbG8=\x07 \u202egnp.exe\u202c"
+HOSTILE_SCHEMA: Final[dict[str, Any]] = {
+    "type": "object",
+    "properties": {
+        "answer": {"type": "string", "title": "An\x1b[31mswer", "description": "say\x9b1m \u2066it\u2069"}
+    },
+}
+
 # --- two_questions ---
 QUESTION_1: Final = "First question: what is your quest?"
 QUESTION_2: Final = "Second question: what is your favourite colour?"
@@ -206,14 +226,12 @@ async def register(ctx: Context) -> types.CallToolResult | types.InputRequiredRe
 
 
 @mcp.tool(structured_output=False)
-async def open_link(ctx: Context) -> types.CallToolResult | types.InputRequiredResult:
+async def open_link(ctx: Context, url: str = LINK_URL) -> types.CallToolResult | types.InputRequiredResult:
     """Ask the user to open a URL (URL-mode elicitation); then send elicitation/complete (legacy only)."""
     if not _can_elicit(ctx, "url"):
         return _text(NO_ELICITATION_TEXT, error=True)
     request = types.ElicitRequest(
-        params=types.ElicitRequestURLParams(
-            message=LINK_MESSAGE, url=LINK_URL, elicitation_id=LINK_ELICITATION_ID
-        )
+        params=types.ElicitRequestURLParams(message=LINK_MESSAGE, url=url, elicitation_id=LINK_ELICITATION_ID)
     )
     got = await _ask_rounds(ctx, [{"link": request}])
     if isinstance(got, types.InputRequiredResult):
@@ -223,6 +241,24 @@ async def open_link(ctx: Context) -> types.CallToolResult | types.InputRequiredR
         # notifications/elicitation/complete is a standalone notification: handshake era only.
         await ctx.session.send_elicit_complete(LINK_ELICITATION_ID)
     return _text(describe_elicit(result))
+
+
+@mcp.tool(structured_output=False)
+async def preferences(ctx: Context) -> types.CallToolResult | types.InputRequiredResult:
+    """Elicit a form whose every field has a default (so --accept-defaults alone can answer it)."""
+    got = await _ask_rounds(ctx, [{"prefs": _elicit_form(PREFERENCES_MESSAGE, PREFERENCES_SCHEMA)}])
+    if isinstance(got, types.InputRequiredResult):
+        return got
+    return _text(describe_elicit(got["prefs"]))
+
+
+@mcp.tool(structured_output=False)
+async def hostile_form(ctx: Context) -> types.CallToolResult | types.InputRequiredResult:
+    """Elicit with terminal escapes and bidi controls in the message, a title and a description."""
+    got = await _ask_rounds(ctx, [{"hostile": _elicit_form(HOSTILE_MESSAGE, HOSTILE_SCHEMA)}])
+    if isinstance(got, types.InputRequiredResult):
+        return got
+    return _text(describe_elicit(got["hostile"]))
 
 
 @mcp.tool(structured_output=False)
