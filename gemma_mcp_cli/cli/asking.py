@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 from gemma_mcp_cli import answers
@@ -13,8 +14,6 @@ from gemma_mcp_cli.errors import MCPError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-    import anyio
 
     from gemma_mcp_cli.cli.invocation import AppState
 
@@ -53,7 +52,7 @@ class Answerer:
         self.policy = policy
         self._interactive = interactive
         self._queue = AnswerQueue(policy.answers)
-        self._lock: anyio.Lock | None = None
+        self._lock = threading.Lock()
         self.records: list[dict[str, Any]] = []
 
     @property
@@ -77,17 +76,20 @@ class Answerer:
             render.message(f"Hint: {hint}", style="dim")
 
     async def elicit(self, server: str, request: dict[str, Any]) -> dict[str, Any]:
-        """Answer one elicitation; questions asked at once are answered one after the other."""
-        import anyio
+        """Answer one elicitation (in a worker thread: a person may take their time)."""
+        import anyio.to_thread
 
-        self._lock = self._lock or anyio.Lock()
-        async with self._lock:
+        return await anyio.to_thread.run_sync(self.answer, server, request)
+
+    def answer(self, server: str, request: dict[str, Any]) -> dict[str, Any]:
+        """Answer one elicitation; questions asked at once are answered one after the other."""
+        with self._lock:
             record: dict[str, Any] = {"server": server, "type": "elicitation", **request}
             try:
                 if request.get("mode") == "url":
-                    answer = await self._url(server, request)
+                    answer = self._url(server, request)
                 else:
-                    answer = await self._form(server, request)
+                    answer = self._form(server, request)
             except MCPError as error:
                 self.noted(record | {"action": "error", "error": error.message})
                 raise
@@ -96,9 +98,7 @@ class Answerer:
             self.noted(record | {"action": answer["action"], "content": shown, "answeredBy": answer["by"]})
             return {"action": answer["action"], "content": answer.get("content")}
 
-    async def _form(self, server: str, request: dict[str, Any]) -> dict[str, Any]:
-        import anyio.to_thread
-
+    def _form(self, server: str, request: dict[str, Any]) -> dict[str, Any]:
         schema: dict[str, Any] = request.get("requestedSchema") or {}
         message = str(request.get("message", ""))
         policy = self.policy
@@ -113,7 +113,7 @@ class Answerer:
             self.notice(f"server '{server}' asked: {message}; answered from {by}")
             return {"action": "accept", "content": content, "by": by}
         if self.interactive:
-            action, typed = await anyio.to_thread.run_sync(ask_form, server, message, schema)
+            action, typed = ask_form(server, message, schema)
             return {"action": action, "content": typed, "by": "terminal"}
         self.notice(f"server '{server}' asked: {message}; declined: no terminal to ask on", _NO_OPTION_HINT)
         return {"action": "decline", "by": "default"}
@@ -125,9 +125,7 @@ class Answerer:
         self.notice(f"server '{server}' asked: {message}; {done} ({by})")
         return {"action": action, "by": by}
 
-    async def _url(self, server: str, request: dict[str, Any]) -> dict[str, Any]:
-        import anyio.to_thread
-
+    def _url(self, server: str, request: dict[str, Any]) -> dict[str, Any]:
         url, message = str(request.get("url", "")), request.get("message", "")
         self.notice(f"server '{server}' asks you to open a link: {message}")
         render.message(f"  {visible(url)}")
@@ -144,8 +142,7 @@ class Answerer:
                 "by": "--answers" if policy.answers is not None else "--accept-defaults",
             }
         if self.interactive:
-            action = await anyio.to_thread.run_sync(ask_link, url)
-            return {"action": action, "by": "terminal"}
+            return {"action": ask_link(url), "by": "terminal"}
         self.notice(f"server '{server}': the link was declined: no terminal to ask on", _NO_OPTION_HINT)
         return {"action": "decline", "by": "default"}
 
