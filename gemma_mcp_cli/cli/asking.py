@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -27,7 +28,9 @@ def in_terminal() -> bool:
 
 
 def answerer_for(options: AppState) -> Answerer:
-    """Return the answerer a command runs with, from its answer options."""
+    """Return the answerer a command runs with, from its answer options (one per command)."""
+    if isinstance(options.answerer, Answerer):
+        return options.answerer  # `--answers -` is read once, and a list is used up in order
     policy = answers.make_policy(
         options.answers,
         accept_defaults=options.accept_defaults,
@@ -35,7 +38,8 @@ def answerer_for(options: AppState) -> Answerer:
         cancel=options.cancel,
         roots=options.roots,
     )
-    return Answerer(policy, interactive=not policy.given and in_terminal())
+    options.answerer = Answerer(policy, interactive=not policy.given and in_terminal())
+    return options.answerer
 
 
 def visible(text: object) -> str:
@@ -76,10 +80,27 @@ class Answerer:
             render.message(f"Hint: {hint}", style="dim")
 
     async def elicit(self, server: str, request: dict[str, Any]) -> dict[str, Any]:
-        """Answer one elicitation (in a worker thread: a person may take their time)."""
-        import anyio.to_thread
+        """Answer one elicitation in a thread of its own: a person may take their time."""
+        import anyio
+        import anyio.from_thread
+        import anyio.lowlevel
 
-        return await anyio.to_thread.run_sync(self.answer, server, request)
+        done, token, outcome = anyio.Event(), anyio.lowlevel.current_token(), list[Any]()
+
+        def work() -> None:
+            try:
+                outcome.append(self.answer(server, request))
+            except BaseException as exc:  # handed to the waiting task, which raises it
+                outcome.append(exc)
+            with contextlib.suppress(RuntimeError):  # the command is over and its loop gone
+                anyio.from_thread.run_sync(done.set, token=token)
+
+        # A daemon thread: on Ctrl-C the command ends while the thread still waits on the terminal.
+        threading.Thread(target=work, name="gemma-mcp-answer", daemon=True).start()
+        await done.wait()
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return dict(outcome[0])
 
     def answer(self, server: str, request: dict[str, Any]) -> dict[str, Any]:
         """Answer one elicitation; questions asked at once are answered one after the other."""

@@ -35,6 +35,7 @@ class AppState:
     decline: bool = False
     cancel: bool = False
     roots: list[str] = field(default_factory=list)
+    answerer: object = field(default=None, repr=False)  # made from the above on first use
 
 
 # What a command's helpers are given: the Typer context, or the options read without Typer.

@@ -9,6 +9,7 @@ from gemma_mcp_cli import arguments
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.connect import cached_tools, open_manager
 from gemma_mcp_cli.cli.content import report_call
+from gemma_mcp_cli.cli.invocation import state
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.errors import MCPUsageError
 
@@ -32,6 +33,8 @@ def call(
     """Call a tool on a server and print its result (or, with `dry_run`, the request)."""
     if timeout is not None and not math.isfinite(timeout):
         raise MCPUsageError("--timeout must be a finite number of seconds")
+    if args_text == "-" and state(invocation).answers == "-":
+        raise MCPUsageError("--args - and --answers - cannot both read standard input")
     loaded = config_for(invocation)
     name = loaded.server(server).name
     base = arguments.load_args_object(args_text)

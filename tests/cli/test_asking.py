@@ -388,3 +388,9 @@ def test_handshake_era_link_is_accepted_and_its_completion_reported(legacy: Run)
     assert result.exit_code == 0, result.stderr
     assert only_text(result) == "action=accept content=null"
     assert "server 'old' says the step at the link is done" in result.stderr
+
+
+def test_args_and_answers_cannot_both_come_from_standard_input(ask: Run) -> None:
+    result = ask("call", "asking", "register", "--args", "-", "--answers", "-", input="{}")
+    assert result.exit_code == 2
+    assert "Error: --args - and --answers - cannot both read standard input" in result.stderr

@@ -56,9 +56,17 @@ class Terminal:
         """Read to the end; return the exit code."""
         deadline = time.monotonic() + _WAIT
         while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.fd], [], [], deadline - time.monotonic())
+            ready, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.monotonic()))
             if ready and not self._read():
                 break
+        pidfd = os.pidfd_open(self.pid)  # readable once the process has ended
+        try:
+            ended, _, _ = select.select([pidfd], [], [], max(0.0, deadline - time.monotonic()))
+        finally:
+            os.close(pidfd)
+        if not ended:
+            self.kill()
+            raise AssertionError(f"the program did not end; the terminal shows:\n{self.seen}")
         _, status = os.waitpid(self.pid, 0)
         os.close(self.fd)
         return os.waitstatus_to_exitcode(status)
@@ -180,3 +188,22 @@ def test_a_link_that_is_not_http_is_never_opened(terminal: Callable[..., Termina
     assert term.finish() == 0
     assert "not opening it: only http and https links are opened" in term.seen
     assert not opened.exists()
+
+
+def test_ctrl_c_at_a_prompt_ends_the_command_with_130(terminal: Callable[..., Terminal]) -> None:
+    term = terminal("call", "asking", "register")
+    term.expect("Name (string, required)")
+    os.write(term.fd, b"\x03")
+    assert term.finish() == 130
+    assert "Error: interrupted" in term.seen
+
+
+def test_server_text_in_the_prompts_is_shown_escaped(terminal: Callable[..., Terminal]) -> None:
+    term = terminal("call", "asking", "hostile_form")
+    term.expect("An\\x1b[31mswer (string) - say\\x9b1m \\u2066it\\u2069: ")
+    term.send("ok")
+    term.expect("Send these answers?")
+    term.send("c")
+    assert term.finish() == 0
+    assert "Fine\\x1b[2J\\x1b]52;c;aGVsbG8=\\x07 \\u202egnp.exe\\u202c" in term.seen
+    assert "action=cancel content=null" in term.seen
