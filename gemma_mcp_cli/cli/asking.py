@@ -8,7 +8,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from gemma_mcp_cli import answers
+from gemma_mcp_cli import answers, sanitize
 from gemma_mcp_cli.answers import AnswerPolicy, AnswerQueue
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.errors import MCPError
@@ -43,10 +43,8 @@ def answerer_for(options: AppState) -> Answerer:
 
 
 def visible(text: object) -> str:
-    """Return server text safe for a terminal: control, escape, C1 and bidi characters shown escaped."""
-    return "".join(
-        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(text)
-    )
+    """Return server text safe for a terminal, on one line (a newline could fake a line of ours)."""
+    return sanitize.visible(str(text)).replace("\n", "\\n").replace("\t", "\\t")
 
 
 class Answerer:
