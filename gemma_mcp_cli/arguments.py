@@ -194,7 +194,7 @@ def checker(
         cls.check_schema(dict(schema))
     except SchemaError:
         return _accept  # a broken schema is the server's problem; let the server judge
-    prepared = cls(schema)
+    prepared = cls(_with_nullables(schema))
 
     def check(arguments: Mapping[str, Any]) -> None:
         problems = {_describe(error) for error in prepared.iter_errors(dict(arguments))}
@@ -211,6 +211,28 @@ def checker(
 
 def _accept(arguments: Mapping[str, Any]) -> None:
     return None
+
+
+def _with_nullables(schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Let `null` through for a parameter whose schema says it may be null in other words.
+
+    OpenAPI's `nullable: true` (what many generated schemas carry) and a `default` of `null`
+    both say that null is a value of the parameter, though its `type` leaves null out.
+    """
+    properties = schema.get("properties")
+    if not isinstance(properties, Mapping):
+        return schema
+    relaxed = {
+        key: {"anyOf": [node, {"type": "null"}]} if _says_nullable(node) else node
+        for key, node in properties.items()
+    }
+    return {**schema, "properties": relaxed}
+
+
+def _says_nullable(node: Any) -> bool:
+    return isinstance(node, Mapping) and (
+        node.get("nullable") is True or ("default" in node and node["default"] is None)
+    )
 
 
 def _undeclared(arguments: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:

@@ -306,3 +306,30 @@ def test_a_union_with_string_tries_the_other_types_first_by_their_json_spelling(
 def test_key_paths_read_as_people_write_them() -> None:
     assert arguments.key_path(["entities", 0, "entityType"]) == "entities[0].entityType"
     assert arguments.key_path([]) == ""
+
+
+NULLABLE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "openapi": {"type": "string", "nullable": True},
+        "defaulted": {"type": "integer", "default": None},
+        "plain": {"type": "string"},
+    },
+}
+
+
+@pytest.mark.parametrize("key", ["openapi", "defaulted"])
+def test_null_passes_for_a_parameter_the_schema_calls_nullable(key: str) -> None:
+    arguments = parse_pairs([f"{key}:=null"], NULLABLE_SCHEMA)
+    assert arguments == {key: None}
+    validate(arguments, NULLABLE_SCHEMA, server="srv", tool="t")
+
+
+def test_a_nullable_parameter_still_checks_its_type() -> None:
+    with pytest.raises(MCPInvalidArgumentsError, match="openapi: 5 is not valid"):
+        validate({"openapi": 5}, NULLABLE_SCHEMA, server="srv", tool="t")
+
+
+def test_null_is_refused_for_a_parameter_that_is_not_nullable() -> None:
+    with pytest.raises(MCPInvalidArgumentsError, match="plain: None is not of type 'string'"):
+        validate({"plain": None}, NULLABLE_SCHEMA, server="srv", tool="t")

@@ -22,7 +22,7 @@ LAYERS: dict[str, int] = {
     "plugin": 6,
     "servers": 1,
 }
-LEAVES = {"errors", "enums", "names", "arguments", "sanitize", "_version"}
+LEAVES = {"errors", "enums", "names", "arguments", "sanitize", "answers", "_version"}
 
 
 def subsystem(module: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+import typer.core
 
 from gemma_mcp_cli._version import __version__
 from gemma_mcp_cli.cli import (
@@ -38,8 +39,42 @@ from gemma_mcp_cli.cli.global_options import (
 from gemma_mcp_cli.cli.invocation import AppState
 from gemma_mcp_cli.errors import PROGRAM
 
+# The answer options are global, but read where people write them too: after the subcommand.
+ANSWER_FLAGS = ("--accept-defaults", "--decline", "--cancel")
+ANSWER_VALUES = ("--answers", "--root")
+
+
+class _Root(typer.core.TyperGroup):
+    """The root group: the answer options may come anywhere on the line, as global options."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        return super().parse_args(ctx, hoist_answer_options(args))
+
+
+def hoist_answer_options(args: list[str]) -> list[str]:
+    """Move the answer options (and their values) in front of the subcommand."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if word == "--":
+            rest += args[i:]
+            break
+        if word in ANSWER_FLAGS or (word.split("=", 1)[0] in ANSWER_VALUES and "=" in word):
+            front.append(word)
+        elif word in ANSWER_VALUES and i + 1 < len(args):
+            front += args[i : i + 2]
+            i += 1
+        else:
+            rest.append(word)
+        i += 1
+    return front + rest
+
+
 app = typer.Typer(
     name="gemma-mcp",
+    cls=_Root,
     help="List, call and check MCP servers from a terminal, a script or CI.",
     no_args_is_help=True,
     add_completion=True,
@@ -91,6 +126,23 @@ def root(
     transport: TransportOpt = None,
     header: HeaderOpt = None,
     no_session: NoSessionOpt = False,
+    answers: Annotated[
+        str | None,
+        typer.Option(
+            "--answers",
+            help="Answers for a server that asks back: a JSON object (or a list, one per question), "
+            "@FILE, or - for standard input.",
+        ),
+    ] = None,
+    accept_defaults: Annotated[
+        bool, typer.Option("--accept-defaults", help="Answer a server's questions with their defaults.")
+    ] = False,
+    decline: Annotated[bool, typer.Option("--decline", help="Decline every question a server asks.")] = False,
+    cancel: Annotated[bool, typer.Option("--cancel", help="Cancel every question a server asks.")] = False,
+    root: Annotated[
+        list[str] | None,
+        typer.Option("--root", help="A directory the servers may work in (MCP roots); repeatable."),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
@@ -107,4 +159,9 @@ def root(
         no_session=no_session,
         transport=transport and str(transport),
         headers=headers(header),
+        answers=answers,
+        accept_defaults=accept_defaults,
+        decline=decline,
+        cancel=cancel,
+        roots=list(root or []),
     )

@@ -43,11 +43,13 @@ def open_manager(
     first use (so a command that sessions answer never imports the SDK). The stdio servers
     named in `start` are started on entry, before the SDK is imported (see `early_start`).
     """
+    from gemma_mcp_cli.cli.asking import answerer_for
     from gemma_mcp_cli.cli.routing import RoutedManager
     from gemma_mcp_cli.state.trust import require_trusted
 
     require_trusted(loaded.source)  # before any server is started, by us or through a session
     options = state(ctx)
+    answerer = answerer_for(options)
 
     def direct() -> MCPClientManager:
         from gemma_mcp_cli.client.manager import MCPClientManager
@@ -62,12 +64,13 @@ def open_manager(
             stats=StatsStore(warn=render.warning),
             retries=options.retries if options.retries is not None else loaded.settings.retry_count,
             health_checks=False,  # a command is over long before the first background check
+            asker=answerer,
             **extra,
         )
 
     # --verbose shows a server's own logs and stderr, which only a direct connection sees.
     use = sessions and not extra and not options.no_session and not options.verbose
-    return RoutedManager(direct, loaded, use_sessions=use, start=start)
+    return RoutedManager(direct, loaded, use_sessions=use, start=start, answerer=answerer)
 
 
 def quiet_sdk_logging(verbose: bool) -> None:

@@ -162,18 +162,29 @@ def write_output(path: Path, data: bytes) -> None:
 
 
 def report_call(
-    server: str, tool: str, result: dict[str, Any], *, as_json: bool, how: CallOutput = PLAIN
+    server: str,
+    tool: str,
+    result: dict[str, Any],
+    *,
+    as_json: bool,
+    how: CallOutput = PLAIN,
+    asked: list[dict[str, Any]] | None = None,
 ) -> None:
     """Print a tool result; an `isError` result raises (exit 6) after --json printed it whole."""
     failed = bool(result.get("isError"))
     if as_json:
-        render.emit_json({"server": server, "tool": tool, "result": result})
+        render.emit_json({"server": server, "tool": tool, "result": result} | asked_entry(asked))
         if how.output is not None and not failed:
             save_binaries(how.output, binaries_of(result.get("content") or []), server=server)
     elif not failed:
         print_result(result, how, server=server)
     if failed:
         raise tool_failure(server, tool, result.get("content") or [])
+
+
+def asked_entry(asked: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """Return the `asked` member of a --json document: what the servers asked, if anything."""
+    return {"asked": asked} if asked else {}
 
 
 def first_line(text: str | None) -> str:

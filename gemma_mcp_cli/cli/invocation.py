@@ -29,6 +29,13 @@ class AppState:
     transport: str | None = None
     no_session: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+    # How a server that asks back is answered (see cli/asking.py); read when a server is reached.
+    answers: str | None = None
+    accept_defaults: bool = False
+    decline: bool = False
+    cancel: bool = False
+    roots: list[str] = field(default_factory=list)
+    answerer: object = field(default=None, repr=False)  # made from the above on first use
 
 
 def parse_headers(pairs: list[str]) -> dict[str, str]:

@@ -10,7 +10,7 @@ from gemma_mcp_cli import arguments
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.boundary import run_async
 from gemma_mcp_cli.cli.connect import open_manager, registry
-from gemma_mcp_cli.cli.content import describe
+from gemma_mcp_cli.cli.content import asked_entry, describe
 from gemma_mcp_cli.cli.listings import ListingView, show_listing
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import (
@@ -75,7 +75,9 @@ def get_prompt(
                 arguments.check_prompt(name, definition, values)
             result = await manager.get_prompt(name, prompt, values)
         if as_json:
-            render.emit_json({"server": name, "prompt": prompt, "result": result})
+            render.emit_json(
+                {"server": name, "prompt": prompt, "result": result} | asked_entry(manager.asked)
+            )
             return
         for message in result.get("messages") or []:
             content = message.get("content") or {}

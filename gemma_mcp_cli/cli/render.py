@@ -213,6 +213,18 @@ def message(text: str, *, style: str | None = None) -> None:
     err().print(Text(text, style=style or ""))
 
 
+def ask_line(question: str, *, secret: bool = False) -> str:
+    """Ask the user for one line on the terminal (the question on stderr; a secret is not echoed)."""
+    if secret:
+        import getpass
+
+        # getpass turns echo off before it shows the question, so nothing typed after it shows.
+        return getpass.getpass(question, stream=sys.stderr)
+    from rich.text import Text
+
+    return err().input(Text(question))
+
+
 def warning(text: str) -> None:
     """Print a warning for people to stderr."""
     message(f"Warning: {text}", style="yellow")

@@ -12,7 +12,7 @@ import typer
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.boundary import run_async
 from gemma_mcp_cli.cli.connect import open_manager
-from gemma_mcp_cli.cli.content import CallOutput, check_output, write_output
+from gemma_mcp_cli.cli.content import CallOutput, asked_entry, check_output, write_output
 from gemma_mcp_cli.cli.listings import ListingView, show_listing
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import (
@@ -86,7 +86,7 @@ def read_resource(
         async with open_manager(ctx, loaded, start=[name]) as manager:
             contents = await manager.read_resource(name, uri)
         if as_json:
-            render.emit_json({"server": name, "uri": uri, "contents": contents})
+            render.emit_json({"server": name, "uri": uri, "contents": contents} | asked_entry(manager.asked))
         elif output is not None:
             write_output(output, b"".join(_bytes_of(c) for c in contents))
             render.message(f"wrote {output}")

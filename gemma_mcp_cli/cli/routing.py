@@ -13,6 +13,7 @@ from gemma_mcp_cli.sessions import client as session_client
 T = TypeVar("T")
 
 if TYPE_CHECKING:
+    from gemma_mcp_cli.cli.asking import Answerer
     from gemma_mcp_cli.client.manager import MCPClientManager, ProgressHook
     from gemma_mcp_cli.config.loader import LoadedConfig
 
@@ -26,7 +27,9 @@ class RoutedManager:
         loaded: LoadedConfig,
         use_sessions: bool,
         start: Sequence[str] = (),
+        answerer: Answerer | None = None,
     ) -> None:
+        self.answerer = answerer
         self._make_manager = make_manager
         self._loaded = loaded
         self._use_sessions = use_sessions
@@ -88,6 +91,11 @@ class RoutedManager:
             task_status.started()
             await self._closing.wait()
 
+    @property
+    def asked(self) -> list[dict[str, Any]]:
+        """What the servers asked during this command, and how it was answered (for --json)."""
+        return self.answerer.records if self.answerer is not None else []
+
     def by_session(self, name: str) -> bool:
         """Tell whether a live session answers this server's requests."""
         return self._session(name) is not None
@@ -95,6 +103,8 @@ class RoutedManager:
     def _session(self, name: str) -> str | None:
         if not self._use_sessions or name in self._loaded.problems or "://" in name:
             return None
+        if self.answerer is not None and self.answerer.roots:
+            return None  # a session's server was told its roots when it connected: --root goes direct
         if name not in self._keys:
             key = session_client.session_key(name, self._loaded.source.path)
             info = session_client.read_info(key)
@@ -112,7 +122,7 @@ class RoutedManager:
         key = self._session(name)
         if key is not None:
             try:
-                return await _ask(key, op, params, name, on_progress)
+                return await _ask(key, op, params, name, on_progress, self.answerer)
             except session_client.SessionUnavailable:
                 self._keys[name] = None  # dead or stale, and nothing was sent: go on without it
             except session_client.SessionLost as lost:
@@ -200,22 +210,52 @@ class RoutedManager:
 
 
 async def _ask(
-    key: str, op: str, params: Mapping[str, Any], name: str, on_progress: ProgressHook | None
+    key: str,
+    op: str,
+    params: Mapping[str, Any],
+    name: str,
+    on_progress: ProgressHook | None,
+    answerer: Answerer | None,
 ) -> Any:
-    """Ask a session in a worker thread, passing its progress events back to this event loop."""
+    """Ask a session in a worker thread, passing its progress events back to this event loop.
+
+    What the session's server asks back comes as events too, answered here as without a session.
+    """
     import anyio
     import anyio.from_thread
     import anyio.to_thread
 
-    def on_event(event: dict[str, Any]) -> None:
+    def on_event(event: dict[str, Any]) -> dict[str, Any] | None:
         if on_progress is not None and event.get("event") == "progress":
             report = functools.partial(
                 on_progress, name, event["progress"], event.get("total"), event.get("message")
             )
             anyio.from_thread.run(_awaited, report)
+        return relayed(answerer, name, event)
 
-    request = {"op": op, "params": dict(params), "progress": on_progress is not None}
+    request = {
+        "op": op,
+        "params": dict(params),
+        "progress": on_progress is not None,
+        "interactive": answerer is not None and answerer.interactive,
+    }
     return await anyio.to_thread.run_sync(functools.partial(session_client.ask, key, request, on_event))
+
+
+def relayed(answerer: Answerer | None, server: str, event: dict[str, Any]) -> dict[str, Any] | None:
+    """Answer what a session passes on from its server: a question, a note, a record."""
+    kind = event.get("event")
+    if kind == "ask":
+        given = event.get("request")
+        request: dict[str, Any] = given if isinstance(given, dict) else {}
+        if answerer is None:
+            return {"answer": event.get("id"), "result": {"action": "decline"}}
+        return session_client.answer_line(event.get("id"), lambda: answerer.answer(server, request))
+    if answerer is not None and kind == "notice":
+        answerer.notice(str(event.get("text", "")), event.get("hint"))
+    if answerer is not None and kind == "noted" and isinstance(event.get("record"), dict):
+        answerer.noted(event["record"])
+    return None
 
 
 async def _awaited(make: Callable[[], Awaitable[None]]) -> None:

@@ -9,6 +9,7 @@ from gemma_mcp_cli import arguments
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.connect import cached_tools, open_manager
 from gemma_mcp_cli.cli.content import PLAIN, CallOutput, check_output, report_call
+from gemma_mcp_cli.cli.invocation import state
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.errors import MCPUsageError
 
@@ -33,6 +34,8 @@ def call(
     if timeout is not None and not math.isfinite(timeout):
         raise MCPUsageError("--timeout must be a finite number of seconds")
     check_output(how)
+    if args_text == "-" and state(invocation).answers == "-":
+        raise MCPUsageError("--args - and --answers - cannot both read standard input")
     loaded = config_for(invocation)
     name = loaded.server(server).name
     base = arguments.load_args_object(args_text)
@@ -44,11 +47,12 @@ def call(
         return
     import anyio
 
-    result = anyio.run(
+    outcome = anyio.run(
         _call, invocation, loaded, name, tool, tools if known else None, base, pairs, timeout, dry_run
     )
-    if result is not None:
-        report_call(name, tool, result, as_json=as_json, how=how)
+    if outcome is not None:
+        result, asked = outcome
+        report_call(name, tool, result, as_json=as_json, how=how, asked=asked)
 
 
 async def _call(
@@ -61,7 +65,7 @@ async def _call(
     pairs: list[str] | None,
     timeout: float | None,
     dry_run: bool,
-) -> dict[str, Any] | None:
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
     with render.ProgressDisplay(f"{name} {tool}") as progress:
         async with open_manager(invocation, loaded, start=[name]) as manager:
             if tools is not None:
@@ -70,7 +74,8 @@ async def _call(
             if dry_run:
                 _print_request(name, tool, values)
                 return None
-            return await manager.call_tool(name, tool, values, timeout=timeout, on_progress=progress.update)
+            result = await manager.call_tool(name, tool, values, timeout=timeout, on_progress=progress.update)
+            return result, manager.asked
 
 
 def _print_request(server: str, tool: str, values: dict[str, Any]) -> None:

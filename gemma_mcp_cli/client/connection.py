@@ -17,6 +17,7 @@ from anyio.abc import TaskStatus
 from mcp import Client
 from mcp.client._transport import Transport
 from mcp_types import (
+    ElicitCompleteNotification,
     Implementation,
     LoggingMessageNotificationParams,
     PromptListChangedNotification,
@@ -27,6 +28,8 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
 from gemma_mcp_cli._version import __version__
+from gemma_mcp_cli.answers import Asker
+from gemma_mcp_cli.client.asking import ServerQuestions
 from gemma_mcp_cli.client.sdk_errors import HANDSHAKE, said_why, server_text, translate, unwrap
 from gemma_mcp_cli.client.tokens import read_stored
 from gemma_mcp_cli.client.transports.early_start import Started, claim, open_log
@@ -104,8 +107,10 @@ class ServerConnection:
         verbose: bool,
         on_list_changed: Callable[[str, str], None] | None = None,
         http_auth: httpx2.Auth | None = None,
+        asker: Asker | None = None,
     ) -> None:
         self.name = config.name
+        self.questions = ServerQuestions(config, asker)
         self._http_auth = http_auth
         self._auth_used: Any = None  # the httpx2 auth of the open transport
         self.config = config
@@ -306,12 +311,20 @@ class ServerConnection:
     def _client(self, log: TextIO, early: Started | None) -> Client:
         return Client(
             adopted_stdio_client(early, self._stdout) if early else self._transport(log),
-            read_timeout_seconds=self.config.request_timeout,
+            # A person answering the server mid-request must not run the request out of time;
+            # the manager's own deadline, which their time moves on, bounds it instead.
+            read_timeout_seconds=None if self._interactive else self.config.request_timeout,
             logging_callback=self._log_message,
             message_handler=self._on_message,
             log_level="debug" if self._verbose else None,
             client_info=Implementation(name="gemma-mcp", version=__version__),
+            **self.questions.client_options(),
         )
+
+    @property
+    def _interactive(self) -> bool:
+        asker = self.questions.asker
+        return asker is not None and asker.interactive
 
     def _transport(self, log: TextIO) -> Transport:
         if self.config.transport is MCPTransportType.STDIO and sys.platform != "win32":
@@ -335,6 +348,9 @@ class ServerConnection:
             errors = message.errors()
             raw = errors[0].get("input", "") if errors else ""
             self.garbage = raw[:80].decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)[:80]
+        asker = self.questions.asker
+        if isinstance(message, ElicitCompleteNotification) and asker is not None:
+            asker.notice(f"server '{self.name}' says the step at the link is done")
         kind = _CHANGED.get(type(message))
         if kind is not None and self._on_list_changed is not None:
             self._on_list_changed(self.name, kind)

@@ -12,12 +12,15 @@ from typing import Any, TypeVar
 import anyio
 import httpx2
 from mcp import Client
+from mcp.shared.dispatcher import ProgressFnT
 from mcp_types import INVALID_PARAMS
 
+from gemma_mcp_cli.answers import Asker
 from gemma_mcp_cli.client.connection import LogHook, ServerConnection, ServerStats
 from gemma_mcp_cli.client.pool import ConnectionPool
 from gemma_mcp_cli.client.results import WireObject, check_blobs, wire
 from gemma_mcp_cli.client.retry import backoff, safe_to_repeat
+from gemma_mcp_cli.client.tool_headers import absorb_known_tool
 from gemma_mcp_cli.config.models import MCPServerConfig
 from gemma_mcp_cli.enums import MCPServerStatus
 from gemma_mcp_cli.errors import (
@@ -67,6 +70,7 @@ class MCPClientManager:
         retries: int | None = None,
         health_checks: bool = True,
         http_auth: Mapping[str, httpx2.Auth] | None = None,
+        asker: Asker | None = None,
     ) -> None:
         if isinstance(servers, int | float):  # the original design's only argument: tool_cache_ttl
             tool_cache_ttl, servers = float(servers), ()
@@ -81,7 +85,9 @@ class MCPClientManager:
             retries=retries,
             health_probe=self.health_check if health_checks else None,
             http_auth=http_auth,
+            asker=asker,
         )
+        self._asker = asker
         self._tools: dict[str, dict[str, dict[str, Any]]] = {}
         self._server_stats: dict[str, ServerStats] = {}
         self._cache = cache
@@ -169,10 +175,9 @@ class MCPClientManager:
             limit = timeout or conn.config.request_timeout
             began = time.perf_counter()
             try:
-                with anyio.fail_after(limit + _GRACE):
-                    result = await send(conn.require_client())
+                result = await self._bounded(conn, limit + _GRACE, send)
             except Exception as exc:
-                error = conn.failure(exc, action, limit)
+                error = conn.questions.take_failure() or conn.failure(exc, action, limit)
                 self._note(conn, action, tool, began, error)
                 if not isinstance(error, MCPConnectionError):
                     raise error from None
@@ -186,8 +191,27 @@ class MCPClientManager:
                     raise error from None
                 await anyio.sleep(backoff(conn.config.reconnect_delay if delay is None else delay, attempt))
                 continue
-            self._note(conn, action, tool, began, judge(result) if judge else None)
+            unanswered = conn.questions.take_failure()
+            self._note(conn, action, tool, began, unanswered or (judge(result) if judge else None))
+            if unanswered is not None:
+                raise unanswered  # what the server made of the refusal matters less than why
             return result
+
+    async def _bounded(
+        self, conn: ServerConnection, seconds: float, send: Callable[[Client], Awaitable[T]]
+    ) -> T:
+        """Send under a deadline that the time a person spends answering the server moves on."""
+        with anyio.CancelScope(deadline=anyio.current_time() + seconds) as scope:
+            conn.questions.deadlines.add(scope)
+            try:
+                return await send(conn.require_client())
+            finally:
+                conn.questions.deadlines.discard(scope)
+        raise TimeoutError
+
+    def _read_timeout(self, limit: float) -> float | None:
+        """Return the SDK's own timeout of a request: none while a person may be asked mid-call."""
+        return None if self._asker is not None and self._asker.interactive else limit
 
     def _note(
         self, conn: ServerConnection, action: str, tool: str | None, began: float, error: MCPError | None
@@ -310,9 +334,7 @@ class MCPClientManager:
             result = await self._request(
                 name,
                 f"tools/call {tool}",
-                lambda c: c.call_tool(
-                    tool, dict(arguments or {}), read_timeout_seconds=limit, progress_callback=progress
-                ),
+                lambda c: _call_known(c, definition, arguments, self._read_timeout(limit), progress),
                 timeout=limit,
                 tool=tool,
                 judge=_tool_failure(name, tool),
@@ -436,6 +458,19 @@ class MCPClientManager:
         }
         registry = self._registry or MCPToolRegistry(default_ttl=0)  # keeps nothing: all zeros
         return {"servers": servers, "tool_cache": registry.get_cache_stats()}
+
+
+async def _call_known(
+    client: Client,
+    definition: dict[str, Any],
+    arguments: Mapping[str, Any] | None,
+    timeout: float | None,
+    progress: ProgressFnT,
+) -> Any:
+    absorb_known_tool(client.session, definition)
+    return await client.call_tool(
+        definition["name"], dict(arguments or {}), read_timeout_seconds=timeout, progress_callback=progress
+    )
 
 
 def _round_trip(conn: ServerConnection) -> Callable[[Client], Awaitable[Any]]:

@@ -12,6 +12,7 @@ import anyio
 import httpx2
 from anyio.abc import TaskGroup
 
+from gemma_mcp_cli.answers import Asker
 from gemma_mcp_cli.client.connection import LogHook, ServerConnection
 from gemma_mcp_cli.client.processes import (
     end_adopted,
@@ -42,8 +43,10 @@ class ConnectionPool:
         retries: int | None,
         health_probe: HealthProbe | None = None,
         http_auth: Mapping[str, httpx2.Auth] | None = None,
+        asker: Asker | None = None,
     ) -> None:
         self.configs = configs
+        self._asker = asker
         self.connections: dict[str, ServerConnection] = {}
         self._log_dir = log_dir
         self._verbose = verbose
@@ -156,6 +159,7 @@ class ConnectionPool:
                 self._verbose,
                 on_list_changed=self._on_list_changed,
                 http_auth=self._http_auth.get(name),
+                asker=self._asker,
             )
             self.connections[name] = conn
             before = session_children()

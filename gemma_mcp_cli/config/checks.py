@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from gemma_mcp_cli.config.discovery import ConfigSource
 from gemma_mcp_cli.config.expand import expand
 from gemma_mcp_cli.config.lines import LineIndex
-from gemma_mcp_cli.config.models import MCPServerConfig, MCPSettings, resolve_cwd
+from gemma_mcp_cli.config.models import MCPServerConfig, MCPSettings, resolve_cwd, resolve_roots
 from gemma_mcp_cli.config.reports import ConfigReport, Problem, ServerReport, suggest
 from gemma_mcp_cli.enums import MCPTransportType
 from gemma_mcp_cli.names import NAME_RULE, is_safe_name, suggest_name
@@ -105,8 +105,12 @@ def _check_server(
             Problem(f"environment variable {variable} is empty", field=path, line=at(*path.split(".")))
         )
     data.setdefault("connection_timeout", settings.connection_timeout)
+    if settings.sampling_command is not None:
+        data.setdefault("sampling_command", list(settings.sampling_command))
     if isinstance(data.get("cwd"), str):
         data["cwd"] = resolve_cwd(data["cwd"], source.path.parent if source.path else None)
+    if isinstance(data.get("roots"), list):
+        data["roots"] = resolve_roots(data["roots"], source.path.parent if source.path else None)
     try:
         config = MCPServerConfig.model_validate({"name": name, **data})
     except ValidationError as exc:

@@ -49,6 +49,7 @@ class MCPSettings(BaseModel):
     tool_cache_ttl: float = Field(3600, ge=0)
     connection_timeout: float = Field(10.0, gt=0)
     retry_count: int | None = Field(None, ge=0)
+    sampling_command: list[str] | None = Field(None, min_length=1)
 
     # Where each value that is not a default came from: "GEMMA_MCP_ENABLED", or "[mcp] in FILE".
     _origins: dict[str, str] = PrivateAttr(default_factory=dict)
@@ -154,6 +155,8 @@ class MCPServerConfig(BaseModel):
     tool_cache_ttl: float | None = Field(None, ge=0)
     description: str | None = None
     auth: AuthConfig | None = None
+    roots: list[str] = Field(default_factory=list)  # directories, resolved against the file's folder
+    sampling_command: list[str] | None = Field(None, min_length=1)
 
     # Dotted field paths ("env.TOKEN", "url") whose value came from the user's environment.
     _expanded: frozenset[str] = PrivateAttr(default_factory=frozenset)
@@ -263,6 +266,11 @@ def transport_problem(config: MCPServerConfig) -> tuple[str, str] | None:
         wanted = " or ".join(f"{s}://" for s in allowed)
         return "url", f"the {transport} transport needs a {wanted} url, got {strip_credentials(config.url)!r}"
     return None
+
+
+def resolve_roots(roots: list[Any], base: Path | None) -> list[Any]:
+    """Resolve relative `roots` against the directory of the file that set them."""
+    return [resolve_cwd(root, base) if isinstance(root, str) else root for root in roots]
 
 
 def resolve_cwd(cwd: str | None, base: Path | None) -> str | None:

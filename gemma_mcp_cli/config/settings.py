@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,8 @@ def _from_environment() -> dict[str, Any]:
                 if text.lower() not in _TRUE | _FALSE:
                     raise ValueError(text)
                 found[key] = text.lower() in _TRUE
+            elif "list" in str(kind):
+                found[key] = shlex.split(text)
             elif "float" in str(kind):
                 found[key] = float(text)
             elif "int" in str(kind):

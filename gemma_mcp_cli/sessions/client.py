@@ -24,7 +24,8 @@ from gemma_mcp_cli.errors import MCPError
 from gemma_mcp_cli.state.paths import state_dir
 
 SOCKET_LIMIT = 100  # bytes; a longer path is bound and reached through its directory
-Event = Callable[[dict[str, Any]], None]
+# An event from the session; for an `ask` event, it returns the answer line to send back.
+Event = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
 def sessions_dir() -> Path:
@@ -189,8 +190,9 @@ def _replies(client: socket.socket, on_event: Event | None) -> Any:
             except ValueError:
                 raise SessionLost("the session sent a broken reply") from None
             if "event" in message:
-                if on_event is not None:
-                    on_event(message)
+                answer = on_event(message) if on_event is not None else None
+                if answer is not None:  # the session asked (the server asked it): answer on the line
+                    client.sendall(json.dumps(answer).encode() + b"\n")
                 continue
             if "error" in message:
                 raise error_from(message["error"])
@@ -229,6 +231,14 @@ def error_document(error: MCPError) -> dict[str, Any]:
         "code": getattr(error, "code", None),
         "transient": getattr(error, "transient", True),
     }
+
+
+def answer_line(number: Any, answer: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Return the line that answers a session's `ask` event: the answer, or why there is none."""
+    try:
+        return {"answer": number, "result": answer()}
+    except MCPError as error:
+        return {"answer": number, "error": error_document(error)}
 
 
 def uptime(info: dict[str, Any]) -> float:

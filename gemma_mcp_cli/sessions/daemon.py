@@ -40,6 +40,7 @@ from gemma_mcp_cli.sessions.client import (
     sessions_dir,
     socket_path,
 )
+from gemma_mcp_cli.sessions.relay import CURRENT, ClientLink, RelayAsker
 from gemma_mcp_cli.state.cache import MCPToolRegistry, fingerprint
 from gemma_mcp_cli.state.files import open_private, private_dir, write_atomically
 from gemma_mcp_cli.state.stats import StatsStore
@@ -67,8 +68,10 @@ class Session:
         self.active = 0
         self.stopping = anyio.Event()
         self.signalled: int | None = None  # the signal that asked the session to stop
+        self.relay = RelayAsker()
         self.manager = MCPClientManager(
             {name: self.config},
+            asker=self.relay,
             cache=MCPToolRegistry(default_ttl=self.loaded.settings.tool_cache_ttl),
             stats=StatsStore(),
             retries=self.loaded.settings.retry_count,
@@ -166,17 +169,36 @@ async def _handle(session: Session, stream: SocketStream) -> None:
         if request is None:
             return
         session.active += 1  # until the reply is out: a stopping session waits for it
+        link = ClientLink(send, interactive=request.get("interactive") is True)
+        session.relay.links.append(link)
         try:
-            try:
-                reply = await _reply(session, request, send)
-            except Exception as exc:  # one bad request must not take the session (and its clients) down
-                traceback.print_exc()
-                reply = {"error": error_document(MCPError(f"internal error in the session: {exc!r}"))}
-            await send(reply)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(link.pump, stream)
+                await link.finish(await _served(session, request, link))
         finally:
+            session.relay.links.remove(link)
             session.active -= 1
         if request.get("op") == "stop":
             session.stopping.set()  # after the reply, so the client hears it
+
+
+async def _served(session: Session, request: dict[str, Any], link: ClientLink) -> dict[str, Any]:
+    """Return the reply to a request, with what its server asks sent to the client that made it."""
+    token = CURRENT.set(link)
+    try:
+        return await _reply(session, request, _progress_to(link))
+    except Exception as exc:  # one bad request must not take the session (and its clients) down
+        traceback.print_exc()
+        return {"error": error_document(MCPError(f"internal error in the session: {exc!r}"))}
+    finally:
+        CURRENT.reset(token)
+
+
+def _progress_to(link: ClientLink) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    async def send(event: dict[str, Any]) -> None:
+        link.post(event)
+
+    return send
 
 
 async def _read_request(stream: SocketStream) -> dict[str, Any] | None:

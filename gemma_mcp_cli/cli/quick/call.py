@@ -184,11 +184,21 @@ def disabled() -> bool:
 def _call(key: str, command: dict[str, Any]) -> int | None:
     from gemma_mcp_cli import arguments
     from gemma_mcp_cli.cli import render
+    from gemma_mcp_cli.cli.asking import answerer_for
     from gemma_mcp_cli.cli.content import check_output, report_call
+    from gemma_mcp_cli.cli.invocation import AppState
+    from gemma_mcp_cli.cli.routing import relayed
     from gemma_mcp_cli.errors import MCPConnectionError, MCPError
     from gemma_mcp_cli.sessions import client as session_client
 
     server, tool, as_json = command["server"], command["tool"], command["json"]
+    answerer = answerer_for(AppState(config=command["config"]))
+
+    def on_event(event: dict[str, Any]) -> dict[str, Any] | None:
+        if event.get("event") == "progress":
+            bar.show(event["progress"], event.get("total"), event.get("message"))
+        return relayed(answerer, server, event)
+
     given = sys.stdin.read() if command["args"] == "-" else None
     try:
         how = _how(command)
@@ -201,10 +211,13 @@ def _call(key: str, command: dict[str, Any]) -> int | None:
             "dry_run": command["dry_run"],
         }
         with render.ProgressDisplay(f"{server} {tool}") as bar:
-            request = {"op": "call", "params": params, "progress": sys.stderr.isatty()}
-            result = session_client.ask(
-                key, request, lambda e: bar.show(e["progress"], e.get("total"), e.get("message"))
-            )
+            request = {
+                "op": "call",
+                "params": params,
+                "progress": sys.stderr.isatty(),
+                "interactive": answerer.interactive,
+            }
+            result = session_client.ask(key, request, on_event)
     except session_client.SessionUnavailable:
         if given is not None:
             sys.stdin = io.StringIO(given)  # the ordinary path reads --args - again
@@ -217,7 +230,7 @@ def _call(key: str, command: dict[str, Any]) -> int | None:
     except MCPError as failure:
         render.failure(failure, as_json=as_json)
         return int(failure.exit_code)
-    return _print(server, tool, result, command, report_call)
+    return _print(server, tool, result, command, lambda *a, **k: report_call(*a, **k, asked=answerer.records))
 
 
 def _print(server: str, tool: str, result: dict[str, Any], command: dict[str, Any], report: Any) -> int:

@@ -27,6 +27,7 @@ from gemma_mcp_cli.state.files import open_private, private_dir
 from gemma_mcp_cli.state.paths import log_file
 
 if TYPE_CHECKING:
+    from anyio import Event
     from anyio.abc import Process
 
     from gemma_mcp_cli.config.models import MCPServerConfig
@@ -197,11 +198,12 @@ async def start_now(config: MCPServerConfig, log: TextIO) -> Started:
     return Started(config, process, log, log.tell(), claimed=True)
 
 
-async def stop(started: Started, *, graceful: bool = True) -> None:
+async def stop(started: Started, *, graceful: bool = True, unanswered: Event | None = None) -> None:
     """Stop a server and end its process group; every wait is bounded.
 
     Gracefully, as the SDK's own stdio shutdown does: close stdin and wait, then SIGTERM to the
-    group and wait, then SIGKILL. A server that was never sent anything gets SIGTERM at once.
+    group and wait, then SIGKILL. A server that was never sent anything gets SIGTERM at once, and
+    so does one that asks us something meanwhile (`unanswered`, an event): it waits for us.
     """
     process = started.process
     await _close(process.stdin)
@@ -211,7 +213,7 @@ async def stop(started: Started, *, graceful: bool = True) -> None:
             if signum is not None and process.returncode is None:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(process.pid, signum)
-            if await _exited(process, _EXIT_GRACE):
+            if await _exited(process, _EXIT_GRACE, unanswered if signum is None else None):
                 break
     except BaseException:
         _close_transport(process)  # cancelled mid-wait: release it now, the loop may be closing
@@ -241,11 +243,13 @@ async def _close(stream: object) -> None:
             await aclose()
 
 
-async def _exited(process: Process, within: float) -> bool:
+async def _exited(process: Process, within: float, unanswered: Event | None = None) -> bool:
     import anyio
 
     with anyio.move_on_after(within):
         while process.returncode is None:
+            if unanswered is not None and unanswered.is_set():
+                return False
             await anyio.sleep(_POLL)
         return True
     return False

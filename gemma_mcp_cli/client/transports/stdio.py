@@ -77,6 +77,9 @@ async def adopted_stdio_client(
     read_writer, read_stream = anyio.create_memory_object_stream[SessionMessage | Exception](0)
     write_stream, write_reader = anyio.create_memory_object_stream[SessionMessage](0)
     writer_done, shutting_down = anyio.Event(), anyio.Event()
+    # A server that asks us something (roots/list, say) as we close waits for an answer that cannot
+    # come, rather than exit at the end of its input: seeing that, it is stopped without the wait.
+    waiting_on_us = anyio.Event()
 
     async def read_stdout() -> None:
         try:
@@ -93,9 +96,11 @@ async def adopted_stdio_client(
                         try:
                             await read_writer.send(item)
                         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                            if _asks(item):
+                                waiting_on_us.set()
                             return  # the session is gone; only the drain below remains
             finally:
-                await _drain(stdout)
+                await _drain(stdout, waiting_on_us)
         except anyio.ClosedResourceError:
             pass  # our own shutdown closed stdout under the read
         except (anyio.BrokenResourceError, ConnectionError):
@@ -129,7 +134,7 @@ async def adopted_stdio_client(
                 write_stream.close()
                 with anyio.move_on_after(_FLUSH):
                     await writer_done.wait()
-                await stop(started)
+                await stop(started, unanswered=waiting_on_us)
                 _keep_bounded(started.log)  # what the server wrote since the last check
                 for stream in (read_stream, write_stream, read_writer, write_reader):
                     await stream.aclose()
@@ -158,12 +163,14 @@ def _keep_bounded(log: TextIO) -> bool:
     return True
 
 
-async def _drain(stdout: ByteReceiveStream) -> None:
+async def _drain(stdout: ByteReceiveStream, waiting_on_us: anyio.Event) -> None:
     """Read and drop the rest of stdout, so a server flushing output can still exit."""
     with anyio.CancelScope(shield=True):
         try:
             while True:
-                await stdout.receive()
+                chunk = await stdout.receive()
+                if b'"method"' in chunk and b'"id"' in chunk:  # a request: it expects an answer
+                    waiting_on_us.set()
         except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
             return
 
@@ -203,6 +210,11 @@ async def _lines(stdout: ByteReceiveStream, watch: StdoutWatch) -> AsyncIterator
         if watch.max_line is not None and len(buffer) > watch.max_line:
             watch.oversize = len(buffer)
             return
+
+
+def _asks(item: SessionMessage | Exception) -> bool:
+    """Tell whether a message from the server is a request of its own, which expects an answer."""
+    return isinstance(item, SessionMessage) and isinstance(item.message, types.JSONRPCRequest)
 
 
 def _fault(exc: Exception, line: bytes | bytearray) -> str:
