@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from gemma_mcp_cli.names import file_stem
 from tests.client.conftest import log_pid, pid_in, wait_ended, wait_for
 from tests.conftest import stdio_server
 
@@ -49,7 +50,7 @@ def test_sigterm_to_a_session_ends_its_server_and_the_servers_escaped_child(
     pidfile = tmp_path / "server.pid"
     config = write_config(stdio_server("s", "faulty_server.py", "spawn-escapee", "--pidfile", str(pidfile)))
     process = daemon(config, "s")
-    escapee = log_pid(tmp_path / "state" / "logs" / "s.log", "escapee")
+    escapee = log_pid(tmp_path / "state" / "logs" / f"{file_stem('s')}.log", "escapee")
     wait_for(lambda: bool(sessions_listed(tmp_path)))  # serving
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=30)
@@ -78,7 +79,7 @@ def test_session_stop_ends_the_servers_escaped_child(write_config, tmp_path: Pat
     run = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config), "session"]
     started = subprocess.run([*run, "start", "s"], capture_output=True, text=True, timeout=60, check=False)
     assert started.returncode == 0, started.stderr
-    escapee = log_pid(tmp_path / "state" / "logs" / "s.log", "escapee")
+    escapee = log_pid(tmp_path / "state" / "logs" / f"{file_stem('s')}.log", "escapee")
     stopped = subprocess.run([*run, "stop", "s"], capture_output=True, text=True, timeout=60, check=False)
     assert stopped.returncode == 0, stopped.stderr
     wait_ended(escapee)
