@@ -28,6 +28,7 @@ from gemma_mcp_cli.cli import (
 from gemma_mcp_cli.cli.global_options import (
     ConfigOpt,
     HeaderOpt,
+    LogLevelOpt,
     NoSessionOpt,
     RetriesOpt,
     TransportOpt,
@@ -91,6 +92,7 @@ def root(
     transport: TransportOpt = None,
     header: HeaderOpt = None,
     no_session: NoSessionOpt = False,
+    log_level: LogLevelOpt = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
@@ -105,6 +107,7 @@ def root(
         verbose=verbose,
         retries=retries,
         no_session=no_session,
+        log_level=log_level and str(log_level),
         transport=transport and str(transport),
         headers=headers(header),
     )

@@ -28,6 +28,7 @@ class AppState:
     retries: int | None = None
     transport: str | None = None
     no_session: bool = False
+    log_level: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
 

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import anyio
 import httpx2
 from anyio.abc import TaskStatus
 from mcp import Client
 from mcp.client._transport import Transport
+from mcp.shared.exceptions import MCPDeprecationWarning
+from mcp.shared.exceptions import MCPError as SDKError
 from mcp_types import (
     Implementation,
+    LoggingLevel,
     LoggingMessageNotificationParams,
     PromptListChangedNotification,
     ResourceListChangedNotification,
@@ -104,8 +109,11 @@ class ServerConnection:
         verbose: bool,
         on_list_changed: Callable[[str, str], None] | None = None,
         http_auth: httpx2.Auth | None = None,
+        log_level: str | None = None,
     ) -> None:
         self.name = config.name
+        self._set_level = cast("LoggingLevel | None", log_level)  # sent as logging/setLevel
+        self._log_level = self._set_level or ("debug" if verbose else None)
         self._http_auth = http_auth
         self._auth_used: Any = None  # the httpx2 auth of the open transport
         self.config = config
@@ -274,6 +282,7 @@ class ServerConnection:
                             self.client, self.connect_latency = client, time.perf_counter() - began
                             self.status = MCPServerStatus.CONNECTED
                             self.was_connected = True
+                            await self._ask_for_logs(client)
                             task_status.started()
                             await self._closing.wait()
                 except Exception as exc:
@@ -309,9 +318,20 @@ class ServerConnection:
             read_timeout_seconds=self.config.request_timeout,
             logging_callback=self._log_message,
             message_handler=self._on_message,
-            log_level="debug" if self._verbose else None,
+            log_level=self._log_level,
             client_info=Implementation(name="gemma-mcp", version=__version__),
         )
+
+    async def _ask_for_logs(self, client: Client) -> None:
+        """On a handshake-era connection, send logging/setLevel (2026 asks in each request's _meta)."""
+        capabilities = client.session.server_capabilities
+        if self._set_level is None or self.modern or capabilities is None or capabilities.logging is None:
+            return
+        # A server that fails to set its level still serves the command: it only logs less.
+        with anyio.move_on_after(self.config.request_timeout), warnings.catch_warnings():
+            warnings.simplefilter("ignore", MCPDeprecationWarning)  # logging is deprecated in 2026
+            with contextlib.suppress(SDKError):
+                await client.set_logging_level(self._set_level)
 
     def _transport(self, log: TextIO) -> Transport:
         if self.config.transport is MCPTransportType.STDIO and sys.platform != "win32":

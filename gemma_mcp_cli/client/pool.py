@@ -42,12 +42,14 @@ class ConnectionPool:
         retries: int | None,
         health_probe: HealthProbe | None = None,
         http_auth: Mapping[str, httpx2.Auth] | None = None,
+        log_level: str | None = None,
     ) -> None:
         self.configs = configs
         self.connections: dict[str, ServerConnection] = {}
         self._log_dir = log_dir
         self._verbose = verbose
         self._on_log = on_log
+        self._log_level = log_level
         self._on_list_changed = on_list_changed
         self._retries = retries
         self._health_probe = health_probe
@@ -156,6 +158,7 @@ class ConnectionPool:
                 self._verbose,
                 on_list_changed=self._on_list_changed,
                 http_auth=self._http_auth.get(name),
+                log_level=self._log_level,
             )
             self.connections[name] = conn
             before = session_children()
