@@ -11,6 +11,7 @@ from gemma_mcp_cli.cli import (
     auth,
     batch,
     call,
+    complete,
     help_style,
     lock,
     output_format,
@@ -53,6 +54,7 @@ app = typer.Typer(
 app.add_typer(auth.app, name="auth")
 app.command("batch")(batch.command)
 app.command("call")(call.command)
+app.command("complete")(complete.command)
 app.command("lock")(lock.command)
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(resources.app, name="resources")

@@ -185,6 +185,20 @@ class RoutedManager:
         params = {"prompt": prompt, "arguments": dict(arguments or {})}
         return await self._route(name, "get_prompt", params, lambda m: m.get_prompt(name, prompt, arguments))
 
+    async def complete(
+        self,
+        name: str,
+        ref: Mapping[str, str],
+        argument: str,
+        value: str,
+        context: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Ask the server to complete one argument of a prompt or resource template."""
+        params = {"ref": dict(ref), "argument": argument, "value": value, "context": dict(context or {})}
+        return await self._route(
+            name, "complete", params, lambda m: m.complete(name, ref, argument, value, context)
+        )
+
     async def disconnect(self, name: str) -> None:
         """Close our own connection to a server, if there is one (a session's stays)."""
         if self._manager is not None:

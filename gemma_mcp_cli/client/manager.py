@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import anyio
 import httpx2
 from mcp import Client
-from mcp_types import INVALID_PARAMS
+from mcp_types import INVALID_PARAMS, PromptReference, ResourceTemplateReference
 
 from gemma_mcp_cli.client.connection import LogHook, ServerConnection, ServerStats
 from gemma_mcp_cli.client.pool import ConnectionPool
@@ -402,6 +402,34 @@ class MCPClientManager:
                 error, name, prompt, self.list_prompts, "name", MCPPromptError
             ) from None
         return wire(result)
+
+    async def complete(
+        self,
+        name: str,
+        ref: Mapping[str, str],
+        argument: str,
+        value: str,
+        context: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Ask a server to complete one argument of a prompt or resource template (`ref`, wire form)."""
+        conn = await self.connect_server(name)
+        capabilities = conn.require_client().session.server_capabilities
+        if capabilities is None or capabilities.completions is None:
+            raise MCPServerError(f"server '{name}' does not offer argument completion", server=name)
+        if ref.get("type") == "ref/prompt":
+            reference: PromptReference | ResourceTemplateReference = PromptReference(
+                type="ref/prompt", name=ref["name"]
+            )
+        else:
+            reference = ResourceTemplateReference(type="ref/resource", uri=ref["uri"])
+        result = await self._request(
+            name,
+            "completion/complete",
+            lambda c: c.complete(
+                reference, {"name": argument, "value": value}, context_arguments=dict(context or {}) or None
+            ),
+        )
+        return wire(result.completion)
 
     async def health_check(self, name: str) -> dict[str, Any]:
         """Reach a server and time one round trip (ping, or discover where ping is gone)."""

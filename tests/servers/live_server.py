@@ -93,6 +93,7 @@ def _record(event: dict[str, Any]) -> None:
 
 @asynccontextmanager
 async def _lifespan(_: MCPServer[Any]) -> AsyncIterator[dict[str, Any]]:
+    _record({"event": "server_started"})
     async with anyio.create_task_group() as tg:
         if STATE.tick:
             tg.start_soon(_tick_loop, STATE.tick)
