@@ -1,0 +1,103 @@
+"""Cancellation: Ctrl-C and a request timeout send `notifications/cancelled` for every request in flight."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from tests.cli.conftest import Invoke
+from tests.cli.live_servers import live_tables
+
+LIMIT = 60  # seconds for anything here to happen on a loaded machine
+
+
+@pytest.fixture
+def record(tmp_path: Path) -> Path:
+    return tmp_path / "record.jsonl"
+
+
+@pytest.fixture
+def config(write_config: Callable[..., Path], record: Path) -> Path:
+    return write_config(live_tables(record))
+
+
+def events(record: Path, kind: str) -> list[dict[str, Any]]:
+    """Return the server's recorded events of one kind (each server process appends to the file)."""
+    lines = record.read_text(encoding="utf-8").splitlines() if record.exists() else []
+    return [event for event in map(json.loads, lines) if event["event"] == kind]
+
+
+def interrupt_once_started(argv: list[str], record: Path, started: int, signum: int) -> int:
+    """Run gemma-mcp; once the servers report `started` sleepy runs, send `signum`; return its exit code."""
+
+    async def main() -> int:
+        process = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.PIPE
+        )
+        try:
+            with anyio.fail_after(LIMIT):
+                while len(events(record, "sleepy_started")) < started:
+                    assert process.poll() is None, process.communicate()
+                    await anyio.sleep(0.02)
+                process.send_signal(signum)
+                return await anyio.to_thread.run_sync(process.wait)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.communicate()
+
+    return anyio.run(main)
+
+
+def gemma(config: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config), *args]
+
+
+@pytest.mark.parametrize("server", ["live", "live-legacy"])
+def test_ctrl_c_during_a_call_tells_the_server_to_cancel_it(config: Path, record: Path, server: str) -> None:
+    argv = gemma(config, "call", server, "sleepy", "--arg", "seconds=60")
+    assert interrupt_once_started(argv, record, 1, signal.SIGINT) == 130
+    (run,) = events(record, "sleepy_started")
+    (cancelled,) = events(record, "cancelled")
+    assert str(cancelled["requestId"]) == run["requestId"]
+    assert cancelled["reason"] == "caller cancelled"
+    assert [e["requestId"] for e in events(record, "sleepy_cancelled")] == [run["requestId"]]
+
+
+def test_ctrl_c_during_a_batch_cancels_every_request_in_flight(
+    config: Path, record: Path, tmp_path: Path
+) -> None:
+    requests = tmp_path / "requests.jsonl"
+    lines = [
+        {"server": server, "tool": "sleepy", "arguments": {"seconds": 60}, "id": str(n)}
+        for n, server in enumerate(["live", "live", "live-legacy"])
+    ]
+    requests.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    argv = gemma(config, "batch", str(requests))
+    assert interrupt_once_started(argv, record, 3, signal.SIGINT) == 130
+    assert len(events(record, "cancelled")) == 3
+    assert len(events(record, "sleepy_cancelled")) == 3
+
+
+def test_a_request_timeout_tells_the_server_to_cancel_it(cli: Invoke, config: Path, record: Path) -> None:
+    result = cli("--config", str(config), "call", "live", "sleepy", "--arg", "seconds=60", "--timeout", "1")
+    assert result.exit_code == 8, result.stderr
+    (run,) = events(record, "sleepy_started")
+    (cancelled,) = events(record, "cancelled")
+    assert str(cancelled["requestId"]) == run["requestId"]
+    assert cancelled["reason"].startswith("timed out")
+
+
+def test_a_call_that_finishes_sends_no_cancellation(cli: Invoke, config: Path, record: Path) -> None:
+    result = cli("--config", str(config), "call", "live", "sleepy", "--arg", "seconds=0.1")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == "slept 0.1s"
+    assert events(record, "cancelled") == []
