@@ -26,6 +26,7 @@ from mcp_types import (
     LoggingMessageNotificationParams,
     PromptListChangedNotification,
     ResourceListChangedNotification,
+    ResourceUpdatedNotification,
     ToolListChangedNotification,
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
@@ -136,6 +137,7 @@ class ServerConnection:
         )
         self.http_failure: tuple[int, str] | None = None
         self._on_list_changed = on_list_changed
+        self.update_listeners: set[Callable[[str], None]] = set()  # resources/updated, 2025 era
 
     @property
     def protocol_version(self) -> str | None:
@@ -355,6 +357,9 @@ class ServerConnection:
             errors = message.errors()
             raw = errors[0].get("input", "") if errors else ""
             self.garbage = raw[:80].decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)[:80]
+        if isinstance(message, ResourceUpdatedNotification):
+            for listener in list(self.update_listeners):
+                listener(message.params.uri)
         kind = _CHANGED.get(type(message))
         if kind is not None and self._on_list_changed is not None:
             self._on_list_changed(self.name, kind)

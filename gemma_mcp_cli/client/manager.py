@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from gemma_mcp_cli.client.connection import LogHook, ServerConnection, ServerSta
 from gemma_mcp_cli.client.pool import ConnectionPool
 from gemma_mcp_cli.client.results import WireObject, check_blobs, wire
 from gemma_mcp_cli.client.retry import backoff, safe_to_repeat
+from gemma_mcp_cli.client.watching import resource_updates
 from gemma_mcp_cli.config.models import MCPServerConfig
 from gemma_mcp_cli.enums import MCPServerStatus
 from gemma_mcp_cli.errors import (
@@ -430,6 +432,13 @@ class MCPClientManager:
             ),
         )
         return wire(result.completion)
+
+    @contextlib.asynccontextmanager
+    async def watch_resources(self, name: str, uris: Sequence[str]) -> AsyncIterator[AsyncIterator[str]]:
+        """Subscribe to resources of a server; yield the stream of the URIs that change."""
+        conn = await self.connect_server(name)
+        async with resource_updates(conn, uris) as updates:
+            yield updates
 
     async def health_check(self, name: str) -> dict[str, Any]:
         """Reach a server and time one round trip (ping, or discover where ping is gone)."""

@@ -35,6 +35,8 @@ from mcp.shared.subscriptions import ResourceUpdated
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 COUNTER_URI: Final = "counter://value"
+NOTE_URI: Final = "note://hostile"
+UNASKED_URI: Final = "unasked://never-subscribed"
 STEP_SECONDS: Final = 0.1
 LOG_LEVELS: Final[tuple[types.LoggingLevel, ...]] = (
     "debug",
@@ -124,6 +126,8 @@ async def sleepy(ctx: Context, seconds: float = 5.0) -> str:
 
 async def _middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
     """Record cancellations; with --legacy, refuse the 2026 discover probe."""
+    if ctx.method == "subscriptions/listen":
+        _record({"event": "listening"})
     if ctx.method == "notifications/cancelled":
         params = dict(ctx.params or {})
         _record({"event": "cancelled", "requestId": params.get("requestId"), "reason": params.get("reason")})
@@ -150,28 +154,40 @@ def counter() -> str:
     return _counter_text()
 
 
-async def _bump() -> int:
-    """Increment the counter and notify subscribers in both eras."""
-    STATE.counter += 1
-    STATE.counter_stamp = time.time()
+@mcp.resource(NOTE_URI, name="note", mime_type="text/plain", description="Text with terminal escapes.")
+def note() -> str:
+    """Return a text that would clear the screen and write the clipboard if printed raw."""
+    return ESCAPE_MESSAGE
+
+
+async def _notify(uri: str, subscribed_to: str) -> None:
+    """Send resources/updated for `uri` to the subscribers of `subscribed_to` (2025 era), and publish it."""
     note = types.ResourceUpdatedNotification(
-        params=types.ResourceUpdatedNotificationParams(
-            uri=COUNTER_URI, _meta={"timestamp": STATE.counter_stamp}
-        )
+        params=types.ResourceUpdatedNotificationParams(uri=uri, _meta={"timestamp": time.time()})
     )
-    for session in list(STATE.subscribers.get(COUNTER_URI, [])):
+    for session in list(STATE.subscribers.get(subscribed_to, [])):
         try:
             await session.send_notification(note)
         except Exception:  # a subscriber that has gone
-            STATE.subscribers[COUNTER_URI].remove(session)
-    await mcp._subscriptions.publish(ResourceUpdated(uri=COUNTER_URI))
+            STATE.subscribers[subscribed_to].remove(session)
+    await mcp._subscriptions.publish(ResourceUpdated(uri=uri))
+
+
+async def _bump() -> int:
+    """Increment the counter and notify its subscribers in both eras."""
+    STATE.counter += 1
+    STATE.counter_stamp = time.time()
+    await _notify(COUNTER_URI, COUNTER_URI)
     return STATE.counter
 
 
 async def _tick_loop(period: float) -> None:
+    """Change the counter and the note; tell counter subscribers about a resource they never asked for."""
     while True:
         await anyio.sleep(period)
+        await _notify(UNASKED_URI, COUNTER_URI)
         await _bump()
+        await _notify(NOTE_URI, NOTE_URI)
 
 
 @mcp.tool(structured_output=False)

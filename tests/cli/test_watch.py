@@ -1,0 +1,88 @@
+"""`resources watch`: each update of a subscribed resource, in both eras, until --count or --timeout."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import Invoke
+from tests.cli.live_servers import live_tables
+from tests.conftest import stdio_server
+
+
+@pytest.fixture
+def config(write_config: Callable[..., Path]) -> Path:
+    still = stdio_server("still", "live_server.py", request_timeout=20.0)  # nothing ever changes
+    return write_config(
+        live_tables(None, "--tick", "0.1") + still + stdio_server("legacy", "legacy_rag_redis.py")
+    )
+
+
+@pytest.mark.parametrize("server", ["live", "live-legacy"])
+def test_watch_prints_one_json_line_per_update_until_count(cli: Invoke, config: Path, server: str) -> None:
+    result = cli(
+        "--config", str(config), "resources", "watch", server, "counter://value", "--count", "3", "--json"
+    )
+    assert result.exit_code == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(events) == 3
+    for event in events:
+        # The server also announces a resource nobody subscribed to: it is never shown.
+        assert set(event) == {"server", "uri", "time"}
+        assert (event["server"], event["uri"]) == (server, "counter://value")
+        assert datetime.fromisoformat(event["time"]).tzinfo is not None
+    times = [datetime.fromisoformat(event["time"]) for event in events]
+    assert times == sorted(times)
+
+
+@pytest.mark.parametrize("server", ["live", "live-legacy"])
+def test_watch_with_read_carries_the_new_contents(cli: Invoke, config: Path, server: str) -> None:
+    args = ("resources", "watch", server, "counter://value", "--read", "--count", "2", "--json")
+    result = cli("--config", str(config), *args)
+    assert result.exit_code == 0, result.stderr
+    values = []
+    for line in result.stdout.splitlines():
+        (content,) = json.loads(line)["contents"]
+        assert content["uri"] == "counter://value"
+        values.append(json.loads(content["text"])["value"])
+    assert len(values) == 2 and values[0] < values[1]
+
+
+def test_watched_contents_with_escape_sequences_are_printed_escaped(cli: Invoke, config: Path) -> None:
+    result = cli(
+        "--config", str(config), "resources", "watch", "live", "note://hostile", "--read", "--count", "1"
+    )
+    assert result.exit_code == 0, result.stderr
+    stamp, *text = result.stdout.splitlines()
+    assert stamp.endswith(" note://hostile")
+    assert text == [
+        "  clear\\x1b[2J osc52\\x1b]52;c;aGVsbG8=\\x07 bidi\\u202eevil\\u202c",
+        "  fake [other] line",
+    ]
+    for raw in ("\x1b", "\x07", "\u202e"):
+        assert raw not in result.stdout
+
+
+def test_watch_ends_at_its_timeout_with_exit_0(cli: Invoke, config: Path) -> None:
+    result = cli(
+        "--config", str(config), "resources", "watch", "still", "counter://value", "--timeout", "0.5"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+
+
+def test_watch_that_misses_its_count_by_the_timeout_exits_8(cli: Invoke, config: Path) -> None:
+    args = ("resources", "watch", "still", "counter://value", "--count", "1", "--timeout", "0.5")
+    result = cli("--config", str(config), *args)
+    assert result.exit_code == 8
+    assert result.stderr.strip() == "Error: 0 of 1 updates from server 'still' within 0.5s"
+
+
+def test_watch_on_a_server_without_subscriptions_exits_5(cli: Invoke, config: Path) -> None:
+    result = cli("--config", str(config), "resources", "watch", "legacy", "memory://stats", "--count", "1")
+    assert result.exit_code == 5
+    assert result.stderr.strip() == "Error: server 'legacy' does not offer resource subscriptions"
