@@ -15,6 +15,7 @@ import pytest
 
 from tests.cli.conftest import Invoke
 from tests.cli.live_servers import live_tables
+from tests.conftest import PYTHON, SERVERS, NetworkServer, free_port
 
 LIMIT = 60  # seconds for anything here to happen on a loaded machine
 
@@ -101,3 +102,29 @@ def test_a_call_that_finishes_sends_no_cancellation(cli: Invoke, config: Path, r
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == "slept 0.1s"
     assert events(record, "cancelled") == []
+
+
+def test_a_timed_out_call_over_http_is_cancelled_on_the_server(
+    cli: Invoke, write_config: Callable[..., Path], record: Path, tmp_path: Path
+) -> None:
+    # On 2026-07-28 Streamable HTTP the SDK aborts the request's POST instead of notifying.
+    port = free_port()
+    argv = [PYTHON, str(SERVERS / "live_server.py"), "--http", str(port), "--record", str(record)]
+    server = NetworkServer(argv, port, tmp_path / "http.log")
+    try:
+        config = write_config(f'[web]\ntransport = "http"\nurl = "http://127.0.0.1:{port}/mcp"\n')
+        result = cli(
+            "--config", str(config), "call", "web", "sleepy", "--arg", "seconds=60", "--timeout", "1"
+        )
+        assert result.exit_code == 8, result.stderr
+
+        async def cancelled_run() -> None:
+            with anyio.fail_after(LIMIT):  # the server sees the cancel after the client has gone
+                while not events(record, "sleepy_cancelled"):
+                    await anyio.sleep(0.02)
+
+        anyio.run(cancelled_run)
+    finally:
+        server.close()
+    (run,) = events(record, "sleepy_started")
+    assert [e["requestId"] for e in events(record, "sleepy_cancelled")] == [run["requestId"]]

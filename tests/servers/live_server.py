@@ -1,7 +1,7 @@
 """SDK test server for long-running work and live data (cancellation, subscriptions, logs, completion).
 
 Run as a subprocess by the tests: stdio by default, `--http PORT` for Streamable HTTP on
-127.0.0.1:PORT/mcp. The SDK client connects at 2026-07-28 unless `--legacy` makes the server
+127.0.0.1:PORT/mcp. The SDK client connects at 2026-07-28 unless `--legacy` (stdio only) makes the server
 refuse `server/discover`, which sends it to the 2025-11-25 `initialize` handshake instead.
 
 * `sleepy(seconds)`: sleeps with progress; every `notifications/cancelled` the server receives,
@@ -287,7 +287,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--record", metavar="FILE", help="append events (JSON lines) to FILE")
     parser.add_argument("--tick", type=float, metavar="SECONDS", help="bump counter://value every SECONDS")
-    parser.add_argument("--legacy", action="store_true", help="refuse server/discover: speak 2025-11-25")
+    parser.add_argument(
+        "--legacy", action="store_true", help="refuse server/discover: speak 2025-11-25 (stdio only)"
+    )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", MCPDeprecationWarning)
     STATE.record_path, STATE.tick, STATE.legacy = args.record, args.tick, args.legacy
