@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
 
 from tests.cli.conftest import Invoke
-from tests.cli.live_servers import live_tables
+from tests.cli.live_servers import LIMIT, events, interrupt_once, live_tables
 from tests.conftest import PYTHON, SERVERS, NetworkServer, free_port
-
-LIMIT = 60  # seconds for anything here to happen on a loaded machine
 
 
 @pytest.fixture
@@ -30,32 +26,9 @@ def config(write_config: Callable[..., Path], record: Path) -> Path:
     return write_config(live_tables(record))
 
 
-def events(record: Path, kind: str) -> list[dict[str, Any]]:
-    """Return the server's recorded events of one kind (each server process appends to the file)."""
-    lines = record.read_text(encoding="utf-8").splitlines() if record.exists() else []
-    return [event for event in map(json.loads, lines) if event["event"] == kind]
-
-
 def interrupt_once_started(argv: list[str], record: Path, started: int, signum: int) -> int:
     """Run gemma-mcp; once the servers report `started` sleepy runs, send `signum`; return its exit code."""
-
-    async def main() -> int:
-        process = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.PIPE
-        )
-        try:
-            with anyio.fail_after(LIMIT):
-                while len(events(record, "sleepy_started")) < started:
-                    assert process.poll() is None, process.communicate()
-                    await anyio.sleep(0.02)
-                process.send_signal(signum)
-                return await anyio.to_thread.run_sync(process.wait)
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.communicate()
-
-    return anyio.run(main)
+    return interrupt_once(argv, record, "sleepy_started", signum, started)
 
 
 def gemma(config: Path, *args: str) -> list[str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import Invoke
-from tests.cli.live_servers import live_tables
+from tests.cli.live_servers import events, interrupt_once, live_tables
 from tests.conftest import stdio_server
 
 
@@ -86,3 +88,16 @@ def test_watch_on_a_server_without_subscriptions_exits_5(cli: Invoke, config: Pa
     result = cli("--config", str(config), "resources", "watch", "legacy", "memory://stats", "--count", "1")
     assert result.exit_code == 5
     assert result.stderr.strip() == "Error: server 'legacy' does not offer resource subscriptions"
+
+
+@pytest.mark.parametrize(("server", "subscribed"), [("live", "listening"), ("live-legacy", "subscribed")])
+def test_ctrl_c_ends_a_watch_with_130_and_unsubscribes(
+    write_config: Callable[..., Path], tmp_path: Path, server: str, subscribed: str
+) -> None:
+    record = tmp_path / "record.jsonl"
+    config = write_config(live_tables(record), name="recorded.toml")
+    argv = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config), "resources", "watch"]
+    code = interrupt_once([*argv, server, "counter://value"], record, subscribed, signal.SIGINT)
+    assert code == 130
+    if server == "live-legacy":  # 2026 has no unsubscribe: closing the listen stream is the end
+        assert [e["uri"] for e in events(record, "unsubscribed")] == ["counter://value"]

@@ -208,6 +208,7 @@ async def _unsubscribe(
     ctx: ServerRequestContext[Any, Any], params: types.UnsubscribeRequestParams
 ) -> types.EmptyResult:
     STATE.subscribers[params.uri] = []
+    _record({"event": "unsubscribed", "uri": params.uri})
     return types.EmptyResult()
 
 
