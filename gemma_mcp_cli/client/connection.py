@@ -332,7 +332,8 @@ class ServerConnection:
         # A server that fails to set its level still serves the command: it only logs less.
         with anyio.move_on_after(self.config.request_timeout), warnings.catch_warnings():
             warnings.simplefilter("ignore", MCPDeprecationWarning)  # logging is deprecated in 2026
-            with contextlib.suppress(SDKError):
+            # A transport that broke meanwhile is found by the command's own first request.
+            with contextlib.suppress(SDKError, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
                 await client.set_logging_level(self._set_level)
 
     def _transport(self, log: TextIO) -> Transport:

@@ -13,14 +13,17 @@ import warnings
 from collections.abc import AsyncIterator, Sequence
 
 import anyio
+import anyio.abc
+from mcp.client.subscriptions import Subscription, SubscriptionLost
 from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp.shared.subscriptions import ResourceUpdated
 
 from gemma_mcp_cli.client.connection import ServerConnection
-from gemma_mcp_cli.errors import MCPServerError
+from gemma_mcp_cli.errors import MCPConnectionError, MCPServerError
 
 _BACKLOG = 1000  # updates held while the reader is busy (re-reading a resource); more are dropped
 _UNSUBSCRIBE = 2.0  # seconds for the polite unsubscribe on the way out
+_LIVENESS = 0.5  # seconds between looks at a quiet 2025-era connection: has the server gone?
 
 
 @contextlib.asynccontextmanager
@@ -39,7 +42,7 @@ async def resource_updates(conn: ServerConnection, uris: Sequence[str]) -> Async
                 listening = await stack.enter_async_context(client.listen(resource_subscriptions=wanted))
             except Exception as exc:
                 raise conn.failure(exc, "subscriptions/listen", timeout) from None
-            yield (event.uri async for event in listening if isinstance(event, ResourceUpdated))
+            yield _listened(conn, listening)
         return
     send, receive = anyio.create_memory_object_stream[str](_BACKLOG)
 
@@ -57,7 +60,7 @@ async def resource_updates(conn: ServerConnection, uris: Sequence[str]) -> Async
                     await client.subscribe_resource(uri)
                 except Exception as exc:
                     raise conn.failure(exc, f"resources/subscribe {uri}", timeout) from None
-        yield receive
+        yield _notified(conn, receive)
     finally:
         conn.update_listeners.discard(listener)
         send.close()
@@ -75,3 +78,36 @@ async def _unsubscribe(conn: ServerConnection, uris: Sequence[str]) -> None:
         for uri in uris:
             with contextlib.suppress(Exception):
                 await client.unsubscribe_resource(uri)
+
+
+def _ended(conn: ServerConnection, how: str) -> MCPConnectionError:
+    tail = conn.stderr_tail()
+    return MCPConnectionError(
+        f"server '{conn.name}' {how} during the watch" + (f"; its stderr: {tail}" if tail else ""),
+        server=conn.name,
+    )
+
+
+async def _listened(conn: ServerConnection, listening: Subscription) -> AsyncIterator[str]:
+    """The updated URIs of a 2026 listen stream; its end, whichever way, ends the watch as a failure."""
+    try:
+        async for event in listening:
+            if isinstance(event, ResourceUpdated):
+                yield event.uri
+    except SubscriptionLost:
+        raise _ended(conn, "closed the connection") from None
+    raise _ended(conn, "ended the subscription")
+
+
+async def _notified(
+    conn: ServerConnection, updates: anyio.abc.ObjectReceiveStream[str]
+) -> AsyncIterator[str]:
+    """The updated URIs of a 2025 connection's notifications, until the server goes away."""
+    while True:
+        uri = None
+        with anyio.move_on_after(_LIVENESS):
+            uri = await updates.receive()
+        if uri is not None:
+            yield uri
+        elif conn.broken():
+            raise _ended(conn, "closed the connection")

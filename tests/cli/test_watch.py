@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+import anyio
 import pytest
 
 from tests.cli.conftest import Invoke
-from tests.cli.live_servers import events, interrupt_once, live_tables
+from tests.cli.live_servers import LIMIT, events, interrupt_once, live_tables
 from tests.conftest import stdio_server
 
 
@@ -101,3 +103,33 @@ def test_ctrl_c_ends_a_watch_with_130_and_unsubscribes(
     assert code == 130
     if server == "live-legacy":  # 2026 has no unsubscribe: closing the listen stream is the end
         assert [e["uri"] for e in events(record, "unsubscribed")] == ["counter://value"]
+
+
+@pytest.mark.parametrize(("server", "subscribed"), [("live", "listening"), ("live-legacy", "subscribed")])
+def test_a_server_that_dies_during_a_watch_ends_it_with_exit_4(
+    write_config: Callable[..., Path], tmp_path: Path, server: str, subscribed: str
+) -> None:
+    record = tmp_path / "record.jsonl"
+    config = write_config(live_tables(record), name="recorded.toml")
+    argv = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config), "resources", "watch"]
+
+    async def main() -> tuple[int, str]:
+        watcher = await anyio.open_process([*argv, server, "counter://value"])
+        try:
+            with anyio.fail_after(LIMIT):
+                while not events(record, subscribed):
+                    await anyio.sleep(0.02)
+                (started,) = events(record, "server_started")
+                os.kill(started["pid"], signal.SIGKILL)
+                code = await watcher.wait()
+            assert watcher.stderr is not None
+            return code, (await watcher.stderr.receive()).decode()
+        finally:
+            if watcher.returncode is None:
+                watcher.kill()
+            await watcher.aclose()
+
+    code, stderr = anyio.run(main)
+    assert code == 4, stderr
+    assert stderr.startswith(f"Error: server '{server}' ")
+    assert "during the watch" in stderr

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 import warnings
 from collections.abc import AsyncIterator
@@ -95,7 +96,7 @@ def _record(event: dict[str, Any]) -> None:
 
 @asynccontextmanager
 async def _lifespan(_: MCPServer[Any]) -> AsyncIterator[dict[str, Any]]:
-    _record({"event": "server_started"})
+    _record({"event": "server_started", "pid": os.getpid()})
     async with anyio.create_task_group() as tg:
         if STATE.tick:
             tg.start_soon(_tick_loop, STATE.tick)
