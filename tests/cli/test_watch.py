@@ -15,7 +15,7 @@ import pytest
 
 from tests.cli.conftest import Invoke
 from tests.cli.live_servers import LIMIT, events, interrupt_once, live_tables
-from tests.conftest import stdio_server
+from tests.conftest import PYTHON, SERVERS, NetworkServer, free_port, stdio_server
 
 
 @pytest.fixture
@@ -133,3 +133,22 @@ def test_a_server_that_dies_during_a_watch_ends_it_with_exit_4(
     assert code == 4, stderr
     assert stderr.startswith(f"Error: server '{server}' ")
     assert "during the watch" in stderr
+
+
+def test_watch_over_streamable_http(cli: Invoke, write_config: Callable[..., Path], tmp_path: Path) -> None:
+    port = free_port()
+    argv = [PYTHON, str(SERVERS / "live_server.py"), "--http", str(port), "--tick", "0.1"]
+    server = NetworkServer(argv, port, tmp_path / "http.log")
+    try:
+        config = write_config(
+            f'[web]\ntransport = "http"\nurl = "http://127.0.0.1:{port}/mcp"\n', name="web.toml"
+        )
+        args = ("resources", "watch", "web", "counter://value", "--read", "--count", "2", "--json")
+        result = cli("--config", str(config), *args)
+    finally:
+        server.close()
+    assert result.exit_code == 0, result.stderr
+    values = [
+        json.loads(json.loads(line)["contents"][0]["text"])["value"] for line in result.stdout.splitlines()
+    ]
+    assert len(values) == 2 and values[0] < values[1]
