@@ -35,10 +35,20 @@ def gemma(config: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config), *args]
 
 
-@pytest.mark.parametrize("server", ["live", "live-legacy"])
-def test_ctrl_c_during_a_call_tells_the_server_to_cancel_it(config: Path, record: Path, server: str) -> None:
+@pytest.mark.parametrize(
+    ("server", "signum", "code"),
+    [
+        ("live", signal.SIGINT, 130),
+        ("live-legacy", signal.SIGINT, 130),
+        ("live", signal.SIGTERM, 143),
+        ("live-legacy", signal.SIGTERM, 143),
+    ],
+)
+def test_ctrl_c_or_sigterm_during_a_call_tells_the_server_to_cancel_it(
+    config: Path, record: Path, server: str, signum: int, code: int
+) -> None:
     argv = gemma(config, "call", server, "sleepy", "--arg", "seconds=60")
-    assert interrupt_once_started(argv, record, 1, signal.SIGINT) == 130
+    assert interrupt_once_started(argv, record, 1, signum) == code
     (run,) = events(record, "sleepy_started")
     (cancelled,) = events(record, "cancelled")
     assert str(cancelled["requestId"]) == run["requestId"]
