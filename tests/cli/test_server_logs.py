@@ -60,3 +60,10 @@ def test_without_log_level_no_server_logs_are_shown(cli: Invoke, config: Path) -
 def test_unknown_log_level_is_a_usage_error(cli: Invoke, config: Path) -> None:
     result = cli("--config", str(config), "--log-level", "loud", "call", "live", "log_all")
     assert result.exit_code == 2
+
+
+def test_log_level_after_the_subcommand_means_the_same(cli: Invoke, config: Path) -> None:
+    result = cli("--config", str(config), "call", "live", "log_all", "--log-level", "alert")
+    assert result.exit_code == 0, result.stderr
+    assert "[live/live-test] alert: alert message" in result.stderr.splitlines()
+    assert "critical message" not in result.stderr
