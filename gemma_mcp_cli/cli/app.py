@@ -12,6 +12,7 @@ from gemma_mcp_cli.cli import (
     auth,
     batch,
     call,
+    complete,
     help_style,
     lock,
     output_format,
@@ -29,6 +30,7 @@ from gemma_mcp_cli.cli import (
 from gemma_mcp_cli.cli.global_options import (
     ConfigOpt,
     HeaderOpt,
+    LogLevelOpt,
     NoSessionOpt,
     RetriesOpt,
     TransportOpt,
@@ -87,6 +89,7 @@ app = typer.Typer(
 app.add_typer(auth.app, name="auth")
 app.command("batch")(batch.command)
 app.command("call")(call.command)
+app.command("complete")(complete.command)
 app.command("lock")(lock.command)
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(resources.app, name="resources")
@@ -143,6 +146,7 @@ def root(
         list[str] | None,
         typer.Option("--root", help="A directory the servers may work in (MCP roots); repeatable."),
     ] = None,
+    log_level: LogLevelOpt = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
@@ -157,6 +161,7 @@ def root(
         verbose=verbose,
         retries=retries,
         no_session=no_session,
+        log_level=log_level and str(log_level),
         transport=transport and str(transport),
         headers=headers(header),
         answers=answers,

@@ -145,6 +145,91 @@ def use_quoting_completion() -> None:
         add_completion_class(kind, shell)
 
 
+_TAB_SECONDS = 1.0  # a warm session answers in milliseconds; a Tab press never waits long
+
+
+def complete_prompt_arg(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Offer `NAME=` for the prompt's cached arguments, then its values from a live warm session."""
+    try:
+        key, sep, partial = incomplete.partition("=")
+        # While an option's value is completed, Click leaves the positionals unparsed: read the words.
+        (server, prompt), pairs = _prompt_words(_typed_words())
+        loaded = _loaded(ctx)
+        config = loaded.servers[server]
+        if not sep:
+            return _argument_names(loaded, config, prompt, key)
+        return _session_values(loaded, config.name, prompt, key, partial, pairs)
+    except Exception:  # completion must never break the shell
+        return []
+
+
+def _typed_words() -> list[str]:
+    """Return the words of the command line being completed, as the shell passed them."""
+    import shlex
+
+    # bash passes COMP_WORDS; Typer's zsh, fish and PowerShell scripts pass _TYPER_COMPLETE_ARGS.
+    text = os.environ.get("COMP_WORDS") or os.environ.get("_TYPER_COMPLETE_ARGS", "")
+    try:
+        return shlex.split(text)
+    except ValueError:  # an unclosed quote in the word being typed
+        return text.split()
+
+
+def _prompt_words(args: list[str]) -> tuple[tuple[str, str], list[str]]:
+    """Return SERVER and PROMPT, and the --arg values, from the words after `prompts get`."""
+    words = args[args.index("get", args.index("prompts")) + 1 :]
+    positionals: list[str] = []
+    pairs: list[str] = []
+    taking = False
+    for word in words:
+        if taking:
+            pairs.append(word)
+            taking = False
+        elif word in ("--arg", "-a"):
+            taking = True
+        elif word.startswith("--arg="):
+            pairs.append(word.removeprefix("--arg="))
+        elif not word.startswith("-"):
+            positionals.append(word)
+    server, prompt = positionals[:2]
+    return (server, prompt), pairs
+
+
+def _argument_names(loaded: Any, config: Any, prompt: str, incomplete: str) -> list[tuple[str, str]]:
+    from gemma_mcp_cli.cli.connect import registry
+
+    for item in registry(loaded).get(config, "prompts", stale_ok=True) or []:
+        if item.get("name") == prompt:
+            arguments = item.get("arguments") or []
+            return [
+                (f"{a['name']}=", (a.get("description") or "").strip().split("\n")[0][:80])
+                for a in arguments
+                if str(a.get("name", "")).startswith(incomplete)
+            ]
+    return []
+
+
+def _session_values(
+    loaded: Any, server: str, prompt: str, key: str, partial: str, pairs: list[str] | None
+) -> list[tuple[str, str]]:
+    """Ask a live session for the values (never a server of our own: a Tab press starts nothing)."""
+    from gemma_mcp_cli.cli.render import one_line
+    from gemma_mcp_cli.sessions import client as session_client
+
+    session = session_client.session_key(server, loaded.source.path)
+    info = session_client.read_info(session)
+    if info is None or not session_client.usable(info):
+        return []
+    given = dict(pair.split("=", 1) for pair in pairs or [] if "=" in pair)
+    given.pop(key, None)
+    params = {"ref": {"type": "ref/prompt", "name": prompt}, "argument": key, "value": partial}
+    request = {"op": "complete", "params": params | {"context": given}}
+    found = session_client.ask(session, request, timeout=_TAB_SECONDS)
+    values = [str(value) for value in found.get("values") or []]
+    # A value holding characters a terminal would obey is not offered at all.
+    return [(f"{key}={value}", "") for value in values if one_line(value) == value]
+
+
 def script(shell: str) -> str:
     """Return the completion script for a shell, as the program itself generates it."""
     env = os.environ | {"_GEMMA_MCP_COMPLETE": f"source_{shell}"}

@@ -59,7 +59,8 @@ def open_manager(
         return MCPClientManager(
             loaded.servers,
             verbose=options.verbose,
-            on_log=render.server_log if options.verbose else None,
+            on_log=render.server_log if options.verbose or options.log_level else None,
+            log_level=options.log_level,
             cache=registry(loaded),
             stats=StatsStore(warn=render.warning),
             retries=options.retries if options.retries is not None else loaded.settings.retry_count,
@@ -68,8 +69,10 @@ def open_manager(
             **extra,
         )
 
-    # --verbose shows a server's own logs and stderr, which only a direct connection sees.
-    use = sessions and not extra and not options.no_session and not options.verbose
+    # --verbose and --log-level show a server's own logs (and stderr), which only a direct
+    # connection sees.
+    quiet = not options.verbose and not options.log_level
+    use = sessions and not extra and not options.no_session and quiet
     return RoutedManager(direct, loaded, use_sessions=use, start=start, answerer=answerer)
 
 

@@ -27,6 +27,27 @@ class Transport(StrEnum):
     WEBSOCKET = "websocket"
 
 
+class LogLevel(StrEnum):
+    """The levels a server can be asked to log at (RFC 5424, as MCP names them)."""
+
+    DEBUG = "debug"
+    INFO = "info"
+    NOTICE = "notice"
+    WARNING = "warning"
+    ERROR = "error"
+    CRITICAL = "critical"
+    ALERT = "alert"
+    EMERGENCY = "emergency"
+
+
+LogLevelOpt = Annotated[
+    LogLevel | None,
+    typer.Option(
+        "--log-level",
+        help="Ask the servers for their logs from this level up; shown on stderr.",
+        show_default=False,
+    ),
+]
 ConfigOpt = Annotated[
     str | None,
     typer.Option(
@@ -81,6 +102,7 @@ OPTIONS: Mapping[str, tuple[Any, Any]] = {
     "transport": (TransportOpt, None),
     "headers": (HeaderOpt, None),
     "no_session": (NoSessionOpt, False),
+    "log_level": (LogLevelOpt, None),
 }
 EVERYWHERE = ("config", "verbose")
 CONNECTING = tuple(OPTIONS)
@@ -99,6 +121,8 @@ CONNECTING_COMMANDS = {
     "prompts list",
     "prompts get",
     "servers status",
+    "complete",
+    "resources watch",
 }
 _PREFIX = "global_"
 
@@ -119,6 +143,8 @@ def merge(target: AppState, given: Mapping[str, Any]) -> None:
         target.retries = given["retries"]
     if given.get("transport") is not None:
         target.transport = str(given["transport"])
+    if given.get("log_level") is not None:
+        target.log_level = str(given["log_level"])
     target.verbose = target.verbose or bool(given.get("verbose"))
     target.no_session = target.no_session or bool(given.get("no_session"))
     target.headers = target.headers | headers(given.get("headers"))

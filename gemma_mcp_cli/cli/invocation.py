@@ -28,6 +28,7 @@ class AppState:
     retries: int | None = None
     transport: str | None = None
     no_session: bool = False
+    log_level: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     # How a server that asks back is answered (see cli/asking.py); read when a server is reached.
     answers: str | None = None

@@ -9,6 +9,7 @@ import typer
 from gemma_mcp_cli import arguments
 from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.boundary import run_async
+from gemma_mcp_cli.cli.completion import complete_prompt_arg
 from gemma_mcp_cli.cli.connect import open_manager, registry
 from gemma_mcp_cli.cli.content import asked_entry, describe
 from gemma_mcp_cli.cli.listings import ListingView, show_listing
@@ -28,7 +29,10 @@ app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="List the servers' prompts and render one."
 )
 PromptArgOpt = Annotated[
-    list[str] | None, typer.Option("--arg", "-a", metavar="KEY=VALUE", help="key=value; repeatable.")
+    list[str] | None,
+    typer.Option(
+        "--arg", "-a", metavar="KEY=VALUE", help="key=value; repeatable.", autocompletion=complete_prompt_arg
+    ),
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -241,11 +242,25 @@ def failure(error: MCPError, *, as_json: bool) -> None:
         message(f"Hint: {error.hint}", style="dim")
 
 
+# C0 controls (newline and tab too: one log message is one line), DEL, C1, bidi controls.
+_UNSAFE_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def one_line(text: str) -> str:
+    """Return server text as one line a terminal shows but never obeys: controls become escapes."""
+
+    def escape(found: re.Match[str]) -> str:
+        code = ord(found.group())
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _UNSAFE_IN_LINE.sub(escape, text)
+
+
 async def server_log(server: str, level: str, logger: str | None, data: Any) -> None:
-    """Show a log message a server sent (with --verbose)."""
+    """Show a log message a server sent (with --verbose or --log-level), as one safe line."""
     text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
     source = f"{server}/{logger}" if logger else server
-    message(f"[{source}] {level}: {text}", style="dim")
+    message(one_line(f"[{source}] {level}: {text}"), style="dim")
 
 
 class ProgressDisplay:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gemma_mcp_cli.cli import render
+from gemma_mcp_cli.cli import render, watch
 from gemma_mcp_cli.cli.boundary import run_async
 from gemma_mcp_cli.cli.connect import open_manager
 from gemma_mcp_cli.cli.content import CallOutput, asked_entry, check_output, write_output
@@ -116,3 +116,6 @@ def _to_stdout(contents: list[dict[str, Any]]) -> None:
             sys.stdout.buffer.flush()
         else:
             render.emit_text(str(content.get("text", "")))
+
+
+app.command("watch")(watch.command)

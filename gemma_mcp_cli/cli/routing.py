@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gemma_mcp_cli.errors import MCPConnectionError
@@ -194,6 +194,26 @@ class RoutedManager:
         """Render one prompt."""
         params = {"prompt": prompt, "arguments": dict(arguments or {})}
         return await self._route(name, "get_prompt", params, lambda m: m.get_prompt(name, prompt, arguments))
+
+    async def complete(
+        self,
+        name: str,
+        ref: Mapping[str, str],
+        argument: str,
+        value: str,
+        context: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Ask the server to complete one argument of a prompt or resource template."""
+        params = {"ref": dict(ref), "argument": argument, "value": value, "context": dict(context or {})}
+        return await self._route(
+            name, "complete", params, lambda m: m.complete(name, ref, argument, value, context)
+        )
+
+    @asynccontextmanager
+    async def watch_resources(self, name: str, uris: Sequence[str]) -> AsyncIterator[AsyncIterator[str]]:
+        """Subscribe to resources; always over a connection of our own (a session answers requests only)."""
+        async with (await self._direct()).watch_resources(name, uris) as updates:
+            yield updates
 
     async def disconnect(self, name: str) -> None:
         """Close our own connection to a server, if there is one (a session's stays)."""

@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import anyio
 import httpx2
 from anyio.abc import TaskStatus
 from mcp import Client
 from mcp.client._transport import Transport
+from mcp.shared.exceptions import MCPDeprecationWarning
+from mcp.shared.exceptions import MCPError as SDKError
 from mcp_types import (
     ElicitCompleteNotification,
     Implementation,
+    LoggingLevel,
     LoggingMessageNotificationParams,
     PromptListChangedNotification,
     ResourceListChangedNotification,
+    ResourceUpdatedNotification,
     ToolListChangedNotification,
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
@@ -108,9 +114,12 @@ class ServerConnection:
         on_list_changed: Callable[[str, str], None] | None = None,
         http_auth: httpx2.Auth | None = None,
         asker: Asker | None = None,
+        log_level: str | None = None,
     ) -> None:
         self.name = config.name
         self.questions = ServerQuestions(config, asker)
+        self._set_level = cast("LoggingLevel | None", log_level)  # sent as logging/setLevel
+        self._log_level = self._set_level or ("debug" if verbose else None)
         self._http_auth = http_auth
         self._auth_used: Any = None  # the httpx2 auth of the open transport
         self.config = config
@@ -133,6 +142,7 @@ class ServerConnection:
         )
         self.http_failure: tuple[int, str] | None = None
         self._on_list_changed = on_list_changed
+        self.update_listeners: set[Callable[[str], None]] = set()  # resources/updated, 2025 era
 
     @property
     def protocol_version(self) -> str | None:
@@ -279,6 +289,7 @@ class ServerConnection:
                             self.client, self.connect_latency = client, time.perf_counter() - began
                             self.status = MCPServerStatus.CONNECTED
                             self.was_connected = True
+                            await self._ask_for_logs(client)
                             task_status.started()
                             await self._closing.wait()
                 except Exception as exc:
@@ -316,7 +327,7 @@ class ServerConnection:
             read_timeout_seconds=None if self._interactive else self.config.request_timeout,
             logging_callback=self._log_message,
             message_handler=self._on_message,
-            log_level="debug" if self._verbose else None,
+            log_level=self._log_level,
             client_info=Implementation(name="gemma-mcp", version=__version__),
             **self.questions.client_options(),
         )
@@ -325,6 +336,18 @@ class ServerConnection:
     def _interactive(self) -> bool:
         asker = self.questions.asker
         return asker is not None and asker.interactive
+
+    async def _ask_for_logs(self, client: Client) -> None:
+        """On a handshake-era connection, send logging/setLevel (2026 asks in each request's _meta)."""
+        capabilities = client.session.server_capabilities
+        if self._set_level is None or self.modern or capabilities is None or capabilities.logging is None:
+            return
+        # A server that fails to set its level still serves the command: it only logs less.
+        with anyio.move_on_after(self.config.request_timeout), warnings.catch_warnings():
+            warnings.simplefilter("ignore", MCPDeprecationWarning)  # logging is deprecated in 2026
+            # A transport that broke meanwhile is found by the command's own first request.
+            with contextlib.suppress(SDKError, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+                await client.set_logging_level(self._set_level)
 
     def _transport(self, log: TextIO) -> Transport:
         if self.config.transport is MCPTransportType.STDIO and sys.platform != "win32":
@@ -351,6 +374,9 @@ class ServerConnection:
         asker = self.questions.asker
         if isinstance(message, ElicitCompleteNotification) and asker is not None:
             asker.notice(f"server '{self.name}' says the step at the link is done")
+        if isinstance(message, ResourceUpdatedNotification):
+            for listener in list(self.update_listeners):
+                listener(message.params.uri)
         kind = _CHANGED.get(type(message))
         if kind is not None and self._on_list_changed is not None:
             self._on_list_changed(self.name, kind)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -13,7 +14,7 @@ import anyio
 import httpx2
 from mcp import Client
 from mcp.shared.dispatcher import ProgressFnT
-from mcp_types import INVALID_PARAMS
+from mcp_types import INVALID_PARAMS, PromptReference, ResourceTemplateReference
 
 from gemma_mcp_cli.answers import Asker
 from gemma_mcp_cli.client.connection import LogHook, ServerConnection, ServerStats
@@ -21,6 +22,7 @@ from gemma_mcp_cli.client.pool import ConnectionPool
 from gemma_mcp_cli.client.results import WireObject, check_blobs, wire
 from gemma_mcp_cli.client.retry import backoff, safe_to_repeat
 from gemma_mcp_cli.client.tool_headers import absorb_known_tool
+from gemma_mcp_cli.client.watching import resource_updates
 from gemma_mcp_cli.config.models import MCPServerConfig
 from gemma_mcp_cli.enums import MCPServerStatus
 from gemma_mcp_cli.errors import (
@@ -65,6 +67,7 @@ class MCPClientManager:
         log_dir: Path | None = None,
         verbose: bool = False,
         on_log: LogHook | None = None,
+        log_level: str | None = None,
         cache: MCPToolRegistry | None = None,
         stats: StatsStore | None = None,
         retries: int | None = None,
@@ -81,6 +84,7 @@ class MCPClientManager:
             log_dir=log_dir or default_log_dir(),
             verbose=verbose,
             on_log=on_log,
+            log_level=log_level,
             on_list_changed=self._list_changed,
             retries=retries,
             health_probe=self.health_check if health_checks else None,
@@ -422,6 +426,41 @@ class MCPClientManager:
                 error, name, prompt, self.list_prompts, "name", MCPPromptError
             ) from None
         return wire(result)
+
+    async def complete(
+        self,
+        name: str,
+        ref: Mapping[str, str],
+        argument: str,
+        value: str,
+        context: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Ask a server to complete one argument of a prompt or resource template (`ref`, wire form)."""
+        conn = await self.connect_server(name)
+        capabilities = conn.require_client().session.server_capabilities
+        if capabilities is None or capabilities.completions is None:
+            raise MCPServerError(f"server '{name}' does not offer argument completion", server=name)
+        if ref.get("type") == "ref/prompt":
+            reference: PromptReference | ResourceTemplateReference = PromptReference(
+                type="ref/prompt", name=ref["name"]
+            )
+        else:
+            reference = ResourceTemplateReference(type="ref/resource", uri=ref["uri"])
+        result = await self._request(
+            name,
+            "completion/complete",
+            lambda c: c.complete(
+                reference, {"name": argument, "value": value}, context_arguments=dict(context or {}) or None
+            ),
+        )
+        return wire(result.completion)
+
+    @contextlib.asynccontextmanager
+    async def watch_resources(self, name: str, uris: Sequence[str]) -> AsyncIterator[AsyncIterator[str]]:
+        """Subscribe to resources of a server; yield the stream of the URIs that change."""
+        conn = await self.connect_server(name)
+        async with resource_updates(conn, uris) as updates:
+            yield updates
 
     async def health_check(self, name: str) -> dict[str, Any]:
         """Reach a server and time one round trip (ping, or discover where ping is gone)."""

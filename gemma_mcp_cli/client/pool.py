@@ -44,6 +44,7 @@ class ConnectionPool:
         health_probe: HealthProbe | None = None,
         http_auth: Mapping[str, httpx2.Auth] | None = None,
         asker: Asker | None = None,
+        log_level: str | None = None,
     ) -> None:
         self.configs = configs
         self._asker = asker
@@ -51,6 +52,7 @@ class ConnectionPool:
         self._log_dir = log_dir
         self._verbose = verbose
         self._on_log = on_log
+        self._log_level = log_level
         self._on_list_changed = on_list_changed
         self._retries = retries
         self._health_probe = health_probe
@@ -160,6 +162,7 @@ class ConnectionPool:
                 on_list_changed=self._on_list_changed,
                 http_auth=self._http_auth.get(name),
                 asker=self._asker,
+                log_level=self._log_level,
             )
             self.connections[name] = conn
             before = session_children()

@@ -150,6 +150,9 @@ async def _operate(session: Session, request: dict[str, Any], send: Any) -> Any:
         "list_prompts": lambda: manager.list_prompts(name),
         "get_prompt": lambda: manager.get_prompt(name, params["prompt"], params.get("arguments")),
         "health_check": lambda: manager.health_check(name),
+        "complete": lambda: manager.complete(
+            name, params["ref"], params["argument"], params["value"], params.get("context")
+        ),
     }
     if op not in simple:
         raise MCPError(f"a session does not know the request {op!r}")

@@ -80,3 +80,30 @@ def test_a_config_given_after_the_subcommand_is_the_one_completed_from(write_con
     other = write_config(stdio_server("legacy", "legacy_rag_redis.py"), name="other.toml")
     assert complete(default, "gemma-mcp call ") == ["alpha"]
     assert complete(default, f"gemma-mcp call --config {other} ") == ["legacy"]
+
+
+def test_prompt_argument_values_complete_from_a_warm_session_only(
+    write_config, workdir: Path, tmp_path: Path
+) -> None:
+    record = tmp_path / "record.jsonl"
+    config = write_config(stdio_server("live", "live_server.py", "--record", str(record)))
+
+    def gemma(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config), *args]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+
+    words = "gemma-mcp prompts get live greet --arg language=french --arg name=a"
+    assert complete(config, words) == []  # no session: nothing, and no server started for a Tab press
+    assert not record.exists()
+    try:
+        assert gemma("session", "start", "live").returncode == 0
+        assert gemma("prompts", "list", "live").returncode == 0  # caches the argument names
+        assert complete(config, "gemma-mcp prompts get live greet --arg ") == ["language=", "name="]
+        assert complete(config, words) == ["name=amelie", "name=antoine"]
+        # Without a language the server also offers a name holding an OSC sequence: left out.
+        offered = complete(config, "gemma-mcp prompts get live greet --arg name=a")
+        assert offered == [
+            f"name={n}" for n in ("alba", "albert", "alejandro", "alice", "amelie", "anke", "antoine")
+        ]
+    finally:
+        gemma("session", "stop", "--all")
