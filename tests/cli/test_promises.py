@@ -450,15 +450,19 @@ def test_a_change_to_the_settings_invalidates_the_snapshot(
 ) -> None:
     import os
 
-    config = str(write_config('[a]\ncommand = "x"\n'))
+    log = tmp_path / "obs.jsonl"
+    config = str(write_config(observing("obs", log)))
     settings = tmp_path / "settings.toml"
-    settings.write_text("[mcp]\nenabled = true\n")
+    settings.write_text("[mcp]\nconnection_timeout = 10.0\n")
     env = os.environ | {"GEMMA_MCP_SETTINGS": str(settings)}
-    assert gemma("--config", config, "servers", "list", env=env).returncode == 0  # saves the snapshot
-    assert gemma("--config", config, "servers", "list", env=env).returncode == 0  # answered from it
-    settings.write_text("[mcp]\nenabled = false   # now off\n")
-    disabled = gemma("--config", config, "servers", "list", env=env)
-    assert disabled.returncode == 3 and "disabled" in disabled.stderr
+    for _ in range(2):  # the first validates and saves the snapshot; the second is answered from it
+        assert gemma("--config", config, "tools", "list", env=env).returncode == 0
+    assert methods(log).count("tools/list") == 1
+    # The settings' timeout is part of the server's effective configuration, so of its cache key:
+    # a snapshot kept past the change would still find the old entry and ask no server.
+    settings.write_text("[mcp]\nconnection_timeout = 20.0\n")
+    assert gemma("--config", config, "tools", "list", env=env).returncode == 0
+    assert methods(log).count("tools/list") == 2
 
 
 def test_install_completion_writes_the_script_for_the_current_shell(tmp_path: Path, workdir: Path) -> None:
