@@ -45,6 +45,8 @@ def test_backoff_scales_with_the_base_and_is_a_float() -> None:
 def test_backoff_without_a_random_source_stays_in_bounds() -> None:
     delays = {backoff(1.0, 3) for _ in range(50)}
     assert all(2.0 <= d <= 4.0 for d in delays) and len(delays) > 1
+    short = [backoff(0.2, 1) for _ in range(50)]  # below one second, the jitter stays below too
+    assert all(0.1 <= d <= 0.2 for d in short)
 
 
 def test_only_transient_connection_failures_are_retried() -> None:
