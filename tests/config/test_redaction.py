@@ -194,3 +194,32 @@ def test_resolve_cwd_against_the_files_folder(tmp_path: Path) -> None:
     assert resolve_cwd("sub", tmp_path) == str((tmp_path / "sub").resolve())
     assert resolve_cwd(str(tmp_path), Path("/elsewhere")) == str(tmp_path.resolve())
     assert resolve_cwd("~", None) == str(Path.home().resolve())
+
+
+def test_each_auth_problem_names_its_field() -> None:
+    def problem(**keys: Any) -> tuple[str, str] | None:
+        return AuthConfig.model_construct(**{"grant": "authorization_code"} | keys).problem()
+
+    assert problem(type="bearer") == ("auth.token", "bearer auth needs a token")
+    assert problem(type="oauth", grant="client_credentials", issuer="i") == (
+        "auth.client_id",
+        "the client_credentials grant needs a client_id",
+    )
+    assert problem(type="oauth", grant="client_credentials", client_id="c") == (
+        "auth.issuer",
+        "the client_credentials grant needs the issuer URL (the secret goes there only)",
+    )
+
+
+def test_the_redacted_form_is_plain_json_data() -> None:
+    shown = server(transport="http", command=None, url="https://h/mcp").redacted()
+    assert type(shown["transport"]) is str and shown["transport"] == "http"
+
+
+def test_strip_credentials_leaves_a_url_without_them_byte_for_byte() -> None:
+    assert strip_credentials("https://HOST.Example:443/x") == "https://HOST.Example:443/x"
+    assert strip_credentials("https://u:p@/x") == "https:///x"
+
+
+def test_a_relative_cwd_without_a_file_is_taken_from_the_working_directory(workdir: Path) -> None:
+    assert resolve_cwd("sub", None) == str(workdir.resolve() / "sub")

@@ -27,7 +27,10 @@ NOT_KILLED = ("survived", "no tests", "suspicious", "not checked")
 MODULES: dict[str, tuple[str, list[str]]] = {
     "errors": ("gemma_mcp_cli/errors.py", ["tests/test_errors.py"]),
     "arguments": ("gemma_mcp_cli/arguments.py", ["tests/test_arguments.py"]),
-    "cache": ("gemma_mcp_cli/state/cache.py", ["tests/state/test_cache.py"]),
+    "cache": (
+        "gemma_mcp_cli/state/cache.py",
+        ["tests/state/test_cache.py", "tests/state/test_cache_rules.py"],
+    ),
     "stats": ("gemma_mcp_cli/state/stats.py", ["tests/state/test_stats.py"]),
     "retry": ("gemma_mcp_cli/client/retry.py", ["tests/client/test_retry.py"]),
     "redaction": ("gemma_mcp_cli/config/models.py", ["tests/config/test_redaction.py"]),

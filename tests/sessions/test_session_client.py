@@ -10,6 +10,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -267,3 +268,93 @@ def test_uptime_counts_from_the_start() -> None:
 
     assert 99 < client.uptime({"started_at": time.time() - 100}) < 200
     assert client.uptime({}) < 1
+
+
+def test_the_built_in_configurations_key_is_stable_across_versions() -> None:
+    import hashlib
+
+    # A session started by one version must be found by the next: the key's recipe is pinned.
+    assert client.session_key("a", None) == hashlib.sha256(b"<built-in>\0a").hexdigest()[:16]
+
+
+def test_a_session_daemon_is_recognised_by_its_command_line() -> None:
+    looks_like = [sys.executable, "-c", "import sys; sys.stdin.read()", "gemma_mcp_cli.sessions.daemon"]
+    child = subprocess.Popen(looks_like, stdin=subprocess.PIPE)
+    try:
+        assert client.is_session_process(child.pid)
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=30)
+
+
+def test_asking_whether_a_process_is_alive_does_not_signal_it() -> None:
+    child = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        assert client.alive(child.pid)
+        child.stdin.write(b"still here\n")
+        child.stdin.flush()
+        assert child.stdout.readline() == b"still here\n"  # a hangup would have ended it
+    finally:
+        child.stdin.close()
+        child.stdout.close()
+        child.wait(timeout=30)
+
+
+def test_a_process_whose_name_holds_a_parenthesis_is_read_correctly(tmp_path: Path) -> None:
+    import shutil
+
+    odd = tmp_path / "x) Z (y"  # the name sits in parentheses in /proc/PID/stat
+    odd.symlink_to(shutil.which("cat") or "/bin/cat")
+    child = subprocess.Popen([str(odd)], stdin=subprocess.PIPE)
+    assert child.stdin is not None
+    try:
+        assert client.alive(child.pid)
+    finally:
+        child.stdin.close()
+        child.wait(timeout=30)
+
+
+def test_a_refused_socket_of_a_live_session_keeps_its_description(sessions: Path) -> None:
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(os.fspath(client.socket_path("k")))
+    stale.close()
+    describe("k", pid=os.getpid())  # its process still runs: perhaps it is only starting up
+    with pytest.raises(client.SessionUnavailable, match="refused"):
+        client.ask("k", {"op": "call"}, timeout=10)
+    assert client.info_path("k").exists()
+
+
+def test_a_session_that_does_not_answer_in_time_is_lost(peer: Any) -> None:
+    release = threading.Event()
+
+    def hold(_: bytes) -> list[bytes]:
+        release.wait(timeout=30)
+        return []
+
+    peer(hold)
+    try:
+        with pytest.raises(client.SessionLost, match=r"^the session stopped answering \(timed out\)$"):
+            client.ask("k", {"op": "call"}, timeout=0.2)
+    finally:
+        release.set()
+
+
+@pytest.mark.parametrize(
+    ("replies", "message"),
+    [
+        ([], "the session ended before answering"),
+        ([b"not json\n"], "the session sent a broken reply"),
+    ],
+)
+def test_a_lost_session_says_what_happened(peer: Any, replies: list[bytes], message: str) -> None:
+    peer(lambda _: replies)
+    with pytest.raises(client.SessionLost, match=f"^{message}$"):
+        client.ask("k", {"op": "call"}, timeout=10)
+
+
+def test_defaults_of_a_reported_error() -> None:
+    assert str(client.error_from({"type": "stale"})) == "stale session"
+    error = client.error_from({"type": "connection", "message": "m"})
+    assert isinstance(error, errors.MCPConnectionError) and error.transient is True
