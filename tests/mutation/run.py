@@ -26,12 +26,15 @@ NOT_KILLED = ("survived", "no tests", "suspicious", "not checked")
 # module -> (its file, the fast in-process tests that cover it)
 MODULES: dict[str, tuple[str, list[str]]] = {
     "errors": ("gemma_mcp_cli/errors.py", ["tests/test_errors.py"]),
-    "arguments": ("gemma_mcp_cli/arguments.py", ["tests/test_arguments.py"]),
+    "arguments": ("gemma_mcp_cli/arguments.py", ["tests/test_arguments.py", "tests/test_argument_rules.py"]),
     "cache": (
         "gemma_mcp_cli/state/cache.py",
         ["tests/state/test_cache.py", "tests/state/test_cache_rules.py"],
     ),
-    "stats": ("gemma_mcp_cli/state/stats.py", ["tests/state/test_stats.py"]),
+    "stats": (
+        "gemma_mcp_cli/state/stats.py",
+        ["tests/state/test_stats.py", "tests/state/test_stats_rules.py"],
+    ),
     "retry": ("gemma_mcp_cli/client/retry.py", ["tests/client/test_retry.py"]),
     "redaction": ("gemma_mcp_cli/config/models.py", ["tests/config/test_redaction.py"]),
     "session-client": ("gemma_mcp_cli/sessions/client.py", ["tests/sessions/test_session_client.py"]),
