@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 
 from gemma_mcp_cli import errors
 from gemma_mcp_cli.config.environment import env_fingerprint
 from gemma_mcp_cli.sessions import client
 from tests.conftest import process_ended
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -41,12 +41,6 @@ def dead_pid() -> int:
     child = subprocess.Popen(["true"])
     child.wait()
     return child.pid
-
-
-async def _until(condition: Callable[[], bool]) -> None:
-    with anyio.fail_after(30):
-        while not condition():
-            await anyio.sleep(0.01)
 
 
 def test_a_key_is_16_hex_digits_per_server_and_config_file(tmp_path: Path, workdir: Path) -> None:
@@ -116,7 +110,7 @@ def test_liveness_of_processes() -> None:
 
 def test_a_zombie_is_not_alive() -> None:
     child = subprocess.Popen(["true"])
-    anyio.run(_until, lambda: process_ended(child.pid))  # exited, not yet reaped
+    wait_until(lambda: process_ended(child.pid))  # exited, not yet reaped
     assert not client.alive(child.pid)
     child.wait()
 

@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 
 from tests.conftest import process_ended, stdio_server
+from tests.waiting import wait_until
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 OBSERVING = "observing_server.py"
@@ -77,13 +77,6 @@ def server_pids(record: Path) -> list[int]:
     return [entry["pid"] for entry in map(json.loads, lines) if entry.get("event") == "start"]
 
 
-async def until(condition: Callable[[], bool], limit: float = 30) -> None:
-    """Wait for a condition that another process brings about, within a bound."""
-    with anyio.fail_after(limit):
-        while not condition():
-            await anyio.sleep(0.05)
-
-
 def test_each_warm_request_moves_the_sessions_counter_by_one(gemma: Run) -> None:
     started(gemma, "obs")
     for text in ("one", "two", "three"):
@@ -114,7 +107,7 @@ def test_a_session_reconnects_its_dead_server_itself(gemma: Run, records: Path) 
     before = started(gemma, "obs")
     (first,) = server_pids(records / "obs.jsonl")
     os.kill(first, signal.SIGKILL)
-    anyio.run(until, lambda: process_ended(first))
+    wait_until(lambda: process_ended(first), what="the killed server to end")
     assert gemma("call", "obs", "hello").stdout == "hello\n"
     after = session(gemma, "obs")
     assert after is not None and (after["pid"], after["requests"]) == (before["pid"], 1)
@@ -126,10 +119,10 @@ def test_a_session_stops_when_its_server_dies_and_cannot_be_reconnected(gemma: R
     started(gemma, "fragile")
     (first,) = server_pids(records / "fragile.jsonl")
     os.kill(first, signal.SIGKILL)
-    anyio.run(until, lambda: process_ended(first))
+    wait_until(lambda: process_ended(first), what="the killed server to end")
     failed = gemma("--retries", "0", "call", "fragile", "hello")
     assert failed.returncode == 4 and failed.stderr.startswith("Error: "), failed.stderr
-    anyio.run(until, lambda: session(gemma, "fragile") is None)
+    wait_until(lambda: session(gemma, "fragile") is None, what="the session to stop")
 
 
 def test_session_start_on_a_server_that_cannot_start_exits_4(gemma: Run) -> None:

@@ -8,7 +8,6 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +16,9 @@ import pytest
 
 from gemma_mcp_cli.names import file_stem
 from tests.conftest import process_ended, stdio_server
+from tests.waiting import wait_for_text, wait_until
+
+SLOW_STARTED = "slow: call started"  # what tests/servers/sdk_server.py's slow tool logs as it begins
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -45,13 +47,6 @@ def gemma(config: Path, workdir: Path) -> Iterator[Run]:
 
 def sessions(gemma: Run) -> list[dict[str, object]]:
     return list(json.loads(gemma("session", "list", "--json").stdout)["sessions"])
-
-
-def wait_until(predicate: Callable[[], bool], limit: float = 20) -> None:
-    deadline = time.monotonic() + limit
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
 
 
 def test_start_use_list_stop(gemma: Run, tmp_path: Path) -> None:
@@ -197,7 +192,9 @@ def test_a_warm_call_uses_the_standard_library_only(gemma: Run, config: Path) ->
     assert [line for line in done.stderr.splitlines() if line.startswith("HEAVY=")] == ["HEAVY="]
 
 
-def test_a_client_that_leaves_mid_request_does_not_disturb_others(gemma: Run, config: Path) -> None:
+def test_a_client_that_leaves_mid_request_does_not_disturb_others(
+    gemma: Run, config: Path, tmp_path: Path
+) -> None:
     assert gemma("session", "start", "sdk").returncode == 0
     command = [
         sys.executable,
@@ -212,14 +209,15 @@ def test_a_client_that_leaves_mid_request_does_not_disturb_others(gemma: Run, co
         "seconds=2",
     ]
     leaver = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)  # its request is in the session now
+    wait_for_text(tmp_path / "state" / "logs" / "sdk.log", SLOW_STARTED)  # its request is in the session
     leaver.kill()
     leaver.wait(timeout=10)
     assert gemma("call", "sdk", "echo", "--arg", "text=still here").stdout == "still here\n"
-    time.sleep(2.0)  # past the abandoned call's end
+    # The abandoned call is counted when it ends: the session carried it to completion.
+    wait_until(lambda: sessions(gemma)[0]["requests"] == 2, what="the abandoned call to finish")
     assert gemma("call", "sdk", "echo", "--arg", "text=and after").stdout == "and after\n"
     (row,) = sessions(gemma)
-    assert row["server"] == "sdk"
+    assert (row["server"], row["requests"]) == ("sdk", 3)
 
 
 def test_a_call_that_crashes_the_server_in_a_session_is_not_sent_twice(
