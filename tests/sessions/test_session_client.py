@@ -272,13 +272,16 @@ def test_the_built_in_configurations_key_is_stable_across_versions() -> None:
 
 
 def test_a_session_daemon_is_recognised_by_its_command_line() -> None:
-    looks_like = [sys.executable, "-c", "import sys; sys.stdin.read()", "gemma_mcp_cli.sessions.daemon"]
-    child = subprocess.Popen(looks_like, stdin=subprocess.PIPE)
+    code = "import sys; print('running', flush=True); sys.stdin.read()"
+    looks_like = [sys.executable, "-c", code, "gemma_mcp_cli.sessions.daemon"]
+    child = subprocess.Popen(looks_like, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert child.stdin is not None and child.stdout is not None
     try:
+        assert child.stdout.readline() == b"running\n"  # past exec: /proc shows its own command line
         assert client.is_session_process(child.pid)
     finally:
-        assert child.stdin is not None
         child.stdin.close()
+        child.stdout.close()
         child.wait(timeout=30)
 
 
