@@ -43,7 +43,9 @@ def test_args_text_is_named_as_such() -> None:
 
 
 def test_bad_raw_json_says_what_json_said() -> None:
-    assert usage(lambda: parse_pairs(["k:={"], None)).startswith("--arg k:= needs JSON: Expecting ")
+    assert usage(lambda: parse_pairs(["k:={"], None)) == (
+        "--arg k:= needs JSON: Expecting property name enclosed in double quotes"
+    )
     too_long = usage(lambda: parse_pairs(["k:=" + "1" * 5000], None))
     assert too_long.startswith("--arg k:= needs JSON: Exceeds the limit")
 
@@ -56,6 +58,8 @@ def test_a_reference_chain_is_followed_16_hops_and_no_further() -> None:
 
 
 def test_a_reference_into_nothing_is_an_empty_schema() -> None:
+    assert resolve_ref({"$ref": "#/$defs/missing"}, {"$defs": {}}) == {}
+    assert resolve_ref({"$ref": "#/Xs/a"}, {"Xs": {"a": {"type": "integer"}}}) == {"type": "integer"}
     assert resolve_ref({"$ref": "#/$defs/missing/deeper"}, {"$defs": {}}) == {}
     assert resolve_ref({"$ref": "#/$defs/x/y"}, {"$defs": {"x": 3}}) == {}
 
@@ -69,6 +73,8 @@ def schema(**prop: Any) -> dict[str, Any]:
     [
         ({"type": ["integer", "null"]}, "5", 5),
         ({"type": "integer", "anyOf": [{"type": "null"}]}, "null", None),  # the declared type and the options
+        ({"type": "integer", "anyOf": [{"type": "null"}]}, "5", 5),
+        ({"anyOf": [{"const": "007"}, {"type": "integer"}]}, "007", "007"),  # a string const makes it text
         ({"oneOf": [{"type": "integer"}, {"type": "boolean"}]}, "yes", True),
         ({"allOf": [{"type": "number"}]}, "2.5", 2.5),
         ({"anyOf": [{"type": "integer"}, {"type": "null"}]}, "null", None),  # every option counts
@@ -107,6 +113,7 @@ def test_a_value_of_an_unknown_python_type_counts_as_a_string() -> None:
         ("[", ["array", "boolean"], "["),
         ("on", ["object", "boolean"], True),
         ("4", ["null", "number"], 4),
+        ("5", ["string", "integer"], "5"),
     ],
 )
 def test_conversion_tries_each_type_in_order(text: str, types: list[str], value: Any) -> None:

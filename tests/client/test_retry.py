@@ -47,6 +47,8 @@ def test_backoff_without_a_random_source_stays_in_bounds() -> None:
     assert all(2.0 <= d <= 4.0 for d in delays) and len(delays) > 1
     short = [backoff(0.2, 1) for _ in range(50)]  # below one second, the jitter stays below too
     assert all(0.1 <= d <= 0.2 for d in short)
+    # The jitter spans the whole upper half: 200 draws all below 5/6 of it would be a 1e-35 chance.
+    assert max(backoff(1.0, 1) for _ in range(200)) > 0.5 + 1 / 3
 
 
 def test_only_transient_connection_failures_are_retried() -> None:

@@ -62,6 +62,7 @@ def test_an_entry_is_stale_from_the_instant_it_expires(registry: MCPToolRegistry
     clock.now = 1060.0
     assert registry.get(config, "tools") is None
     assert registry.entry_for("s", fingerprint(config), "tools") is None  # stale unless asked for
+    assert registry.entry(config, "tools") is None and registry.tool(config, "echo") is None
     assert registry.entry_for("s", fingerprint(config), "tools", stale_ok=True) is not None
 
 
@@ -124,3 +125,11 @@ def test_describe_rounds_to_a_tenth_and_shows_stale_entries(registry: MCPToolReg
     clock.now = 1060.0
     (row,) = registry.describe(config)
     assert (row["fresh"], row["expires_in_s"]) == (False, 0.0)
+
+
+def test_nothing_cached_has_no_tool(registry: MCPToolRegistry) -> None:
+    assert registry.tool(server(), "echo") is None
+    registry.put(server(), "tools", TOOLS)
+    assert registry.tool(server(), "nope") is None
+    found = registry.tool(server(), "echo")
+    assert found is not None and (found.name, found.server, found.fetched_at) == ("echo", "s", 1000.0)
