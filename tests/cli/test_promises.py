@@ -473,3 +473,24 @@ def test_install_completion_writes_the_script_for_the_current_shell(tmp_path: Pa
     assert done.returncode == 0, done.stderr
     rc = (home / ".bashrc").read_text()
     assert "gemma-mcp" in rc or "GEMMA_MCP" in rc.upper()
+
+
+def test_a_corrupt_statistics_database_warns_on_record_and_is_an_error_to_show(
+    cli: Invoke, write_config, tmp_path: Path
+) -> None:
+    from gemma_mcp_cli.state.stats import StatsStore
+
+    path = StatsStore().path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"this is not a database" * 100)
+    config = write_config(observing("obs", tmp_path / "o.jsonl"))
+    called = cli("--config", str(config), "call", "obs", "hello")
+    assert (called.exit_code, called.stdout) == (0, "hello\n")
+    assert "statistics not recorded" in called.stderr
+    message = f"cannot use the statistics database {path}: file is not a database"
+    shown = cli("stats")
+    assert (shown.exit_code, shown.stderr.splitlines()[0]) == (3, f"Error: {message}")
+    as_json = cli("stats", "--format", "json")
+    assert (as_json.exit_code, json.loads(as_json.stderr)["error"]["message"]) == (3, message)
+    assert cli("stats", "reset").exit_code == 0  # starts the statistics afresh
+    assert cli("stats", "--format", "json").exit_code == 0

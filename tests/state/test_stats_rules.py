@@ -121,3 +121,22 @@ def test_the_prometheus_text_exactly() -> None:
         "",
     ]
     assert text.endswith("} 1\n")
+
+
+def test_a_corrupt_database_is_an_error_to_read_only_a_warning_to_record_and_reset_mends_it(
+    tmp_path: Path,
+) -> None:
+    import pytest
+
+    from gemma_mcp_cli.errors import MCPConfigError
+
+    path = tmp_path / "s.db"
+    path.write_bytes(b"not a database" * 100)
+    warnings: list[str] = []
+    StatsStore(path, warn=warnings.append).record([request()])
+    assert warnings == [f"statistics not recorded ({path}: file is not a database)"]
+    with pytest.raises(MCPConfigError) as raised:
+        StatsStore(path).rows()
+    assert raised.value.message == f"cannot use the statistics database {path}: file is not a database"
+    assert StatsStore(path).reset() == 0
+    assert StatsStore(path).rows() == []
