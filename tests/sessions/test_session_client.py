@@ -234,7 +234,10 @@ def test_a_socket_path_too_long_for_an_address_is_reached_through_its_folder(
     assert Path.cwd() == here
 
 
-@pytest.mark.parametrize("cls", list(client._subclasses(errors.MCPError)))
+FAMILY = [cls for cls in client._subclasses(errors.MCPError) if cls.__module__ == errors.__name__]
+
+
+@pytest.mark.parametrize("cls", FAMILY)
 def test_every_error_survives_the_trip_through_a_session(cls: type[errors.MCPError]) -> None:
     original = cls("m", server="s", hint="h")
     back = client.error_from(client.error_document(original))
@@ -355,3 +358,12 @@ def test_defaults_of_a_reported_error() -> None:
     assert str(client.error_from({"type": "stale"})) == "stale session"
     error = client.error_from({"type": "connection", "message": "m"})
     assert isinstance(error, errors.MCPConnectionError) and error.transient is True
+
+
+def test_a_subclass_that_inherits_a_kind_does_not_take_its_errors_over() -> None:
+    class Detailed(errors.MCPServerError):
+        """Carries more, names no kind of its own (as a command's own failure type might)."""
+
+    back = client.error_from(client.error_document(errors.MCPServerError("m", code=1)))
+    assert type(back) is errors.MCPServerError and Detailed.kind == "server"
+    assert type(client.error_from({"type": "internal", "message": "m"})) is errors.MCPError
