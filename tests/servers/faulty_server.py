@@ -48,6 +48,7 @@ GARBAGE_LINE = b"this is not json\n"
 PANIC_LINE = "panicked at src/main.rs:42"
 EARLY_EXIT_LINE = "fatal: cannot open database /nonexistent/db.sqlite"
 IGNORED_TERM_LINE = "ignoring SIGTERM"
+CALL_STARTED_LINE = "call started"
 STARTUP_FLOOD_BYTES = 5 * 1024 * 1024
 CALL_FLOOD_BYTES = 1024 * 1024
 
@@ -252,6 +253,8 @@ class Server:
 
     def run_call(self, request_id: Any, params: JsonObject) -> None:
         """Run one tool call and answer it."""
+        if self.mode in ("slow", "ignore-term"):
+            write_stderr(CALL_STARTED_LINE)  # lets a test wait until the call is under way
         if self.mode == "slow":
             time.sleep(self.delay)
         if self.mode == "flood-stderr":
