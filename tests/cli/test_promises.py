@@ -471,8 +471,9 @@ def test_install_completion_writes_the_script_for_the_current_shell(tmp_path: Pa
     home = Path(os.environ["HOME"])
     done = gemma("--install-completion", env=os.environ | {"SHELL": "/bin/bash"})
     assert done.returncode == 0, done.stderr
-    rc = (home / ".bashrc").read_text()
-    assert "gemma-mcp" in rc or "GEMMA_MCP" in rc.upper()
+    script = home / ".bash_completions" / "gemma-mcp.sh"
+    assert f"source '{script}'" in (home / ".bashrc").read_text().splitlines()
+    assert "complete " in script.read_text() and "gemma-mcp" in script.read_text()
 
 
 def test_a_corrupt_statistics_database_warns_on_record_and_is_an_error_to_show(
