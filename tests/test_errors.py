@@ -19,7 +19,9 @@ README_TABLE = {
     "INVALID_ARGUMENTS": 7,
     "TIMEOUT": 8,
     "AUTH": 9,
+    "HANGUP": 129,
     "INTERRUPTED": 130,
+    "TERMINATED": 143,
 }
 
 FAMILY = [
