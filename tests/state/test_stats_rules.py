@@ -140,3 +140,48 @@ def test_a_corrupt_database_is_an_error_to_read_only_a_warning_to_record_and_res
     assert raised.value.message == f"cannot use the statistics database {path}: file is not a database"
     assert StatsStore(path).reset() == 0
     assert StatsStore(path).rows() == []
+
+
+def test_resetting_one_server_of_a_corrupt_database_says_to_reset_them_all(tmp_path: Path) -> None:
+    import pytest
+
+    from gemma_mcp_cli.errors import MCPConfigError
+
+    path = tmp_path / "s.db"
+    path.write_bytes(b"not a database" * 100)
+    with pytest.raises(MCPConfigError) as raised:
+        StatsStore(path).reset("one")
+    assert raised.value.hint == "run 'gemma-mcp stats reset' (every server) to start it afresh"
+    with pytest.raises(MCPConfigError) as read:
+        StatsStore(path).rows()
+    assert read.value.hint == "run 'gemma-mcp stats reset' to start it afresh"
+    assert path.exists()  # one server's reset leaves the file for the full one
+
+
+def test_a_full_reset_of_a_corrupt_database_removes_its_journals_too(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    path.write_bytes(b"not a database" * 100)
+    journals = [tmp_path / f"s.db{suffix}" for suffix in ("-wal", "-shm", "-journal")]
+    for journal in journals:
+        journal.write_bytes(b"stale")
+    assert StatsStore(path).reset() == 0
+    assert [j.name for j in journals if j.exists() and j.read_bytes() == b"stale"] == []
+    fresh = request(at=time.time())
+    StatsStore(path).record([fresh])
+    assert StatsStore(path).rows() == [fresh]
+
+
+def test_a_database_in_an_unwritable_place_names_the_system_reason(tmp_path: Path) -> None:
+    import pytest
+
+    from gemma_mcp_cli.errors import MCPConfigError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    path = blocker / "s.db"  # a folder that is a file: the OS refuses
+    with pytest.raises(MCPConfigError) as raised:
+        StatsStore(path).rows()
+    assert raised.value.message == f"cannot use the statistics database {path}: File exists"
+    with pytest.raises(MCPConfigError) as reset:
+        StatsStore(path).reset()
+    assert reset.value.hint == "check that the state directory is writable"
