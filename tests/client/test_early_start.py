@@ -90,7 +90,7 @@ def test_repeated_ctrl_c_before_the_sdk_is_loaded_leaves_no_early_server(
             wait_until(
                 lambda: (
                     process.poll() is not None
-                    or IGNORED_TERM_LINE in _text(tmp_path / "state" / "logs" / "s0.log")
+                    or IGNORED_TERM_LINE in _text(tmp_path / "state" / "logs" / f"{file_stem('s0')}.log")
                 ),
                 what="the clean-up's SIGTERM (or the command's end)",
             )

@@ -167,7 +167,8 @@ def test_ctrl_c_during_a_call_exits_130_and_leaves_nothing(
     config = write_config(stdio_server("slow", "faulty_server.py", "slow", "--pidfile", str(pidfile)))
     command = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config), "call", "slow", "work"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for_text(tmp_path / "state" / "logs" / f"{file_stem('slow')}.log", CALL_STARTED_LINE)  # the call is out
+    log = tmp_path / "state" / "logs" / f"{file_stem('slow')}.log"
+    wait_for_text(log, CALL_STARTED_LINE)  # the call is out
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr

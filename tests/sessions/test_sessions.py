@@ -209,7 +209,9 @@ def test_a_client_that_leaves_mid_request_does_not_disturb_others(
         "seconds=2",
     ]
     leaver = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for_text(tmp_path / "state" / "logs" / "sdk.log", SLOW_STARTED)  # its request is in the session
+    wait_for_text(
+        tmp_path / "state" / "logs" / f"{file_stem('sdk')}.log", SLOW_STARTED
+    )  # its request is in the session
     leaver.kill()
     leaver.wait(timeout=10)
     assert gemma("call", "sdk", "echo", "--arg", "text=still here").stdout == "still here\n"
