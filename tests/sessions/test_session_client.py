@@ -234,7 +234,10 @@ def test_a_socket_path_too_long_for_an_address_is_reached_through_its_folder(
     assert Path.cwd() == here
 
 
-FAMILY = [cls for cls in client._subclasses(errors.MCPError) if cls.__module__ == errors.__name__]
+# Each class that names a kind of its own; one that inherits its kind comes back as that ancestor.
+FAMILY = [
+    c for c in client._subclasses(errors.MCPError) if c.__module__ == errors.__name__ and "kind" in vars(c)
+]
 
 
 @pytest.mark.parametrize("cls", FAMILY)
