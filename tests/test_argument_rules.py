@@ -113,7 +113,6 @@ def test_a_value_of_an_unknown_python_type_counts_as_a_string() -> None:
         ("[", ["array", "boolean"], "["),
         ("on", ["object", "boolean"], True),
         ("4", ["null", "number"], 4),
-        ("5", ["string", "integer"], "5"),
     ],
 )
 def test_conversion_tries_each_type_in_order(text: str, types: list[str], value: Any) -> None:
@@ -155,7 +154,7 @@ def test_extra_keys_forbidden_by_the_schema_are_named_together() -> None:
 
 def test_a_nested_problem_names_its_path_and_a_top_level_one_says_arguments() -> None:
     nested = {"type": "object", "properties": {"a": {"type": "object", "required": ["z"]}}}
-    with pytest.raises(MCPInvalidArgumentsError, match=r": z: required, not given$"):
+    with pytest.raises(MCPInvalidArgumentsError, match=r": a\.z: required, not given$"):
         validate({"a": {}}, nested, server="s", tool="t")
     with pytest.raises(MCPInvalidArgumentsError, match=r": \(arguments\): "):
         validate({}, {"type": "object", "minProperties": 1}, server="s", tool="t")

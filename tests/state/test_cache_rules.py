@@ -48,8 +48,8 @@ def test_the_default_folder_is_the_cache_dir(tmp_path: Path) -> None:
 
 
 def test_a_file_name_keeps_safe_characters_and_adds_a_digest(registry: MCPToolRegistry) -> None:
-    assert re.fullmatch(r"Ab_c-9\.z-[0-9a-f]{8}\.json", registry.path("Ab_c-9.z").name)
-    assert re.fullmatch(r"a_b_c__-[0-9a-f]{8}\.json", registry.path("a/b c:/").name)
+    assert re.fullmatch(r"Ab_c-9\.z-[0-9a-f]{12}\.json", registry.path("Ab_c-9.z").name)
+    assert re.fullmatch(r"a_b_c_-[0-9a-f]{12}\.json", registry.path("a/b c:/").name)
     assert registry.path("a/b").parent == registry.directory
     assert registry.path("a/b") != registry.path("a_b")  # the digest tells them apart
 
