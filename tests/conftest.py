@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.waiting import wait_until
 
 SERVERS = Path(__file__).parent / "servers"
 
@@ -185,12 +187,11 @@ class NetworkServer:
         self.port = port
         self._log = log.open("wb")
         self.process = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 30
-        while not self._accepting():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.close()
-                raise RuntimeError(f"test server {argv} did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.05)
+        with contextlib.suppress(AssertionError):  # reported below with the server's own words
+            wait_until(lambda: self.process.poll() is not None or self._accepting(), what=f"{argv} to listen")
+        if not self._accepting():
+            self.close()
+            raise RuntimeError(f"test server {argv} did not start: {log.read_text()[-2000:]}")
 
     def _accepting(self) -> bool:
         with socket.socket() as probe:

@@ -51,6 +51,8 @@ def parse_headers(pairs: list[str]) -> dict[str, str]:
         expanded = expand(value.strip())
         if expanded.unset:
             raise MCPUsageError(f"{name.strip()}: ${{{expanded.unset[0]}}} is not set in the environment")
+        if any(c in name + expanded.value for c in "\r\n\0"):  # would end the header, or smuggle another
+            raise MCPUsageError(f"{name.strip()}: the header holds a line break or NUL")
         found[name.strip()] = expanded.value
     return found
 

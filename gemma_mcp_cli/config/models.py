@@ -191,8 +191,12 @@ class MCPServerConfig(BaseModel):
             for key, value in data["env"].items()
         }
         if data.get("auth"):
-            data["auth"] = {k: REDACTED if k in _AUTH_SECRETS and v else v for k, v in data["auth"].items()}
-        for key in ("command", "url", "cwd"):
+            data["auth"] = {
+                k: REDACTED if (k in _AUTH_SECRETS and v) or f"auth.{k}" in self._expanded else v
+                for k, v in data["auth"].items()
+            }
+        # A description is for people, but one filled from the environment is still the environment's.
+        for key in ("command", "url", "cwd", "description"):
             if key in self._expanded:
                 data[key] = REDACTED
         data["args"] = [REDACTED if f"args.{i}" in self._expanded else a for i, a in enumerate(self.args)]
@@ -207,7 +211,7 @@ class MCPServerConfig(BaseModel):
             "enabled": self.enabled,
             "transport": str(self.transport),
             "target": self.redacted_target(),
-            "description": self.description,
+            "description": self.redacted()["description"],
         }
 
     def redacted_target(self) -> str:

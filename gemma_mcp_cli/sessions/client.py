@@ -208,7 +208,11 @@ def error_from(data: dict[str, Any]) -> Exception:
     """Rebuild the error a session reported, with its kind and exit code."""
     if data.get("type") == "stale":
         return StaleSessionError(data.get("message", "stale session"))
-    kinds = {cls.kind: cls for cls in _subclasses(MCPError)}
+    # The class nearest the root names a kind: a subclass elsewhere that inherits its kind
+    # (say, one that only carries more data) must not take over errors it never raised.
+    kinds: dict[str, type[MCPError]] = {}
+    for known in _subclasses(MCPError):
+        kinds.setdefault(known.kind, known)
     cls = kinds.get(str(data.get("type")), MCPError)
     error = cls.__new__(cls)
     MCPError.__init__(error, str(data.get("message", "")), server=data.get("server"), hint=data.get("hint"))

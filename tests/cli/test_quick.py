@@ -130,7 +130,9 @@ def test_a_changed_config_or_environment_is_not_answered_from_the_snapshot(
     config = str(path)
     assert gemma(config, "tools", "list").returncode == 0
     assert "first" in gemma(config, "servers", "list").stdout
-    assert "second" in gemma(config, "servers", "list", env=os.environ | {"WHO": "second"}).stdout
+    # From the environment, the description is redacted: "first" gone proves the snapshot was not used.
+    changed = gemma(config, "servers", "list", env=os.environ | {"WHO": "second"}).stdout
+    assert "first" not in changed and "second" not in changed and "***" in changed
     path.write_text(path.read_text().replace("first", "third"))
     assert "third" in gemma(config, "servers", "list").stdout
 

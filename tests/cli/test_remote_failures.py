@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,9 @@ import pytest
 
 from tests.cli.conftest import Invoke, stderr_json
 from tests.conftest import free_port, python_server
+from tests.waiting import wait_for_text
+
+SLOW_STARTED = "slow: call started"  # what tests/servers/sdk_server.py's slow tool logs as it begins
 
 
 class _NotMCP(http.server.BaseHTTPRequestHandler):
@@ -137,7 +139,7 @@ def test_a_stream_dropped_mid_call_exits_4(transport: str, path: str, tmp_path: 
     ]
     try:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(2.0)  # let the call go out before the server goes away
+        wait_for_text(tmp_path / "server.log", SLOW_STARTED)  # the call is under way at the server
     finally:
         server.close()
     _, stderr = process.communicate(timeout=60)

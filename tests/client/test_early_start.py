@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,8 @@ from gemma_mcp_cli.client.transports import early_start
 from gemma_mcp_cli.config.models import MCPServerConfig
 from gemma_mcp_cli.names import file_stem
 from tests.conftest import PYTHON, SERVERS, process_ended, stdio_server
+from tests.servers.faulty_server import IGNORED_TERM_LINE
+from tests.waiting import wait_until
 
 
 def legacy_with_debug_log(write_config) -> str:
@@ -22,6 +24,13 @@ def legacy_with_debug_log(write_config) -> str:
     argv = json.dumps([str(SERVERS / "legacy_rag_redis.py")])
     text = f'[legacy]\ncommand = {json.dumps(PYTHON)}\nargs = {argv}\nenv = {{ RUST_LOG = "debug" }}\n'
     return str(write_config(text))
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
 
 
 def gemma(*args: str) -> subprocess.CompletedProcess[str]:
@@ -51,15 +60,15 @@ def test_a_server_gets_the_environment_the_sdk_would_give_it() -> None:
 
 
 @pytest.mark.parametrize(
-    "gaps",
+    "moments",
     [
-        (0.2,),  # the second while the SDK still loads
-        (1.5,),  # the second while the clean-up waits out the servers' SIGTERM grace
-        (0.2, 0.8),  # a third during that wait, after asyncio gave SIGINT back its default
+        ("at once",),  # the second while the SDK still loads
+        ("in the grace",),  # the second while the clean-up waits out the servers' SIGTERM grace
+        ("at once", "in the grace"),  # a third during that wait, after asyncio gave SIGINT back its default
     ],
 )
 def test_repeated_ctrl_c_before_the_sdk_is_loaded_leaves_no_early_server(
-    gaps: tuple[float, ...], write_config, workdir: Path, tmp_path: Path, no_orphans: None
+    moments: tuple[str, ...], write_config, workdir: Path, tmp_path: Path, no_orphans: None
 ) -> None:
     pidfiles = [tmp_path / f"s{i}.pid" for i in range(3)]
     config = write_config(
@@ -70,14 +79,21 @@ def test_repeated_ctrl_c_before_the_sdk_is_loaded_leaves_no_early_server(
     )
     command = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config), "servers", "status"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while not all(pidfile.exists() and pidfile.read_text().endswith("\n") for pidfile in pidfiles):
-        assert time.monotonic() < deadline, "the servers never started"
-        time.sleep(0.01)
+    wait_until(
+        lambda: all(pidfile.exists() and pidfile.read_text().endswith("\n") for pidfile in pidfiles),
+        what="the servers to start",
+    )
     # Started early, while the SDK still loads: interrupt, and interrupt the clean-up too.
     process.send_signal(signal.SIGINT)
-    for gap in gaps:
-        time.sleep(gap)
+    for moment in moments:
+        if moment == "in the grace":  # the clean-up has sent SIGTERM and waits for the servers
+            wait_until(
+                lambda: (
+                    process.poll() is not None
+                    or IGNORED_TERM_LINE in _text(tmp_path / "state" / "logs" / f"{file_stem('s0')}.log")
+                ),
+                what="the clean-up's SIGTERM (or the command's end)",
+            )
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
@@ -87,6 +103,4 @@ def test_repeated_ctrl_c_before_the_sdk_is_loaded_leaves_no_early_server(
     assert "Error: interrupted" in stderr and "Traceback" not in stderr
     for pidfile in pidfiles:  # they ignore SIGTERM and SIGINT: only the group's SIGKILL ends them
         pid = int(pidfile.read_text())
-        while not process_ended(pid):
-            assert time.monotonic() < deadline, f"server {pid} still runs"
-            time.sleep(0.05)
+        wait_until(functools.partial(process_ended, pid), what=f"server {pid} to end")

@@ -47,6 +47,8 @@ DEEP_NESTING = 100_000
 GARBAGE_LINE = b"this is not json\n"
 PANIC_LINE = "panicked at src/main.rs:42"
 EARLY_EXIT_LINE = "fatal: cannot open database /nonexistent/db.sqlite"
+IGNORED_TERM_LINE = "ignoring SIGTERM"
+CALL_STARTED_LINE = "call started"
 STARTUP_FLOOD_BYTES = 5 * 1024 * 1024
 CALL_FLOOD_BYTES = 1024 * 1024
 
@@ -251,6 +253,8 @@ class Server:
 
     def run_call(self, request_id: Any, params: JsonObject) -> None:
         """Run one tool call and answer it."""
+        if self.mode in ("slow", "ignore-term"):
+            write_stderr(CALL_STARTED_LINE)  # lets a test wait until the call is under way
         if self.mode == "slow":
             time.sleep(self.delay)
         if self.mode == "flood-stderr":
@@ -339,7 +343,8 @@ def start_up(mode: str) -> None:
     if mode == "exit-early":
         die(EARLY_EXIT_LINE, 3)
     if mode == "ignore-term":
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # Ignored, but said on stderr, so a test can wait until the client is waiting out the grace.
+        signal.signal(signal.SIGTERM, lambda *_: write_stderr(IGNORED_TERM_LINE))
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     else:
         signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -23,6 +23,7 @@ EMBEDDED_URI = "test://embedded"
 EMBEDDED_TEXT = "embedded text from sdk-test"
 DATA_JSON: dict[str, Any] = {"name": SERVER_NAME, "numbers": [1, 2, 3], "ok": True}
 BLOB = bytes(range(256))
+SLOW_STARTED = "slow: call started"
 PNG_1X1 = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 )
@@ -111,6 +112,7 @@ def fail(message: str = "boom") -> str:
 @mcp.tool(structured_output=False)
 async def slow(seconds: float = 1.0) -> str:
     """Sleep for the given number of seconds, then return "done"."""
+    print(SLOW_STARTED, file=sys.stderr, flush=True)  # lets a test wait until the call is under way
     await anyio.sleep(seconds)
     return "done"
 

@@ -1,0 +1,36 @@
+"""Waiting for something another process does: on the event itself, within a bound, never a fixed time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import anyio
+
+POLL = 0.02  # how often a condition that no event announces is looked at again
+
+
+def wait_until(condition: Callable[[], bool], limit: float = 30.0, what: str = "the condition") -> None:
+    """Return as soon as `condition()` holds; fail the test if it does not within `limit` seconds."""
+
+    async def poll() -> None:
+        with anyio.fail_after(limit):
+            while not condition():
+                await anyio.sleep(POLL)
+
+    try:
+        anyio.run(poll)
+    except TimeoutError:
+        raise AssertionError(f"gave up after {limit} s waiting for {what}") from None
+
+
+def wait_for_text(path: Path, text: str, limit: float = 30.0) -> None:
+    """Return once `text` appears in the file at `path` (a log another process writes)."""
+
+    def there() -> bool:
+        try:
+            return text in path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return False
+
+    wait_until(there, limit, what=f"{text!r} in {path}")
