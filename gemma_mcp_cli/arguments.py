@@ -287,7 +287,7 @@ def check_prompt(server: str, prompt: Mapping[str, Any], values: Mapping[str, st
         raise MCPInvalidArgumentsError(
             f"invalid arguments for prompt {name} on '{server}': " + "; ".join(problems),
             server=server,
-            hint=f"'gemma-mcp prompts list {server}' lists its arguments",
+            hint=f"'{program()} prompts list {server}' lists its arguments",
         )
 
 

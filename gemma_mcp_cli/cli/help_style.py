@@ -34,6 +34,14 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "prompts get": ("gemma-mcp prompts get everything args-prompt --arg city=Oslo",),
     "resources list": ("gemma-mcp resources list", "gemma-mcp resources list everything --json"),
     "resources templates": ("gemma-mcp resources templates everything",),
+    "resources watch": (
+        "gemma-mcp resources watch live counter://value --count 3",
+        "gemma-mcp resources watch live counter://value --read --json",
+    ),
+    "complete": (
+        "gemma-mcp complete everything --prompt complex_prompt temperature=0",
+        "gemma-mcp complete live --prompt greet language=en name=A --json",
+    ),
     "resources read": (
         "gemma-mcp resources read everything demo://resource/static/document/features.md",
         "gemma-mcp resources read sdk test://blob.bin --output blob.bin",
