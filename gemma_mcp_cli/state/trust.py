@@ -54,8 +54,10 @@ def _records() -> dict[str, dict[str, Any]]:
         document = json.loads(data) if data is not None else {}
     except ValueError:
         return {}
-    files = document.get("files") if isinstance(document, dict) else None
-    if document.get("format") != FORMAT or not isinstance(files, dict):
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        return {}
+    files = document.get("files")
+    if not isinstance(files, dict):
         return {}
     return {path: entry for path, entry in files.items() if isinstance(entry, dict)}
 

@@ -113,6 +113,23 @@ def test_revoking_trust_stops_the_file_again(gemma: Gemma, project: Path, tmp_pa
     assert marks(tmp_path / "marker") == []
 
 
+DAMAGED_STORES = ["[]", '"text"', "{not json", '{"format": "gemma-mcp-trust/1", "files": []}']
+
+
+@pytest.mark.parametrize("content", DAMAGED_STORES)
+def test_a_damaged_trust_store_trusts_nothing_and_crashes_nothing(
+    gemma: Gemma, project: Path, tmp_path: Path, content: str
+) -> None:
+    assert gemma("trust").returncode == 0
+    (tmp_path / "state" / "trusted.json").write_text(content)
+    listed = gemma("trust", "--list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == {"trusted": []}
+    refused = gemma("call", "hostile", "echo")
+    assert refused.returncode == 3 and "Traceback" not in refused.stderr
+    assert marks(tmp_path / "marker") == []
+
+
 def test_a_planted_trust_store_link_is_not_followed(gemma: Gemma, project: Path, tmp_path: Path) -> None:
     """Someone who can plant files cannot trust a config by linking the store to a file of theirs."""
     forged = tmp_path / "forged.json"
