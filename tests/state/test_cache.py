@@ -5,39 +5,16 @@ from __future__ import annotations
 import json
 import stat
 import threading
-from pathlib import Path
 
 import pytest
 
-from gemma_mcp_cli.config.models import MCPServerConfig
 from gemma_mcp_cli.state.cache import MCPToolRegistry, fingerprint
+from tests.state.conftest import Clock, server
 
 TOOLS = [
     {"name": "echo", "inputSchema": {"type": "object"}},
     {"name": "add", "inputSchema": {"type": "object"}},
 ]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def registry(tmp_path: Path, clock: Clock) -> MCPToolRegistry:
-    return MCPToolRegistry(tmp_path / "cache", default_ttl=60, clock=clock)
-
-
-def server(**keys: object) -> MCPServerConfig:
-    return MCPServerConfig.model_validate({"name": "s", "command": "x", **keys})
 
 
 def test_fresh_listing_is_served_until_it_expires(registry: MCPToolRegistry, clock: Clock) -> None:
