@@ -6,28 +6,23 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from gemma_mcp_cli.names import file_stem
+from tests.client.conftest import Gemma
 from tests.conftest import process_ended, stdio_server
 from tests.servers.faulty_server import CALL_STARTED_LINE, IGNORED_TERM_LINE
 from tests.waiting import wait_for_text, wait_until
 
-Run = Callable[..., subprocess.CompletedProcess[str]]
+Run = Gemma
 
 
 @pytest.fixture
-def gemma(workdir: Path, no_orphans: None) -> Run:
+def gemma(gemma_process: Gemma) -> Gemma:
     """Run gemma-mcp as a real process (signals, process groups and timing are real)."""
-
-    def run(config: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config), *args]
-        return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-
-    return run
+    return gemma_process
 
 
 def gone(pidfile: Path) -> bool:
