@@ -469,7 +469,17 @@ def test_install_completion_writes_the_script_for_the_current_shell(tmp_path: Pa
     import os
 
     home = Path(os.environ["HOME"])
-    done = gemma("--install-completion", env=os.environ | {"SHELL": "/bin/bash"})
+    # The shell is found among the program's ancestors, as when a user types the command; a test
+    # run started outside any shell (a detached job) has none, so bash is made the parent here.
+    command = [sys.executable, "-m", "gemma_mcp_cli", "--install-completion"]
+    done = subprocess.run(
+        ["bash", "-c", '"$@"; exit $?', "bash", *command],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+        env=os.environ | {"SHELL": "/bin/bash"},
+    )
     assert done.returncode == 0, done.stderr
     script = home / ".bash_completions" / "gemma-mcp.sh"
     assert f"source '{script}'" in (home / ".bashrc").read_text().splitlines()

@@ -5,7 +5,8 @@ Run as a subprocess by the tests: stdio by default, `--http PORT` for Streamable
 refuse `server/discover`, which sends it to the 2025-11-25 `initialize` handshake instead.
 
 * `sleepy(seconds)`: sleeps with progress; every `notifications/cancelled` the server receives,
-  and every cancelled run, is appended to `--record FILE` (JSON lines), as is `sleepy_started`.
+  and every cancelled run (with `told`: whether the client's cancellation is what ended it), is
+  appended to `--record FILE` (JSON lines), as is `sleepy_started`.
 * `counter://value`: a subscribable resource, changed by `bump` (and every `--tick SECONDS`);
   its content carries the time of the change, so latency can be measured.
 * `log_all`: one log notification per level (debug..emergency); `warning` carries escapes.
@@ -120,9 +121,22 @@ async def sleepy(ctx: Context, seconds: float = 5.0) -> str:
             await anyio.sleep(STEP_SECONDS)
             await ctx.report_progress(step, steps, f"step {step}/{steps}")
     except anyio.get_cancelled_exc_class():
-        _record({"event": "sleepy_cancelled", "requestId": ctx.request_id})
+        # `told` is set as the cancellation is read, before the run is cancelled; the `cancelled`
+        # event below is written by a handler the SDK spawns, which a closing stdin can outrun.
+        told = _told_to_cancel(ctx)
+        _record({"event": "sleepy_cancelled", "requestId": ctx.request_id, "told": told})
         raise
     return f"slept {seconds}s"
+
+
+def _told_to_cancel(ctx: Context) -> bool:
+    """Whether the client's `notifications/cancelled` for this request has been read.
+
+    The dispatcher sets the request's `cancel_requested` as it reads the notification; MCPServer's
+    tool context does not expose it, so it is reached through the session's dispatch context.
+    """
+    outbound = ctx.request_context.session._request_outbound
+    return bool(outbound.cancel_requested.is_set())
 
 
 async def _middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
