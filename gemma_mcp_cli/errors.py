@@ -168,3 +168,22 @@ class MCPInterruptedError(MCPError):
 
     exit_code = ExitCode.INTERRUPTED
     kind = "interrupted"
+
+
+class MCPTaskFailedError(MCPServerError):
+    """A task ended `failed` without a tool result to show (one with `isError` exits 6 instead)."""
+
+    kind = "task_failed"
+
+
+class MCPTaskCancelledError(MCPError):
+    """A task ended `cancelled`: its work was stopped on request, here or elsewhere (exit 130)."""
+
+    exit_code = ExitCode.INTERRUPTED
+    kind = "task_cancelled"
+
+
+class MCPTaskPendingError(MCPTimeoutError):
+    """A task has not finished: not yet (`tasks result` without `--wait`), or not within `--timeout`."""
+
+    kind = "task_pending"

@@ -22,6 +22,7 @@ from gemma_mcp_cli.cli import (
     servers,
     session,
     stats,
+    tasks,
     tools,
     trust,
     validate,
@@ -96,6 +97,7 @@ app.add_typer(resources.app, name="resources")
 app.add_typer(servers.app, name="servers")
 app.add_typer(session.app, name="session")
 app.command("stats")(stats.command)
+app.add_typer(tasks.app, name="tasks")
 app.add_typer(tools.app, name="tools")
 app.command("trust")(trust.command)
 app.command("validate")(validate.command)

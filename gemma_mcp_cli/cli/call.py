@@ -27,6 +27,14 @@ ArgsOpt = Annotated[
         "--args", metavar="JSON|@FILE|-", help="A JSON object: the text, @FILE, or - for standard input."
     ),
 ]
+TaskOpt = Annotated[
+    bool,
+    typer.Option("--task", help="Run the call as a task on the server (MCP 2025-11-25) and wait for it."),
+]
+DetachOpt = Annotated[
+    bool,
+    typer.Option("--detach", help="Run the call as a task and print its id at once (see 'tasks result')."),
+]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check the arguments and print the request only.")]
 RawOpt = Annotated[bool, typer.Option("--raw", help="Print text results byte for byte on a terminal too.")]
 StructuredOpt = Annotated[
@@ -54,6 +62,8 @@ def command(
     raw: RawOpt = False,
     structured: StructuredOpt = False,
     output: OutputOpt = None,
+    task: TaskOpt = False,
+    detach: DetachOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Call a tool on a server and print its result."""
@@ -70,5 +80,7 @@ def command(
             dry_run=dry_run,
             as_json=as_json,
             how=CallOutput(structured=structured, output=output, raw=raw),
+            task=task,
+            detach=detach,
         ),
     )

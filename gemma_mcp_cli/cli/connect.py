@@ -35,6 +35,7 @@ def open_manager(
     *,
     sessions: bool = True,
     start: Sequence[str] = (),
+    protocol: str = "auto",
     **extra: Any,
 ) -> RoutedManager:
     """Return a manager over the configured servers, wired to this command's output.
@@ -42,6 +43,7 @@ def open_manager(
     A server with a live warm session is served by it; the others by a manager started on
     first use (so a command that sessions answer never imports the SDK). The stdio servers
     named in `start` are started on entry, before the SDK is imported (see `early_start`).
+    `protocol` is how our own connections are opened (`"legacy"`: the handshake era, for tasks).
     """
     from gemma_mcp_cli.cli.asking import answerer_for
     from gemma_mcp_cli.cli.routing import RoutedManager
@@ -66,6 +68,7 @@ def open_manager(
             retries=options.retries if options.retries is not None else loaded.settings.retry_count,
             health_checks=False,  # a command is over long before the first background check
             asker=answerer,
+            protocol=protocol,
             **extra,
         )
 

@@ -169,11 +169,16 @@ def report_call(
     as_json: bool,
     how: CallOutput = PLAIN,
     asked: list[dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    """Print a tool result; an `isError` result raises (exit 6) after --json printed it whole."""
+    """Print a tool result; an `isError` result raises (exit 6) after --json printed it whole.
+
+    `extra` members (a task's `taskId`) join the --json document after `tool`.
+    """
     failed = bool(result.get("isError"))
     if as_json:
-        render.emit_json({"server": server, "tool": tool, "result": result} | asked_entry(asked))
+        document = {"server": server, "tool": tool, **(extra or {}), "result": result}
+        render.emit_json(document | asked_entry(asked))
         if how.output is not None and not failed:
             save_binaries(how.output, binaries_of(result.get("content") or []), server=server)
     elif not failed:

@@ -118,16 +118,18 @@ class RoutedManager:
         params: Mapping[str, Any],
         direct: Callable[[MCPClientManager], Awaitable[Any]],
         on_progress: ProgressHook | None = None,
+        *,
+        waits: bool = False,
     ) -> Any:
         key = self._session(name)
         if key is not None:
             try:
-                return await _ask(key, op, params, name, on_progress, self.answerer)
+                return await _ask(key, op, params, name, on_progress, self.answerer, waits=waits)
             except session_client.SessionUnavailable:
                 self._keys[name] = None  # dead or stale, and nothing was sent: go on without it
             except session_client.SessionLost as lost:
                 self._keys[name] = None
-                if op == "call_tool":  # it may have run: never send it twice
+                if op in ("call_tool", "start_task"):  # it may have run: never send it twice
                     raise MCPConnectionError(
                         f"the session for '{name}' ended during tools/call {params['tool']} ({lost}); "
                         "not retried: it may have run",
@@ -168,6 +170,49 @@ class RoutedManager:
             params,
             lambda m: m.call_tool(name, tool, arguments, timeout=timeout, on_progress=on_progress),
             on_progress,
+        )
+
+    async def start_task(
+        self, name: str, tool: str, arguments: Mapping[str, Any] | None = None, *, ttl_ms: int | None = None
+    ) -> dict[str, Any]:
+        """Call a tool as a task; return the task the server created."""
+        params = {"tool": tool, "arguments": dict(arguments or {}), "ttl_ms": ttl_ms}
+        return await self._route(
+            name, "start_task", params, lambda m: m.start_task(name, tool, arguments, ttl_ms=ttl_ms)
+        )
+
+    async def task_result(
+        self,
+        name: str,
+        task_id: str,
+        *,
+        timeout: float | None = None,
+        on_progress: ProgressHook | None = None,
+    ) -> dict[str, Any]:
+        """Wait for a task's result."""
+        return await self._route(
+            name,
+            "task_result",
+            {"task_id": task_id, "timeout": timeout},
+            lambda m: m.task_result(name, task_id, timeout=timeout, on_progress=on_progress),
+            on_progress,
+            waits=True,  # Ctrl-C must not wait for the session's answer: it cancels the task instead
+        )
+
+    async def get_task(self, name: str, task_id: str) -> dict[str, Any]:
+        """Return a task's current state."""
+        return await self._route(name, "get_task", {"task_id": task_id}, lambda m: m.get_task(name, task_id))
+
+    async def cancel_task(self, name: str, task_id: str) -> dict[str, Any]:
+        """Cancel a task."""
+        return await self._route(
+            name, "cancel_task", {"task_id": task_id}, lambda m: m.cancel_task(name, task_id)
+        )
+
+    async def list_tasks(self, name: str, known: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Return a server's tasks (its listing, else the state of each known one)."""
+        return await self._route(
+            name, "list_tasks", {"known": list(known)}, lambda m: m.list_tasks(name, known)
         )
 
     async def list_resources(self, name: str) -> list[dict[str, Any]]:
@@ -236,6 +281,8 @@ async def _ask(
     name: str,
     on_progress: ProgressHook | None,
     answerer: Answerer | None,
+    *,
+    waits: bool = False,
 ) -> Any:
     """Ask a session in a worker thread, passing its progress events back to this event loop.
 
@@ -259,7 +306,10 @@ async def _ask(
         "progress": on_progress is not None,
         "interactive": answerer is not None and answerer.interactive,
     }
-    return await anyio.to_thread.run_sync(functools.partial(session_client.ask, key, request, on_event))
+    ask = functools.partial(session_client.ask, key, request, on_event)
+    # A request that may wait for long is left to its thread when cancelled; the caller then
+    # ends the wait on the server, and the session's answer ends the thread.
+    return await anyio.to_thread.run_sync(ask, abandon_on_cancel=waits)
 
 
 def relayed(answerer: Answerer | None, server: str, event: dict[str, Any]) -> dict[str, Any] | None:

@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from gemma_mcp_cli import arguments
-from gemma_mcp_cli.cli import render
+from gemma_mcp_cli.cli import render, run_task
 from gemma_mcp_cli.cli.connect import cached_tools, open_manager
 from gemma_mcp_cli.cli.content import PLAIN, CallOutput, check_output, report_call
 from gemma_mcp_cli.cli.invocation import state
@@ -29,8 +29,13 @@ def call(
     dry_run: bool,
     as_json: bool,
     how: CallOutput = PLAIN,
+    task: bool = False,
+    detach: bool = False,
 ) -> None:
-    """Call a tool on a server and print its result (or, with `dry_run`, the request)."""
+    """Call a tool on a server and print its result (or, with `dry_run`, the request).
+
+    With `task` (or `detach`), the call runs as a task on the server (see `run_task`).
+    """
     if timeout is not None and not math.isfinite(timeout):
         raise MCPUsageError("--timeout must be a finite number of seconds")
     check_output(how)
@@ -47,12 +52,31 @@ def call(
         return
     import anyio
 
+    as_task = task or detach
+    if detach and not dry_run:
+        run_task.keep_alive(invocation, loaded, name)
     outcome = anyio.run(
-        _call, invocation, loaded, name, tool, tools if known else None, base, pairs, timeout, dry_run
+        _call,
+        invocation,
+        loaded,
+        name,
+        tool,
+        tools if known else None,
+        base,
+        pairs,
+        timeout,
+        dry_run,
+        (detach,) if as_task else None,
     )
-    if outcome is not None:
-        result, asked = outcome
-        report_call(name, tool, result, as_json=as_json, how=how, asked=asked)
+    if outcome is None:
+        return
+    result, asked, started = outcome
+    if started is not None and result is None:
+        run_task.report_detached(name, tool, started, as_json=as_json)
+        return
+    assert result is not None
+    extra = {"taskId": started["taskId"]} if started is not None else {}
+    report_call(name, tool, result, as_json=as_json, how=how, asked=asked, extra=extra)
 
 
 async def _call(
@@ -65,17 +89,31 @@ async def _call(
     pairs: list[str] | None,
     timeout: float | None,
     dry_run: bool,
-) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    as_task: tuple[bool] | None,
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]], dict[str, Any] | None] | None:
+    protocol = run_task.PROTOCOL if as_task is not None else "auto"
     with render.ProgressDisplay(f"{name} {tool}") as progress:
-        async with open_manager(invocation, loaded, start=[name]) as manager:
+        async with open_manager(invocation, loaded, start=[name], protocol=protocol) as manager:
             if tools is not None:
                 manager.remember_tools(name, tools)
             values = arguments.build(name, tool, await manager.get_tool(name, tool), base, pairs)
             if dry_run:
                 _print_request(name, tool, values)
                 return None
+            if as_task is not None:
+                started, result = await run_task.run(
+                    manager,
+                    loaded,
+                    name,
+                    tool,
+                    values,
+                    timeout=timeout,
+                    detach=as_task[0],
+                    on_progress=progress.update,
+                )
+                return result, manager.asked, started
             result = await manager.call_tool(name, tool, values, timeout=timeout, on_progress=progress.update)
-            return result, manager.asked
+            return result, manager.asked, None
 
 
 def _print_request(server: str, tool: str, values: dict[str, Any]) -> None:

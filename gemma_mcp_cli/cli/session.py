@@ -34,6 +34,7 @@ IdleOpt = Annotated[
     typer.Option("--idle-timeout", min=0.1, metavar="SECONDS", help="Stop after this many idle seconds."),
 ]
 AllOpt = Annotated[bool, typer.Option("--all", help="Stop every session.")]
+_TASK_IDLE_TIMEOUT = 600.0  # seconds, as `session start`'s default
 _START_GRACE = 10.0  # seconds beyond the server's connection_timeout for the session to come up
 
 
@@ -68,6 +69,15 @@ def start(
         finish(errors, as_json=as_json)
 
     run(ctx, as_json, work)
+
+
+def start_for_task(loaded: Any, name: str) -> dict[str, Any]:
+    """Start a session that keeps a stdio server (and so its detached tasks) running.
+
+    The session stays up past its idle timeout while a task it started runs (see the daemon).
+    """
+    require_trusted(loaded.source)
+    return _start(loaded, name, _TASK_IDLE_TIMEOUT)
 
 
 def _start(loaded: Any, name: str, idle_timeout: float) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from mcp_types import (
     Implementation,
     LoggingLevel,
     LoggingMessageNotificationParams,
+    ProgressNotification,
     PromptListChangedNotification,
     ResourceListChangedNotification,
     ResourceUpdatedNotification,
@@ -49,6 +50,7 @@ from gemma_mcp_cli.state.files import open_private
 from gemma_mcp_cli.state.paths import log_file
 
 LogHook = Callable[[str, str, str | None, Any], Awaitable[None]]
+ProgressListener = Callable[[float, float | None, str | None], Awaitable[None]]
 _ECHO_LIMIT = 64 * 1024  # bytes of a server's stderr that --verbose shows
 _CHANGED: dict[type, str] = {
     ToolListChangedNotification: "tools",
@@ -115,8 +117,10 @@ class ServerConnection:
         http_auth: httpx2.Auth | None = None,
         asker: Asker | None = None,
         log_level: str | None = None,
+        protocol: str = "auto",
     ) -> None:
         self.name = config.name
+        self.protocol = protocol  # the SDK's connect mode: "auto", or "legacy" for the handshake era
         self.questions = ServerQuestions(config, asker)
         self._set_level = cast("LoggingLevel | None", log_level)  # sent as logging/setLevel
         self._log_level = self._set_level or ("debug" if verbose else None)
@@ -143,6 +147,8 @@ class ServerConnection:
         self.http_failure: tuple[int, str] | None = None
         self._on_list_changed = on_list_changed
         self.update_listeners: set[Callable[[str], None]] = set()  # resources/updated, 2025 era
+        # Progress of work that outlives its request (a task), by the token we gave it.
+        self.progress_listeners: dict[str, ProgressListener] = {}
 
     @property
     def protocol_version(self) -> str | None:
@@ -329,6 +335,7 @@ class ServerConnection:
             message_handler=self._on_message,
             log_level=self._log_level,
             client_info=Implementation(name="gemma-mcp", version=__version__),
+            mode=self.protocol,
             **self.questions.client_options(),
         )
 
@@ -374,12 +381,21 @@ class ServerConnection:
         asker = self.questions.asker
         if isinstance(message, ElicitCompleteNotification) and asker is not None:
             asker.notice(f"server '{self.name}' says the step at the link is done")
+        if isinstance(message, ProgressNotification):
+            await self._task_progress(message)
         if isinstance(message, ResourceUpdatedNotification):
             for listener in list(self.update_listeners):
                 listener(message.params.uri)
         kind = _CHANGED.get(type(message))
         if kind is not None and self._on_list_changed is not None:
             self._on_list_changed(self.name, kind)
+
+    async def _task_progress(self, message: ProgressNotification) -> None:
+        """Pass on the progress of a task, which the server reports after its tools/call was answered."""
+        hear = self.progress_listeners.get(str(message.params.progress_token))
+        if hear is not None:
+            params = message.params
+            await hear(params.progress, params.total, params.message)
 
     async def _log_message(self, params: LoggingMessageNotificationParams) -> None:
         if self._on_log is not None:

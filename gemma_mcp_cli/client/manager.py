@@ -17,6 +17,7 @@ from mcp.shared.dispatcher import ProgressFnT
 from mcp_types import INVALID_PARAMS, PromptReference, ResourceTemplateReference
 
 from gemma_mcp_cli.answers import Asker
+from gemma_mcp_cli.client import tasks
 from gemma_mcp_cli.client.connection import LogHook, ServerConnection, ServerStats
 from gemma_mcp_cli.client.pool import ConnectionPool
 from gemma_mcp_cli.client.results import WireObject, check_blobs, wire
@@ -32,6 +33,8 @@ from gemma_mcp_cli.errors import (
     MCPPromptError,
     MCPResourceError,
     MCPServerError,
+    MCPTaskCancelledError,
+    MCPTaskFailedError,
     MCPToolNotFoundError,
     tool_failure,
 )
@@ -74,6 +77,7 @@ class MCPClientManager:
         health_checks: bool = True,
         http_auth: Mapping[str, httpx2.Auth] | None = None,
         asker: Asker | None = None,
+        protocol: str = "auto",
     ) -> None:
         if isinstance(servers, int | float):  # the original design's only argument: tool_cache_ttl
             tool_cache_ttl, servers = float(servers), ()
@@ -90,6 +94,7 @@ class MCPClientManager:
             health_probe=self.health_check if health_checks else None,
             http_auth=http_auth,
             asker=asker,
+            protocol=protocol,
         )
         self._asker = asker
         self._tools: dict[str, dict[str, dict[str, Any]]] = {}
@@ -100,6 +105,7 @@ class MCPClientManager:
         self._registry = MCPToolRegistry(default_ttl=tool_cache_ttl) if tool_cache_ttl else None
         self._stats = stats
         self._journal: list[Request] = []
+        self._task_tokens: dict[str, str] = {}  # the progress token of each task started here
 
     async def __aenter__(self) -> MCPClientManager:
         await self._pool.__aenter__()
@@ -352,6 +358,110 @@ class MCPClientManager:
             raise
         return wire(result)
 
+    async def start_task(
+        self, server: str, tool: str, args: Mapping[str, Any] | None = None, *, ttl_ms: int | None = None
+    ) -> dict[str, Any]:
+        """Call a tool as a task (2025-11-25 connections); return the task the server created.
+
+        Raises MCPServerError (exit 5) when the protocol, the server or the tool has no tasks.
+        """
+        definition = await self.get_tool(server, tool)
+        tasks.require_task_call(await self._pool.live(server), definition)
+        token = tasks.new_progress_token()
+        limit = self._configs[server].request_timeout
+        task = await self._request(
+            server,
+            f"tools/call {tool}",
+            lambda c: tasks.start(c, tool, dict(args or {}), ttl_ms=ttl_ms, token=token, timeout=limit),
+            tool=tool,
+            repeatable=False,  # a second delivery would start a second task
+        )
+        self._task_tokens[task["taskId"]] = token
+        return task
+
+    async def task_result(
+        self,
+        server: str,
+        task_id: str,
+        *,
+        timeout: float | None = None,
+        on_progress: ProgressHook | None = None,
+    ) -> WireObject:
+        """Wait for a task's result (`timeout`: at most so many seconds; None: as long as it runs).
+
+        A task that ended cancelled raises MCPTaskCancelledError; one that failed without a tool
+        result, MCPTaskFailedError. A tool result with `isError` is returned, as `call_tool` does.
+        `on_progress` hears the progress of a task this manager started.
+        """
+        conn = await self._tasks_ready(server)
+        token = self._task_tokens.get(task_id)
+        if token is not None and on_progress is not None:
+            conn.progress_listeners[token] = functools.partial(on_progress, server)
+        limit = timeout or tasks.FOREVER
+        try:
+            return await self._request(
+                server, f"tasks/result {task_id}", lambda c: tasks.result(c, task_id, limit), timeout=limit
+            )
+        except MCPServerError as error:
+            raise await self._task_outcome(server, task_id, error) from None
+        finally:
+            if token is not None:
+                conn.progress_listeners.pop(token, None)
+
+    async def _task_outcome(self, server: str, task_id: str, error: MCPServerError) -> MCPError:
+        """Return why a task has no result: how it ended, if the server still knows it."""
+        try:
+            task = await self.get_task(server, task_id)
+        except MCPError:
+            return error
+        status, why = task.get("status"), task.get("statusMessage")
+        said = f": {why}" if why else ""
+        if status == "cancelled":
+            return MCPTaskCancelledError(f"task {task_id} on '{server}' was cancelled{said}", server=server)
+        if status == "failed":
+            return MCPTaskFailedError(f"task {task_id} on '{server}' failed{said}", server=server)
+        return error
+
+    async def get_task(self, server: str, task_id: str) -> dict[str, Any]:
+        """Return a task's current state (`tasks/get`)."""
+        await self._tasks_ready(server)
+        limit = self._configs[server].request_timeout
+        return await self._request(server, f"tasks/get {task_id}", lambda c: tasks.get(c, task_id, limit))
+
+    async def cancel_task(self, server: str, task_id: str) -> dict[str, Any]:
+        """Cancel a task; return its state after (`tasks/cancel`)."""
+        await self._tasks_ready(server)
+        limit = self._configs[server].request_timeout
+        return await self._request(
+            server, f"tasks/cancel {task_id}", lambda c: tasks.cancel(c, task_id, limit), repeatable=False
+        )
+
+    async def list_tasks(self, server: str, known: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Return a server's tasks: its `tasks/list`, or else the state of each `known` task it still has."""
+        conn = await self._tasks_ready(server)
+        if not tasks.offers_listing(conn):
+            found = []
+            for task_id in known:
+                with contextlib.suppress(MCPServerError):  # gone: expired, or the server restarted
+                    found.append(await self.get_task(server, task_id))
+            return found
+        limit = self._configs[server].request_timeout
+        listed: list[dict[str, Any]] = []
+        cursor: str | None = None
+        for _ in range(tasks.PAGE_LIMIT):
+            items, cursor = await self._request(
+                server, "tasks/list", functools.partial(_task_page, cursor, limit)
+            )
+            listed += items[: tasks.LIST_LIMIT - len(listed)]
+            if not cursor or len(listed) >= tasks.LIST_LIMIT:
+                return listed
+        return listed
+
+    async def _tasks_ready(self, server: str) -> ServerConnection:
+        conn = await self._pool.live(server)
+        tasks.require_tasks(conn)
+        return conn
+
     async def list_resources(self, name: str) -> list[dict[str, Any]]:
         """Return every resource of a server."""
         await self._require(name, "resources", "resources")
@@ -510,6 +620,10 @@ async def _call_known(
     return await client.call_tool(
         definition["name"], dict(arguments or {}), read_timeout_seconds=timeout, progress_callback=progress
     )
+
+
+async def _task_page(cursor: str | None, limit: float, client: Client) -> Any:
+    return await tasks.page(client, cursor, limit)
 
 
 def _round_trip(conn: ServerConnection) -> Callable[[Client], Awaitable[Any]]:

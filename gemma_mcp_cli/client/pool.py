@@ -45,8 +45,10 @@ class ConnectionPool:
         http_auth: Mapping[str, httpx2.Auth] | None = None,
         asker: Asker | None = None,
         log_level: str | None = None,
+        protocol: str = "auto",
     ) -> None:
         self.configs = configs
+        self._protocol = protocol
         self._asker = asker
         self.connections: dict[str, ServerConnection] = {}
         self._log_dir = log_dir
@@ -163,6 +165,7 @@ class ConnectionPool:
                 http_auth=self._http_auth.get(name),
                 asker=self._asker,
                 log_level=self._log_level,
+                protocol=self._protocol,
             )
             self.connections[name] = conn
             before = session_children()

@@ -28,6 +28,7 @@ from anyio.abc import SocketStream
 from gemma_mcp_cli import arguments
 from gemma_mcp_cli.client.manager import MCPClientManager
 from gemma_mcp_cli.client.processes import become_subreaper, end_children_now
+from gemma_mcp_cli.client.tasks import CONNECT_MODE, TERMINAL
 from gemma_mcp_cli.config.environment import env_fingerprint, env_names
 from gemma_mcp_cli.config.loader import LoadedConfig, load_config
 from gemma_mcp_cli.errors import MCPConnectionError, MCPError, MCPUsageError
@@ -46,6 +47,7 @@ from gemma_mcp_cli.state.files import open_private, private_dir, write_atomicall
 from gemma_mcp_cli.state.stats import StatsStore
 
 _LINE_LIMIT = 16 * 1024 * 1024  # one request; tool arguments can be large, not unbounded
+_TASK_LIFE = 24 * 3600.0  # seconds a task with no (or a longer) ttl keeps an idle session up
 
 
 class Session:
@@ -77,6 +79,36 @@ class Session:
             retries=self.loaded.settings.retry_count,
             health_checks=False,
         )
+        # Tasks need a handshake-era connection (they left the protocol in 2026-07-28): a second
+        # connection, opened on the first tasks request, keeps them for the session's life.
+        self.task_manager = MCPClientManager(
+            {name: self.config},
+            asker=self.relay,
+            stats=StatsStore(),
+            retries=self.loaded.settings.retry_count,
+            health_checks=False,
+            protocol=CONNECT_MODE,
+        )
+        self.open_tasks: dict[str, float] = {}  # unfinished tasks started here, and when they expire
+
+    def note_task(self, task: Any) -> None:
+        """Keep the session up while a task it started runs (at most until the task's ttl)."""
+        if not isinstance(task, dict) or not isinstance(task.get("taskId"), str):
+            return
+        if task.get("status") in TERMINAL:
+            self.open_tasks.pop(task["taskId"], None)
+        elif task["taskId"] in self.open_tasks or task.get("started"):
+            ttl = task.get("ttl")
+            life = ttl / 1000 if isinstance(ttl, int | float) and ttl > 0 else _TASK_LIFE
+            self.open_tasks[task["taskId"]] = time.time() + min(life, _TASK_LIFE)
+
+    def busy_with_tasks(self) -> bool:
+        """Tell whether a task started here may still be running."""
+        now = time.time()
+        for task_id, until in list(self.open_tasks.items()):
+            if until < now:
+                del self.open_tasks[task_id]
+        return bool(self.open_tasks)
 
     def _stamp(self) -> str | None:
         """Return the digest of the configuration file's content (an edit may keep mtime and size)."""
@@ -133,6 +165,8 @@ async def _operate(session: Session, request: dict[str, Any], send: Any) -> Any:
         return await manager.call_tool(
             name, params["tool"], values, timeout=params.get("timeout"), on_progress=on_progress
         )
+    if op in _TASK_OPS:
+        return await _operate_task(session, op, params, progress if request.get("progress") else None)
     if op == "call_tool":
         return await manager.call_tool(
             name,
@@ -157,6 +191,38 @@ async def _operate(session: Session, request: dict[str, Any], send: Any) -> Any:
     if op not in simple:
         raise MCPError(f"a session does not know the request {op!r}")
     return await simple[op]()
+
+
+_TASK_OPS = frozenset({"start_task", "task_result", "get_task", "cancel_task", "list_tasks"})
+
+
+async def _operate_task(session: Session, op: str, params: dict[str, Any], on_progress: Any) -> Any:
+    """Carry out one tasks request over the session's handshake-era connection."""
+    manager, name = session.task_manager, session.name
+    if op == "start_task":
+        task = await manager.start_task(
+            name, params["tool"], params.get("arguments"), ttl_ms=params.get("ttl_ms")
+        )
+        session.note_task(task | {"started": True})
+        return task
+    if op == "task_result":
+        try:
+            return await manager.task_result(
+                name, params["task_id"], timeout=params.get("timeout"), on_progress=on_progress
+            )
+        finally:
+            task_id = params["task_id"]
+            with contextlib.suppress(MCPError):
+                session.note_task(await manager.get_task(name, task_id))
+    if op == "list_tasks":
+        listed = await manager.list_tasks(name, params.get("known") or [])
+        for task in listed:
+            session.note_task(task)
+        return listed
+    task_id = params["task_id"]
+    done = await (manager.get_task if op == "get_task" else manager.cancel_task)(name, task_id)
+    session.note_task(done)
+    return done
 
 
 async def _handle(session: Session, stream: SocketStream) -> None:
@@ -250,7 +316,7 @@ async def serve(session: Session) -> None:
     """Connect the server, publish the socket, and serve until a reason to stop."""
     directory = private_dir(sessions_dir())
     with _exclusive(directory / f"{session.key}.lock"):
-        async with session.manager:
+        async with session.manager, session.task_manager:
             await session.manager.connect_server(session.name)
             listener = await _listen(socket_path(session.key))
             try:
@@ -331,7 +397,7 @@ async def _watch_idle(session: Session) -> None:
     while True:
         await anyio.sleep(min(1.0, session.idle_timeout))
         idle = time.time() - session.last_request_at
-        if not session.active and idle >= session.idle_timeout:
+        if not session.active and not session.busy_with_tasks() and idle >= session.idle_timeout:
             session.stopping.set()
             return
 
