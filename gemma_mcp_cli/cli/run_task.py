@@ -66,18 +66,56 @@ async def run(
     """
     import anyio
 
-    task = await manager.start_task(name, tool, values)
-    store.remember(loaded.source.path, name, task, tool)
+    task = await _started(manager, loaded, name, tool, values, cancel=not detach)
     if detach:
         return task, None
     try:
         result = await manager.task_result(name, task["taskId"], timeout=timeout, on_progress=on_progress)
     except (MCPTimeoutError, anyio.get_cancelled_exc_class(), KeyboardInterrupt):
-        with anyio.move_on_after(_CANCEL_GRACE, shield=True), contextlib.suppress(MCPError, OSError):
-            store.remember(loaded.source.path, name, await manager.cancel_task(name, task["taskId"]))
+        await _cancel(manager, loaded, name, task["taskId"])
         raise
     store.remember(loaded.source.path, name, task | {"status": "completed"})
     return task, result
+
+
+async def _started(
+    manager: RoutedManager,
+    loaded: LoadedConfig,
+    name: str,
+    tool: str,
+    values: dict[str, Any],
+    *,
+    cancel: bool,
+) -> dict[str, Any]:
+    """Start the task so that a signal arriving meanwhile cannot lose it.
+
+    The server may have created the task before we hear its id; so the start runs on, shielded,
+    and a task that was interrupted on its way in is cancelled (unless detached) once its id is in.
+    """
+    import asyncio
+
+    starting = asyncio.ensure_future(manager.start_task(name, tool, values))
+    try:
+        task = await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        import anyio
+
+        with anyio.move_on_after(_CANCEL_GRACE, shield=True), contextlib.suppress(MCPError, OSError):
+            task = await starting
+            store.remember(loaded.source.path, name, task, tool)
+            if cancel:
+                await _cancel(manager, loaded, name, task["taskId"])
+        raise
+    store.remember(loaded.source.path, name, task, tool)
+    return task
+
+
+async def _cancel(manager: RoutedManager, loaded: LoadedConfig, name: str, task_id: str) -> None:
+    """Cancel our task on the way out of a stopped wait (bounded, best effort)."""
+    import anyio
+
+    with anyio.move_on_after(_CANCEL_GRACE, shield=True), contextlib.suppress(MCPError, OSError):
+        store.remember(loaded.source.path, name, await manager.cancel_task(name, task_id))
 
 
 def report_detached(name: str, tool: str, task: dict[str, Any], *, as_json: bool) -> None:
