@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from gemma_mcp_cli.cli import run_call
+from gemma_mcp_cli.cli import run_call, run_task, session
 from gemma_mcp_cli.cli.boundary import run
 from gemma_mcp_cli.cli.content import CallOutput
+from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt, ServerArg, TimeoutOpt, ToolArg
 
 ArgOpt = Annotated[
@@ -67,10 +68,13 @@ def command(
     as_json: JsonOpt = False,
 ) -> None:
     """Call a tool on a server and print its result."""
-    run(
-        ctx,
-        as_json,
-        lambda: run_call.call(
+
+    def work() -> None:
+        if detach and not dry_run:
+            # A stdio server dies with us, and its task with it: a session keeps both.
+            loaded = config_for(ctx)
+            run_task.keep_alive(ctx, loaded, loaded.server(server).name, session.start_for_task)
+        run_call.call(
             ctx,
             server,
             tool,
@@ -82,5 +86,6 @@ def command(
             how=CallOutput(structured=structured, output=output, raw=raw),
             task=task,
             detach=detach,
-        ),
-    )
+        )
+
+    run(ctx, as_json, work)

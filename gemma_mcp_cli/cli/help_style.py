@@ -23,7 +23,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
     "call": (
         "gemma-mcp call local-memory store_memory --arg content='buy milk' --arg importance=0.8",
-        "gemma-mcp call fs read_media_file --arg path=cat.png --output cat.png",
+        "gemma-mcp call remote index_repo --arg url=https://example.com/r.git --detach",
     ),
     "stats": ("gemma-mcp stats", "gemma-mcp stats local-memory --format prometheus"),
     "validate": ("gemma-mcp validate", "gemma-mcp validate config/mcp_servers.toml --connect --strict"),
@@ -63,6 +63,13 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "session start": ("gemma-mcp session start local-memory", "gemma-mcp session start --idle-timeout 3600"),
     "session list": ("gemma-mcp session list",),
     "session stop": ("gemma-mcp session stop local-memory", "gemma-mcp session stop --all"),
+    "tasks list": ("gemma-mcp tasks list", "gemma-mcp tasks list remote --json"),
+    "tasks get": ("gemma-mcp tasks get remote 786512e2",),
+    "tasks result": (
+        "gemma-mcp tasks result remote 786512e2 --wait",
+        "gemma-mcp tasks result remote 786512e2 --json",
+    ),
+    "tasks cancel": ("gemma-mcp tasks cancel remote 786512e2",),
     "trust": ("gemma-mcp trust", "gemma-mcp trust --list"),
     "tools list": ("gemma-mcp tools list", "gemma-mcp tools list local-memory --json | jq '.tools[].name'"),
     "tools show": ("gemma-mcp tools show local-memory store_memory",),

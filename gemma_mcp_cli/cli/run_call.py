@@ -53,8 +53,6 @@ def call(
     import anyio
 
     as_task = task or detach
-    if detach and not dry_run:
-        run_task.keep_alive(invocation, loaded, name)
     outcome = anyio.run(
         _call,
         invocation,

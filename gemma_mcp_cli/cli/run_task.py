@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gemma_mcp_cli.cli import render
@@ -20,7 +21,9 @@ PROTOCOL = "legacy"  # tasks live on handshake-era connections only (see client/
 _CANCEL_GRACE = 5.0  # seconds for the tasks/cancel sent on the way out of a stopped wait
 
 
-def keep_alive(invocation: Invocation, loaded: LoadedConfig, name: str) -> None:
+def keep_alive(
+    invocation: Invocation, loaded: LoadedConfig, name: str, start: Callable[[LoadedConfig, str], object]
+) -> None:
     """Before a detached task on a stdio server: make sure a warm session will hold it.
 
     A stdio server dies with the process that started it, and so would its tasks; a session
@@ -39,9 +42,7 @@ def keep_alive(invocation: Invocation, loaded: LoadedConfig, name: str) -> None:
     info = session_client.read_info(session_client.session_key(name, loaded.source.path))
     if info is not None and session_client.usable(info):
         return
-    from gemma_mcp_cli.cli.session import start_for_task
-
-    start_for_task(loaded, name)
+    start(loaded, name)
     render.message(
         f"started a session for {name} to keep the task running (stop it with "
         f"'{program()} session stop {name}')",
