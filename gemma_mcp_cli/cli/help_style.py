@@ -23,7 +23,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
     "call": (
         "gemma-mcp call local-memory store_memory --arg content='buy milk' --arg importance=0.8",
-        "gemma-mcp call remote index_repo --arg url=https://example.com/r.git --detach",
+        "gemma-mcp call fs read_media_file --arg path=cat.png --output cat.png",
     ),
     "stats": ("gemma-mcp stats", "gemma-mcp stats local-memory --format prometheus"),
     "validate": ("gemma-mcp validate", "gemma-mcp validate config/mcp_servers.toml --connect --strict"),
