@@ -92,7 +92,8 @@ async def _call(
     protocol = run_task.PROTOCOL if as_task is not None else "auto"
     with render.ProgressDisplay(f"{name} {tool}") as progress:
         async with open_manager(invocation, loaded, start=[name], protocol=protocol) as manager:
-            if tools is not None:
+            if tools is not None and as_task is None:
+                # A cached listing may come from a 2026 connection, which has no taskSupport to check.
                 manager.remember_tools(name, tools)
             values = arguments.build(name, tool, await manager.get_tool(name, tool), base, pairs)
             if dry_run:

@@ -176,6 +176,16 @@ def test_detach_over_http_prints_the_id_and_a_later_invocation_fetches_the_resul
     assert listed[task_id]["server"] == "remote" and listed[task_id]["tool"] == "slow_count"
 
 
+def test_a_tool_list_cached_from_a_2026_connection_does_not_hide_task_support(
+    cli: Invoke, config: Path, http_server: tuple[str, Path]
+) -> None:
+    code, out, err = run(cli, config, "tools", "list", "remote", "--json")  # cached, 2026-07-28
+    assert code == 0, err
+    assert all("execution" not in tool for tool in json.loads(out)["tools"])
+    code, out, err = run(cli, config, "call", "remote", "slow_count", "--arg", "seconds=0.1", "--task")
+    assert (code, out) == (0, "counted 1 steps\n"), err
+
+
 def test_detach_json_describes_the_task(cli: Invoke, config: Path, http_server: tuple[str, Path]) -> None:
     code, out, err = run(
         cli, config, "call", "remote", "slow_count", "--arg", "seconds=0.1", "--detach", "--json"
