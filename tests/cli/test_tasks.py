@@ -322,3 +322,19 @@ def test_a_tasks_result_that_never_comes_times_out_cancels_and_exits_8(
     code, _, err = run(cli, config, "call", "never-result", "work", "--task", "--timeout", "0.5")
     assert code == 8, err
     assert "tasks/cancel" in record.with_suffix(".marks").read_text().splitlines()
+
+
+def test_ctrl_c_while_waiting_through_a_session_cancels_the_task(config: Path, record: Path) -> None:
+    try:
+        code, _, err = gemma(config, "session", "start", "tasks")
+        assert code == 0, err
+        argv = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config)]
+        argv += ["call", "tasks", "slow_count", "--arg", "seconds=60", "--task"]
+        assert interrupt_once(argv, record, "task_started", signal.SIGINT) == 130
+        (started,) = events(record, "task_started")
+        assert [e["taskId"] for e in events(record, "tasks_cancel")] == [started["taskId"]]
+        code, out, err = gemma(config, "tasks", "get", "tasks", started["taskId"], "--json")
+        assert code == 0, err
+        assert json.loads(out)["task"]["status"] == "cancelled"
+    finally:
+        gemma(config, "session", "stop", "--all")
