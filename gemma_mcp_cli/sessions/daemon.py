@@ -316,22 +316,30 @@ async def serve(session: Session) -> None:
     """Connect the server, publish the socket, and serve until a reason to stop."""
     directory = private_dir(sessions_dir())
     with _exclusive(directory / f"{session.key}.lock"):
-        async with session.manager, session.task_manager:
+        async with session.manager:
             await session.manager.connect_server(session.name)
-            listener = await _listen(socket_path(session.key))
-            try:
-                write_atomically(info_path(session.key), json.dumps(session.info()).encode(), mode=0o600)
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(listener.serve, lambda s: _handle(session, s), tg)
-                    tg.start_soon(_watch_idle, session)
-                    tg.start_soon(_watch_signals, session)
-                    await session.stopping.wait()
-                    await _drain(session, listener)
-                    tg.cancel_scope.cancel()
-            finally:
-                remove(session.key, owner=os.getpid())
-                with contextlib.suppress(anyio.ClosedResourceError):
-                    await listener.aclose()
+            # Entered once the server runs, so that leaving it never takes that server for an
+            # escaped child to end; left first, so it ends its own server itself.
+            async with session.task_manager:
+                await _serve_connected(session)
+
+
+async def _serve_connected(session: Session) -> None:
+    """Publish the socket and serve until a reason to stop."""
+    listener = await _listen(socket_path(session.key))
+    try:
+        write_atomically(info_path(session.key), json.dumps(session.info()).encode(), mode=0o600)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(listener.serve, lambda s: _handle(session, s), tg)
+            tg.start_soon(_watch_idle, session)
+            tg.start_soon(_watch_signals, session)
+            await session.stopping.wait()
+            await _drain(session, listener)
+            tg.cancel_scope.cancel()
+    finally:
+        remove(session.key, owner=os.getpid())
+        with contextlib.suppress(anyio.ClosedResourceError):
+            await listener.aclose()
 
 
 async def _drain(session: Session, listener: Any) -> None:

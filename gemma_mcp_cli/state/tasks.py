@@ -115,7 +115,7 @@ def _trim() -> None:
 
     def age(path: Path) -> float:
         try:
-            return os.lstat(path).st_mtime
+            return float(os.lstat(path).st_mtime_ns)
         except OSError:
             return 0.0
 
