@@ -8,10 +8,11 @@ import typer
 
 from gemma_mcp_cli import arguments
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli.boundary import run_async
+from gemma_mcp_cli.cli.boundary import run, run_async
 from gemma_mcp_cli.cli.completion import complete_prompt_arg
 from gemma_mcp_cli.cli.connect import open_manager, registry
 from gemma_mcp_cli.cli.content import asked_entry, describe
+from gemma_mcp_cli.cli.list_watch import check
 from gemma_mcp_cli.cli.listings import ListingView, show_listing
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import (
@@ -23,6 +24,7 @@ from gemma_mcp_cli.cli.options import (
     ServerArg,
     ServersArg,
 )
+from gemma_mcp_cli.cli.watch import ChangesOpt, ListWatchOpt, WatchTimeoutOpt
 from gemma_mcp_cli.errors import MCPUsageError
 
 app = typer.Typer(
@@ -51,10 +53,23 @@ def list_prompts(
     refresh: RefreshOpt = False,
     offline: OfflineOpt = False,
     fields: FieldsOpt = None,
+    watch: ListWatchOpt = False,
+    count: ChangesOpt = None,
+    timeout: WatchTimeoutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List the prompts of the named servers, or of every enabled server (cached)."""
-    show_listing(ctx, PROMPTS, servers, refresh=refresh, offline=offline, as_json=as_json, fields=fields)
+    watching = run(ctx, as_json, lambda: check(watch, count, timeout))
+    show_listing(
+        ctx,
+        PROMPTS,
+        servers,
+        refresh=refresh,
+        offline=offline,
+        as_json=as_json,
+        fields=fields,
+        watching=watching,
+    )
 
 
 @app.command("get")

@@ -63,6 +63,11 @@ def use_format(name: str) -> None:
     _document_format[0] = "json" if name == "table" else name
 
 
+def document_format() -> str:
+    """Return how `emit_json` writes the command's document (json, jsonl or yaml)."""
+    return _document_format[0]
+
+
 def to_jsonable(value: Any) -> Any:
     """Turn models (with MCP's wire names) and containers into plain JSON data."""
     if hasattr(value, "model_dump"):  # a pydantic model (duck-typed: no pydantic import on fast paths)

@@ -10,9 +10,10 @@ from typing import Annotated, Any
 import typer
 
 from gemma_mcp_cli.cli import render, watch
-from gemma_mcp_cli.cli.boundary import run_async
+from gemma_mcp_cli.cli.boundary import run, run_async
 from gemma_mcp_cli.cli.connect import open_manager
 from gemma_mcp_cli.cli.content import CallOutput, asked_entry, check_output, write_output
+from gemma_mcp_cli.cli.list_watch import check
 from gemma_mcp_cli.cli.listings import ListingView, show_listing
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import (
@@ -24,6 +25,7 @@ from gemma_mcp_cli.cli.options import (
     ServersArg,
     UriArg,
 )
+from gemma_mcp_cli.cli.watch import ChangesOpt, ListWatchOpt, WatchTimeoutOpt
 from gemma_mcp_cli.errors import MCPUsageError
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="List and read the servers' resources.")
@@ -54,10 +56,23 @@ def list_resources(
     refresh: RefreshOpt = False,
     offline: OfflineOpt = False,
     fields: FieldsOpt = None,
+    watch: ListWatchOpt = False,
+    count: ChangesOpt = None,
+    timeout: WatchTimeoutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List the resources of the named servers, or of every enabled server (cached)."""
-    show_listing(ctx, RESOURCES, servers, refresh=refresh, offline=offline, as_json=as_json, fields=fields)
+    watching = run(ctx, as_json, lambda: check(watch, count, timeout))
+    show_listing(
+        ctx,
+        RESOURCES,
+        servers,
+        refresh=refresh,
+        offline=offline,
+        as_json=as_json,
+        fields=fields,
+        watching=watching,
+    )
 
 
 @app.command("templates")

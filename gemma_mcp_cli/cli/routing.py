@@ -256,9 +256,44 @@ class RoutedManager:
 
     @asynccontextmanager
     async def watch_resources(self, name: str, uris: Sequence[str]) -> AsyncIterator[AsyncIterator[str]]:
-        """Subscribe to resources; always over a connection of our own (a session answers requests only)."""
+        """Subscribe to resources: through the server's session when one is live, else directly."""
+        async with self._watch(name, "watch_resources", {"uris": list(uris)}) as events:
+            if events is not None:
+                yield (str(event.get("uri")) async for event in events)
+                return
         async with (await self._direct()).watch_resources(name, uris) as updates:
             yield updates
+
+    @asynccontextmanager
+    async def watch_lists(self, name: str, kinds: Sequence[str]) -> AsyncIterator[AsyncIterator[set[str]]]:
+        """Listen for list changes (`tools`, ...): through the server's session when one is live."""
+        async with self._watch(name, "watch_lists", {"kinds": list(kinds)}) as events:
+            if events is not None:
+                yield ({str(k) for k in event.get("kinds") or ()} async for event in events)
+                return
+        async with (await self._direct()).watch_lists(name, kinds) as changes:
+            yield changes
+
+    @asynccontextmanager
+    async def _watch(
+        self, name: str, op: str, params: Mapping[str, Any]
+    ) -> AsyncIterator[AsyncIterator[dict[str, Any]] | None]:
+        """Yield a session's watch events, or None when no session can watch (then go direct)."""
+        from gemma_mcp_cli.cli.session_watch import session_watch
+
+        key = self._session(name)
+        if key is None:
+            yield None
+            return
+        stack = AsyncExitStack()
+        try:
+            events = await stack.enter_async_context(session_watch(key, name, op, params))
+        except session_client.SessionUnavailable:
+            self._keys[name] = None  # dead or stale, and nothing was started: go on without it
+            yield None
+            return
+        async with stack:
+            yield events
 
     async def disconnect(self, name: str) -> None:
         """Close our own connection to a server, if there is one (a session's stays)."""

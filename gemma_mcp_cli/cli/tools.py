@@ -10,6 +10,7 @@ from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.boundary import run
 from gemma_mcp_cli.cli.connect import error_entries, find_tool, finish, list_tools_of, listing, targets
 from gemma_mcp_cli.cli.content import first_line
+from gemma_mcp_cli.cli.list_watch import check
 from gemma_mcp_cli.cli.listings import ListingView, show_listing
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import (
@@ -23,6 +24,7 @@ from gemma_mcp_cli.cli.options import (
 )
 from gemma_mcp_cli.cli.schema import parameters
 from gemma_mcp_cli.cli.tool_search import DEFAULT_LIMIT, rank, show
+from gemma_mcp_cli.cli.watch import ChangesOpt, ListWatchOpt, WatchTimeoutOpt
 from gemma_mcp_cli.errors import MCPNotOfferedError
 
 QueryArg = Annotated[
@@ -50,10 +52,23 @@ def list_tools(
     refresh: RefreshOpt = False,
     offline: OfflineOpt = False,
     fields: FieldsOpt = None,
+    watch: ListWatchOpt = False,
+    count: ChangesOpt = None,
+    timeout: WatchTimeoutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List the tools of the named servers, or of every enabled server (cached)."""
-    show_listing(ctx, TOOLS, servers, refresh=refresh, offline=offline, as_json=as_json, fields=fields)
+    watching = run(ctx, as_json, lambda: check(watch, count, timeout))
+    show_listing(
+        ctx,
+        TOOLS,
+        servers,
+        refresh=refresh,
+        offline=offline,
+        as_json=as_json,
+        fields=fields,
+        watching=watching,
+    )
 
 
 @app.command("search")

@@ -21,6 +21,12 @@ if TYPE_CHECKING:
 UrisArg = Annotated[list[str], typer.Argument(help="The resource URIs to watch.", show_default=False)]
 ReadOpt = Annotated[bool, typer.Option("--read", help="Read each resource again when it changes; print it.")]
 CountOpt = Annotated[int | None, typer.Option("--count", min=1, help="Stop after this many updates.")]
+ListWatchOpt = Annotated[
+    bool, typer.Option("--watch", help="Print the list again each time a server says it changed.")
+]
+ChangesOpt = Annotated[
+    int | None, typer.Option("--count", min=1, help="With --watch: stop after this many changes.")
+]
 WatchTimeoutOpt = Annotated[
     float | None,
     typer.Option(

@@ -149,6 +149,8 @@ class ServerConnection:
         self.update_listeners: set[Callable[[str], None]] = set()  # resources/updated, 2025 era
         # Progress of work that outlives its request (a task), by the token we gave it.
         self.progress_listeners: dict[str, ProgressListener] = {}
+        self.change_listeners: set[Callable[[str], None]] = set()  # list_changed kinds, 2025 era
+        self.subscribed: dict[str, int] = {}  # URI -> watchers: one subscribe per URI per connection
 
     @property
     def protocol_version(self) -> str | None:
@@ -388,7 +390,10 @@ class ServerConnection:
                 listener(message.params.uri)
         kind = _CHANGED.get(type(message))
         if kind is not None and self._on_list_changed is not None:
-            self._on_list_changed(self.name, kind)
+            self._on_list_changed(self.name, kind)  # the caches first: a watcher re-lists at once
+        if kind is not None:
+            for changed in list(self.change_listeners):
+                changed(kind)
 
     async def _task_progress(self, message: ProgressNotification) -> None:
         """Pass on the progress of a task, which the server reports after its tools/call was answered."""

@@ -23,7 +23,7 @@ from gemma_mcp_cli.client.pool import ConnectionPool
 from gemma_mcp_cli.client.results import WireObject, check_blobs, wire
 from gemma_mcp_cli.client.retry import backoff, safe_to_repeat
 from gemma_mcp_cli.client.tool_headers import absorb_known_tool
-from gemma_mcp_cli.client.watching import resource_updates
+from gemma_mcp_cli.client.watching import list_changes, resource_updates
 from gemma_mcp_cli.config.models import MCPServerConfig
 from gemma_mcp_cli.enums import MCPServerStatus
 from gemma_mcp_cli.errors import (
@@ -571,6 +571,22 @@ class MCPClientManager:
         conn = await self.connect_server(name)
         async with resource_updates(conn, uris) as updates:
             yield updates
+
+    @contextlib.asynccontextmanager
+    async def watch_lists(self, name: str, kinds: Sequence[str]) -> AsyncIterator[AsyncIterator[set[str]]]:
+        """Listen for a server's list changes; yield the stream of the kinds (`tools`, ...) that change.
+
+        The caches of a changed kind are dropped before it is yielded, so a listing that follows is fresh.
+        """
+        conn = await self.connect_server(name)
+        async with list_changes(conn, kinds) as changes:
+            yield self._dropping(name, changes)
+
+    async def _dropping(self, name: str, changes: AsyncIterator[set[str]]) -> AsyncIterator[set[str]]:
+        async for kinds in changes:
+            for kind in kinds:
+                self._list_changed(name, kind)  # a 2026 listen event does not pass the message handler
+            yield kinds
 
     async def health_check(self, name: str) -> dict[str, Any]:
         """Reach a server and time one round trip (ping, or discover where ping is gone)."""

@@ -1,9 +1,9 @@
-"""Resource subscriptions in both protocol eras: one stream of the URIs that changed.
+"""Resource subscriptions and list changes in both protocol eras: streams of what changed.
 
 On 2025-era connections the client sends `resources/subscribe` and the server's
-`notifications/resources/updated` arrive through the connection's message handler; on
-2026-07-28 there are no standalone notifications, so the updates come over a
-`subscriptions/listen` stream instead.
+`notifications/resources/updated` (and `notifications/*/list_changed`) arrive through the
+connection's message handler; on 2026-07-28 there are no standalone notifications, so they
+come over a `subscriptions/listen` stream instead.
 """
 
 from __future__ import annotations
@@ -16,7 +16,12 @@ import anyio
 import anyio.abc
 from mcp.client.subscriptions import Subscription, SubscriptionLost
 from mcp.shared.exceptions import MCPDeprecationWarning
-from mcp.shared.subscriptions import ResourceUpdated
+from mcp.shared.subscriptions import (
+    PromptsListChanged,
+    ResourcesListChanged,
+    ResourceUpdated,
+    ToolsListChanged,
+)
 
 from gemma_mcp_cli.client.connection import ServerConnection
 from gemma_mcp_cli.errors import MCPConnectionError, MCPServerError
@@ -24,6 +29,11 @@ from gemma_mcp_cli.errors import MCPConnectionError, MCPServerError
 _BACKLOG = 1000  # updates held while the reader is busy (re-reading a resource); more are dropped
 _UNSUBSCRIBE = 2.0  # seconds for the polite unsubscribe on the way out
 _LIVENESS = 0.5  # seconds between looks at a quiet 2025-era connection: has the server gone?
+_KIND_OF_EVENT: dict[type, str] = {
+    ToolsListChanged: "tools",
+    ResourcesListChanged: "resources",
+    PromptsListChanged: "prompts",
+}
 
 
 @contextlib.asynccontextmanager
@@ -52,10 +62,15 @@ async def resource_updates(conn: ServerConnection, uris: Sequence[str]) -> Async
                 send.send_nowait(uri)
 
     conn.update_listeners.add(listener)
+    held: list[str] = []  # counted on the connection: another watcher of a URI keeps it subscribed
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", MCPDeprecationWarning)  # subscribe is gone in 2026
             for uri in wanted:
+                conn.subscribed[uri] = conn.subscribed.get(uri, 0) + 1
+                held.append(uri)
+                if conn.subscribed[uri] > 1:
+                    continue
                 try:
                     await client.subscribe_resource(uri)
                 except Exception as exc:
@@ -65,7 +80,18 @@ async def resource_updates(conn: ServerConnection, uris: Sequence[str]) -> Async
         conn.update_listeners.discard(listener)
         send.close()
         receive.close()
-        await _unsubscribe(conn, wanted)
+        await _unsubscribe(conn, _released(conn, held))
+
+
+def _released(conn: ServerConnection, uris: Sequence[str]) -> list[str]:
+    """Count this watcher's URIs off the connection; return those nobody watches any more."""
+    last = []
+    for uri in uris:
+        conn.subscribed[uri] -= 1
+        if conn.subscribed[uri] <= 0:
+            del conn.subscribed[uri]
+            last.append(uri)
+    return last
 
 
 async def _unsubscribe(conn: ServerConnection, uris: Sequence[str]) -> None:
@@ -111,3 +137,80 @@ async def _notified(
             yield uri
         elif conn.broken():
             raise _ended(conn, "closed the connection")
+
+
+@contextlib.asynccontextmanager
+async def list_changes(
+    conn: ServerConnection, kinds: Sequence[str]
+) -> AsyncIterator[AsyncIterator[set[str]]]:
+    """Yield, each time the server announces changes, the set of `kinds` (tools, ...) that changed.
+
+    Changes that come while the reader is busy are merged into the next set, so a server that
+    floods notifications costs one set of at most three names, never a queue.
+    """
+    wanted = set(kinds)
+    if conn.modern:
+        client = conn.require_client()
+        listen = client.listen(
+            tools_list_changed="tools" in wanted,
+            resources_list_changed="resources" in wanted,
+            prompts_list_changed="prompts" in wanted,
+        )
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                listening = await stack.enter_async_context(listen)
+            except Exception as exc:
+                raise conn.failure(exc, "subscriptions/listen", conn.config.request_timeout) from None
+            yield _listened_kinds(conn, listening, wanted)
+        return
+    merged = _Merged()
+
+    def listener(kind: str) -> None:
+        if kind in wanted:
+            merged.add(kind)
+
+    conn.change_listeners.add(listener)
+    try:
+        yield _merged_kinds(conn, merged)
+    finally:
+        conn.change_listeners.discard(listener)
+
+
+class _Merged:
+    """The kinds changed since the reader last looked, and an event that says there are some."""
+
+    def __init__(self) -> None:
+        self.kinds: set[str] = set()
+        self.ready = anyio.Event()
+
+    def add(self, kind: str) -> None:
+        self.kinds.add(kind)
+        self.ready.set()
+
+    def take(self) -> set[str]:
+        taken, self.kinds, self.ready = self.kinds, set(), anyio.Event()
+        return taken
+
+
+async def _merged_kinds(conn: ServerConnection, merged: _Merged) -> AsyncIterator[set[str]]:
+    while True:
+        with anyio.move_on_after(_LIVENESS):
+            await merged.ready.wait()
+        if merged.kinds:
+            yield merged.take()
+        elif conn.broken():
+            raise _ended(conn, "closed the connection")
+
+
+async def _listened_kinds(
+    conn: ServerConnection, listening: Subscription, wanted: set[str]
+) -> AsyncIterator[set[str]]:
+    """The changed kinds of a 2026 listen stream (the SDK dedupes what waits in it)."""
+    try:
+        async for event in listening:
+            kind = _KIND_OF_EVENT.get(type(event))
+            if kind is not None and kind in wanted:
+                yield {kind}
+    except SubscriptionLost:
+        raise _ended(conn, "closed the connection") from None
+    raise _ended(conn, "ended the subscription")

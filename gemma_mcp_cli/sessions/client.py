@@ -145,20 +145,41 @@ def _connected(path: Path, timeout: float | None) -> Iterator[socket.socket]:
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     client.settimeout(timeout)
     try:
-        if len(os.fsencode(path)) < SOCKET_LIMIT:
-            client.connect(os.fspath(path))
-        else:  # too long for sockaddr_un: connect by a short relative name
-            with _CHDIR:
-                here = os.open(".", os.O_RDONLY)
-                try:
-                    os.chdir(path.parent)
-                    client.connect(path.name)
-                finally:
-                    os.fchdir(here)
-                    os.close(here)
+        _connect(client, path)
         yield client
     finally:
         client.close()
+
+
+def _connect(client: socket.socket, path: Path) -> None:
+    if len(os.fsencode(path)) < SOCKET_LIMIT:
+        client.connect(os.fspath(path))
+        return
+    with _CHDIR:  # too long for sockaddr_un: connect by a short relative name
+        here = os.open(".", os.O_RDONLY)
+        try:
+            os.chdir(path.parent)
+            client.connect(path.name)
+        finally:
+            os.fchdir(here)
+            os.close(here)
+
+
+def open_socket(key: str, request: dict[str, Any]) -> socket.socket:
+    """Connect to a session and send one request; return the socket its events and reply come on.
+
+    For a request that streams (a watch): the caller reads the lines itself. Raises
+    SessionUnavailable when the request could not be sent.
+    """
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        _connect(client, socket_path(key))
+        client.sendall(json.dumps(request).encode() + b"\n")
+    except OSError as exc:  # nothing was started: the caller may go direct
+        client.close()
+        remove(key, only_if_dead=True)
+        raise SessionUnavailable(str(exc)) from None
+    return client
 
 
 def ask(

@@ -42,6 +42,7 @@ from gemma_mcp_cli.sessions.client import (
     socket_path,
 )
 from gemma_mcp_cli.sessions.relay import CURRENT, ClientLink, RelayAsker
+from gemma_mcp_cli.sessions.watches import WATCHES, relay_watch
 from gemma_mcp_cli.state.cache import MCPToolRegistry, fingerprint
 from gemma_mcp_cli.state.files import open_private, private_dir, write_atomically
 from gemma_mcp_cli.state.stats import StatsStore
@@ -167,6 +168,9 @@ async def _operate(session: Session, request: dict[str, Any], send: Any) -> Any:
         )
     if op in _TASK_OPS:
         return await _operate_task(session, op, params, progress if request.get("progress") else None)
+    link = CURRENT.get()
+    if op in WATCHES and link is not None:
+        return await relay_watch(manager, name, str(op), params, link, session.stopping)
     if op == "call_tool":
         return await manager.call_tool(
             name,

@@ -36,6 +36,7 @@ class ClientLink:
         # Events and the final reply leave through one queue, so a note never overtakes the reply.
         self._outbox, self._queued = anyio.create_memory_object_stream[dict[str, Any]](_QUEUE)
         self.gone = False
+        self.left = anyio.Event()  # set with `gone`: a watch for this client stops
 
     def post(self, event: dict[str, Any]) -> None:
         """Queue a one-way event for the client (dropped if it is not keeping up)."""
@@ -103,6 +104,7 @@ class ClientLink:
     def close(self) -> None:
         """The client is gone (or its request is done): whatever is still asked is declined."""
         self.gone = True
+        self.left.set()
         for done, _ in list(self._waiting.values()):
             done.set()
 
