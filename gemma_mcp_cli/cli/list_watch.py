@@ -8,10 +8,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli.connect import error_entries, finish, open_manager
+from gemma_mcp_cli.cli.connect import error_entries, finish, open_manager, targets
+from gemma_mcp_cli.cli.listings import chosen_fields, only_fields, print_listing, skipped_entries
 from gemma_mcp_cli.errors import MCPError, MCPNotOfferedError, MCPTimeoutError, MCPUsageError
 
 if TYPE_CHECKING:
+    import typer
+
     from gemma_mcp_cli.cli.invocation import Invocation
     from gemma_mcp_cli.cli.listings import ListingView
     from gemma_mcp_cli.cli.routing import RoutedManager
@@ -28,6 +31,38 @@ class Watching:
 
     count: int | None = None
     timeout: float | None = None
+
+
+def list_or_watch(
+    ctx: typer.Context,
+    view: ListingView,
+    servers: list[str] | None,
+    options: dict[str, Any],
+) -> None:
+    """Run a list command: once (`show_listing`), or with --watch until its end."""
+    from gemma_mcp_cli.cli.boundary import run
+    from gemma_mcp_cli.cli.listings import show_listing
+    from gemma_mcp_cli.cli.loading import config_for
+
+    as_json, fields, offline = options["as_json"], options["fields"], options["offline"]
+    watching = run(ctx, as_json, lambda: check(options["watch"], options["count"], options["timeout"]))
+    if watching is None:
+        show_listing(
+            ctx, view, servers, refresh=options["refresh"], offline=offline, as_json=as_json, fields=fields
+        )
+        return
+
+    async def work() -> None:
+        if offline:
+            raise MCPUsageError("--watch and --offline contradict each other: a watch listens to the servers")
+        loaded = config_for(ctx)
+        await watch_listing(
+            ctx, loaded, view, targets(loaded, servers), watching, as_json=as_json, fields=fields
+        )
+
+    from gemma_mcp_cli.cli.boundary import run_async
+
+    run_async(ctx, as_json, work)
 
 
 def check(watch: bool, count: int | None, timeout: float | None) -> Watching | None:
@@ -63,8 +98,6 @@ class _Board:
                 render.failure(error, as_json=False)
 
     def show(self, changed: str | None) -> None:
-        from gemma_mcp_cli.cli.listings import chosen_fields, only_fields, print_listing, skipped_entries
-
         items = [
             {"server": name, **item}
             for name in self.names

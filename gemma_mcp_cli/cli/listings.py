@@ -15,9 +15,6 @@ from gemma_mcp_cli.names import close_names
 if TYPE_CHECKING:
     import typer
 
-    from gemma_mcp_cli.cli.list_watch import Watching
-    from gemma_mcp_cli.config.loader import LoadedConfig
-
 
 @dataclass(frozen=True)
 class ListingView:
@@ -80,13 +77,11 @@ def show_listing(
     offline: bool,
     as_json: bool,
     fields: str | None = None,
-    watching: Watching | None = None,
 ) -> None:
     """Run a list command: every server's items (cached while fresh), then its failures.
 
     A server that does not advertise the capability is skipped, not failed: most servers
-    offer tools alone, and a listing over all of them should not exit 5 for it. With
-    `watching`, the servers are asked (never the cache) and watched for changes.
+    offer tools alone, and a listing over all of them should not exit 5 for it.
     """
     from gemma_mcp_cli.cli.boundary import run
     from gemma_mcp_cli.cli.loading import config_for
@@ -94,9 +89,6 @@ def show_listing(
     def work() -> None:
         loaded = config_for(ctx)
         names = targets(loaded, servers)
-        if watching is not None:
-            _watch(ctx, loaded, view, names, watching, offline=offline, as_json=as_json, fields=fields)
-            return
         items, found = listing(ctx, loaded, names, view.kind, view.fetch, refresh=refresh, offline=offline)
         skipped = skipped_entries(found)
         errors = [e for e in found if not isinstance(e, MCPNotOfferedError)]
@@ -109,30 +101,6 @@ def show_listing(
         finish(errors, as_json=as_json)
 
     run(ctx, as_json, work)
-
-
-def _watch(
-    ctx: typer.Context,
-    loaded: LoadedConfig,
-    view: ListingView,
-    names: list[str],
-    watching: Watching,
-    *,
-    offline: bool,
-    as_json: bool,
-    fields: str | None,
-) -> None:
-    import functools
-
-    import anyio
-
-    from gemma_mcp_cli.cli.list_watch import watch_listing
-
-    if offline:
-        raise MCPUsageError("--watch and --offline contradict each other: a watch listens to the servers")
-    anyio.run(
-        functools.partial(watch_listing, ctx, loaded, view, names, watching, as_json=as_json, fields=fields)
-    )
 
 
 def print_listing(

@@ -8,12 +8,12 @@ import typer
 
 from gemma_mcp_cli import arguments
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.cli.boundary import run, run_async
+from gemma_mcp_cli.cli.boundary import run_async
 from gemma_mcp_cli.cli.completion import complete_prompt_arg
 from gemma_mcp_cli.cli.connect import open_manager, registry
 from gemma_mcp_cli.cli.content import asked_entry, describe
-from gemma_mcp_cli.cli.list_watch import check
-from gemma_mcp_cli.cli.listings import ListingView, show_listing
+from gemma_mcp_cli.cli.list_watch import list_or_watch
+from gemma_mcp_cli.cli.listings import ListingView
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import (
     FieldsOpt,
@@ -59,17 +59,8 @@ def list_prompts(
     as_json: JsonOpt = False,
 ) -> None:
     """List the prompts of the named servers, or of every enabled server (cached)."""
-    watching = run(ctx, as_json, lambda: check(watch, count, timeout))
-    show_listing(
-        ctx,
-        PROMPTS,
-        servers,
-        refresh=refresh,
-        offline=offline,
-        as_json=as_json,
-        fields=fields,
-        watching=watching,
-    )
+    options = {"refresh": refresh, "offline": offline, "fields": fields, "as_json": as_json}
+    list_or_watch(ctx, PROMPTS, servers, options | {"watch": watch, "count": count, "timeout": timeout})
 
 
 @app.command("get")

@@ -10,10 +10,10 @@ from typing import Annotated, Any
 import typer
 
 from gemma_mcp_cli.cli import render, watch
-from gemma_mcp_cli.cli.boundary import run, run_async
+from gemma_mcp_cli.cli.boundary import run_async
 from gemma_mcp_cli.cli.connect import open_manager
 from gemma_mcp_cli.cli.content import CallOutput, asked_entry, check_output, write_output
-from gemma_mcp_cli.cli.list_watch import check
+from gemma_mcp_cli.cli.list_watch import list_or_watch
 from gemma_mcp_cli.cli.listings import ListingView, show_listing
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import (
@@ -62,17 +62,8 @@ def list_resources(
     as_json: JsonOpt = False,
 ) -> None:
     """List the resources of the named servers, or of every enabled server (cached)."""
-    watching = run(ctx, as_json, lambda: check(watch, count, timeout))
-    show_listing(
-        ctx,
-        RESOURCES,
-        servers,
-        refresh=refresh,
-        offline=offline,
-        as_json=as_json,
-        fields=fields,
-        watching=watching,
-    )
+    options = {"refresh": refresh, "offline": offline, "fields": fields, "as_json": as_json}
+    list_or_watch(ctx, RESOURCES, servers, options | {"watch": watch, "count": count, "timeout": timeout})
 
 
 @app.command("templates")

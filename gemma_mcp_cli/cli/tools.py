@@ -10,8 +10,8 @@ from gemma_mcp_cli.cli import render
 from gemma_mcp_cli.cli.boundary import run
 from gemma_mcp_cli.cli.connect import error_entries, find_tool, finish, list_tools_of, listing, targets
 from gemma_mcp_cli.cli.content import first_line
-from gemma_mcp_cli.cli.list_watch import check
-from gemma_mcp_cli.cli.listings import ListingView, show_listing
+from gemma_mcp_cli.cli.list_watch import list_or_watch
+from gemma_mcp_cli.cli.listings import ListingView
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import (
     FieldsOpt,
@@ -58,17 +58,8 @@ def list_tools(
     as_json: JsonOpt = False,
 ) -> None:
     """List the tools of the named servers, or of every enabled server (cached)."""
-    watching = run(ctx, as_json, lambda: check(watch, count, timeout))
-    show_listing(
-        ctx,
-        TOOLS,
-        servers,
-        refresh=refresh,
-        offline=offline,
-        as_json=as_json,
-        fields=fields,
-        watching=watching,
-    )
+    options = {"refresh": refresh, "offline": offline, "fields": fields, "as_json": as_json}
+    list_or_watch(ctx, TOOLS, servers, options | {"watch": watch, "count": count, "timeout": timeout})
 
 
 @app.command("search")

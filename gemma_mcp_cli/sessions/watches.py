@@ -17,7 +17,7 @@ import anyio
 import anyio.abc
 
 from gemma_mcp_cli.client.manager import MCPClientManager
-from gemma_mcp_cli.errors import MCPConnectionError, MCPUsageError
+from gemma_mcp_cli.errors import MCPConnectionError, MCPError, MCPUsageError
 from gemma_mcp_cli.sessions.relay import ClientLink
 
 WATCHES = ("watch_resources", "watch_lists")
@@ -43,20 +43,30 @@ async def relay_watch(
     stopping: anyio.Event,
 ) -> dict[str, Any]:
     """Watch for one client until it leaves; raise if the server or the session ends first."""
+    failed: list[MCPError] = []
     async with anyio.create_task_group() as tg:
         tg.start_soon(_cancel_at, link.left, tg.cancel_scope)
         tg.start_soon(_cancel_at, stopping, tg.cancel_scope)
-        async with _opened(manager, name, op, params) as updates:
-            link.post({"event": "watching"})
-            async for update in updates:
-                if isinstance(update, str):
-                    link.post({"event": "updated", "uri": update})
-                else:
-                    link.post({"event": "changed", "kinds": sorted(update)})
+        try:
+            await _pass_on(_opened(manager, name, op, params), link)
+        except MCPError as error:  # raised here, it would reach the reply wrapped in a group
+            failed.append(error)
         tg.cancel_scope.cancel()
+    if failed:
+        raise failed[0]
     if stopping.is_set() and not link.gone:
         raise MCPConnectionError(f"the session for '{name}' stopped during the watch", server=name)
     return {"watched": True}
+
+
+async def _pass_on(watch: AbstractAsyncContextManager[AsyncIterator[Any]], link: ClientLink) -> None:
+    async with watch as updates:
+        link.post({"event": "watching"})
+        async for update in updates:
+            if isinstance(update, str):
+                link.post({"event": "updated", "uri": update})
+            else:
+                link.post({"event": "changed", "kinds": sorted(update)})
 
 
 async def _cancel_at(event: anyio.Event, scope: anyio.CancelScope) -> None:

@@ -10,6 +10,7 @@ import anyio
 import pytest
 
 from tests.cli.conftest import Invoke, stdout_json
+from tests.cli.live_servers import live_tables
 from tests.cli.watch_process import records, watching, write_lists
 from tests.conftest import process_ended, stdio_server
 from tests.waiting import wait_until
@@ -185,3 +186,21 @@ def test_watch_options_that_do_not_go_together_exit_2(
     result = cli("--config", str(config), "tools", "list", "ch", *args)
     assert result.exit_code == 2
     assert message.removeprefix("Error: ") in result.stderr.splitlines()[0]  # yaml: the JSON envelope
+
+
+@pytest.mark.parametrize("server", ["live", "live-legacy"])
+def test_a_list_watch_follows_an_sdk_server_in_both_eras(
+    write_config: Callable[..., Path], server: str
+) -> None:
+    config = write_config(live_tables(None, "--grow-tools", "0.2"), name="live.toml")
+
+    async def main() -> tuple[int, list[str], str]:
+        async with watching(config, "tools", "list", server, "--watch", "--count", "2", "--json") as watch:
+            return await watch.ended()
+
+    code, lines, stderr = anyio.run(main)
+    assert code == 0, stderr
+    documents = [json.loads(line) for line in lines]
+    assert [d["changed"] for d in documents] == [None, server, server]
+    grown = [len([n for n in names(d, "tools") if n.startswith("grown_")]) for d in documents]
+    assert grown == sorted(grown) and grown[0] < grown[-1]

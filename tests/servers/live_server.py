@@ -11,6 +11,8 @@ refuse `server/discover`, which sends it to the 2025-11-25 `initialize` handshak
   its content carries the time of the change, so latency can be measured.
 * `log_all`: one log notification per level (debug..emergency); `warning` carries escapes.
 * completion for prompt `greet(language, name)` and template `file:///{project}/{path}`.
+* `--grow-tools SECONDS`: adds a tool `grown_N` every SECONDS and announces the change
+  (`notifications/tools/list_changed` to 2025 sessions, a listen event on 2026).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer, Message, UserMessage
 from mcp.server.session import ServerSession
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
-from mcp.shared.subscriptions import ResourceUpdated
+from mcp.shared.subscriptions import ResourceUpdated, ToolsListChanged
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 COUNTER_URI: Final = "counter://value"
@@ -81,6 +83,9 @@ class State:
     log_level: types.LoggingLevel = "debug"
     subscribers: dict[str, list[ServerSession]] = field(default_factory=dict)
     tick: float | None = None
+    grow: float | None = None
+    grown: int = 0
+    sessions: list[ServerSession] = field(default_factory=list)  # 2025 era: who hears list_changed
     legacy: bool = False
 
 
@@ -101,6 +106,8 @@ async def _lifespan(_: MCPServer[Any]) -> AsyncIterator[dict[str, Any]]:
     async with anyio.create_task_group() as tg:
         if STATE.tick:
             tg.start_soon(_tick_loop, STATE.tick)
+        if STATE.grow:
+            tg.start_soon(_grow_loop, STATE.grow)
         try:
             yield {}
         finally:
@@ -146,6 +153,8 @@ async def _middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) 
     if ctx.method == "notifications/cancelled":
         params = dict(ctx.params or {})
         _record({"event": "cancelled", "requestId": params.get("requestId"), "reason": params.get("reason")})
+    if ctx.method == "tools/list" and ctx.session not in STATE.sessions:
+        STATE.sessions.append(ctx.session)
     if ctx.method == "server/discover" and STATE.legacy:
         raise MCPError(code=types.METHOD_NOT_FOUND, message="server/discover: not served here")
     result = await call_next(ctx)
@@ -203,6 +212,21 @@ async def _tick_loop(period: float) -> None:
         await _notify(UNASKED_URI, COUNTER_URI)
         await _bump()
         await _notify(NOTE_URI, NOTE_URI)
+
+
+async def _grow_loop(period: float) -> None:
+    """Add a tool every `period` seconds and tell the clients that the tool list changed."""
+    while True:
+        await anyio.sleep(period)
+        STATE.grown += 1
+        mcp.add_tool(lambda: "grown", name=f"grown_{STATE.grown}", structured_output=False)
+        _record({"event": "grown", "count": STATE.grown})
+        for session in list(STATE.sessions):
+            try:
+                await session.send_tool_list_changed()
+            except Exception:  # a client that has gone
+                STATE.sessions.remove(session)
+        await mcp._subscriptions.publish(ToolsListChanged())
 
 
 @mcp.tool(structured_output=False)
@@ -303,12 +327,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--record", metavar="FILE", help="append events (JSON lines) to FILE")
     parser.add_argument("--tick", type=float, metavar="SECONDS", help="bump counter://value every SECONDS")
+    parser.add_argument("--grow-tools", type=float, metavar="SECONDS", help="add a tool every SECONDS")
     parser.add_argument(
         "--legacy", action="store_true", help="refuse server/discover: speak 2025-11-25 (stdio only)"
     )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", MCPDeprecationWarning)
     STATE.record_path, STATE.tick, STATE.legacy = args.record, args.tick, args.legacy
+    STATE.grow = args.grow_tools
     if args.legacy:
         # The first frame picks the era; a probe that never looks modern opens a legacy
         # connection, where the middleware refuses it and the client falls back to initialize.
