@@ -88,6 +88,7 @@ class _Board:
     fields: str | None
     found: dict[str, list[dict[str, Any]] | MCPError] = field(default_factory=dict)
     relisted: int = 0
+    done: Any = None  # an anyio.Event: the watch is over
     reported: set[int] = field(default_factory=set)  # ids of the errors already on stderr
 
     def report(self) -> None:
@@ -134,28 +135,47 @@ async def watch_listing(
     as_json: bool,
     fields: str | None,
 ) -> None:
-    """List every server, then watch each one that answered; a failing one leaves the others be."""
+    """List every server and print; re-list one at each change. A failing server leaves the others be.
+
+    Each server is listened to before it is listed, so a change made just after the first
+    listing is never missed.
+    """
     import anyio
 
-    board = _Board(view, names, as_json, fields)
+    board = _Board(view, names, as_json, fields, done=anyio.Event())
     board.found.update((name, loaded.problems[name]) for name in names if name in loaded.problems)
-    done = anyio.Event()
+    phase = _Phase([name for name in names if name not in board.found], anyio.Event(), anyio.Event())
     async with open_manager(ctx, loaded, start=names) as manager:
-        async with anyio.create_task_group() as tg:
-            for name in names:
-                if name not in board.found:
-                    tg.start_soon(_list_one, manager, board, name)
-        board.show(None)
-        board.report()
-        live = [name for name in names if isinstance(board.found[name], list)]
-        with anyio.move_on_after(math.inf if watching.timeout is None else watching.timeout):
+        with anyio.CancelScope() as watch:
             async with anyio.create_task_group() as tg:
-                for name in live:
-                    tg.start_soon(_watch_one, manager, board, name, watching, done)
-                if live:
-                    await done.wait()
+                for name in phase.listing:
+                    tg.start_soon(_watch_one, manager, board, name, watching, phase)
+                if phase.listing:
+                    await phase.listed.wait()
+                board.show(None)
+                board.report()
+                phase.shown.set()
+                if watching.timeout is not None:
+                    watch.deadline = anyio.current_time() + watching.timeout
+                if any(isinstance(found, list) for found in board.found.values()):
+                    await board.done.wait()
                 tg.cancel_scope.cancel()
     _end(board, watching)
+
+
+@dataclass
+class _Phase:
+    """The first listing: the servers still to list, and the events that it is done and shown."""
+
+    listing: list[str]
+    listed: Any
+    shown: Any
+
+    def listed_one(self, name: str) -> None:
+        if name in self.listing:
+            self.listing.remove(name)
+            if not self.listing:
+                self.listed.set()
 
 
 def _end(board: _Board, watching: Watching) -> None:
@@ -179,26 +199,36 @@ async def _list_one(manager: RoutedManager, board: _Board, name: str) -> None:
         board.found[name] = error
 
 
-async def _watch_one(manager: RoutedManager, board: _Board, name: str, watching: Watching, done: Any) -> None:
-    """Re-list one server at each change it announces, until the watch is over or the server fails."""
+async def _watch_one(
+    manager: RoutedManager, board: _Board, name: str, watching: Watching, phase: _Phase
+) -> None:
+    """Listen to one server, list it, then re-list it at each change until the watch is over or it fails."""
     import anyio
 
     kind = "resources" if board.view.kind == "resourceTemplates" else board.view.kind
     try:
         async with manager.watch_lists(name, [kind]) as changes:
+            await _list_one(manager, board, name)
+            phase.listed_one(name)
+            await phase.shown.wait()
+            if not isinstance(board.found[name], list):
+                return  # not offered, or refused: nothing to watch
             async for _kinds in changes:
                 await _list_one(manager, board, name)
                 board.relisted += 1
                 board.show(name)
                 board.report()
                 if board.relisted == watching.count:
-                    done.set()
+                    board.done.set()
                     return
                 await anyio.sleep(GAP)  # the changes announced meanwhile make one re-listing
     except MCPError as error:
         board.found[name] = error
-        if board.as_json:
+        if board.as_json and phase.shown.is_set():
             board.show(name)
-    board.report()
+    finally:
+        phase.listed_one(name)
+    if phase.shown.is_set():
+        board.report()
     if not any(isinstance(board.found.get(n), list) for n in board.names):
-        done.set()  # nobody is left to watch
+        board.done.set()  # nobody is left to watch
