@@ -201,6 +201,7 @@ async def _bump() -> int:
     """Increment the counter and notify its subscribers in both eras."""
     STATE.counter += 1
     STATE.counter_stamp = time.time()
+    _record({"event": "bumped", "value": STATE.counter})  # just before the notification goes out
     await _notify(COUNTER_URI, COUNTER_URI)
     return STATE.counter
 
