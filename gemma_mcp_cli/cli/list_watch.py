@@ -40,27 +40,27 @@ def list_or_watch(
     options: dict[str, Any],
 ) -> None:
     """Run a list command: once (`show_listing`), or with --watch until its end."""
-    from gemma_mcp_cli.cli.boundary import run
+    from gemma_mcp_cli.cli.boundary import run_async
     from gemma_mcp_cli.cli.listings import show_listing
     from gemma_mcp_cli.cli.loading import config_for
 
     as_json, fields, offline = options["as_json"], options["fields"], options["offline"]
-    watching = run(ctx, as_json, lambda: check(options["watch"], options["count"], options["timeout"]))
-    if watching is None:
+    if not options["watch"] and options["count"] is None and options["timeout"] is None:
         show_listing(
             ctx, view, servers, refresh=options["refresh"], offline=offline, as_json=as_json, fields=fields
         )
         return
 
     async def work() -> None:
+        # Checked inside the one failure boundary, so its notices come once, after any error.
+        watching = check(options["watch"], options["count"], options["timeout"])
+        assert watching is not None  # without --watch, check raises
         if offline:
             raise MCPUsageError("--watch and --offline contradict each other: a watch listens to the servers")
         loaded = config_for(ctx)
         await watch_listing(
             ctx, loaded, view, targets(loaded, servers), watching, as_json=as_json, fields=fields
         )
-
-    from gemma_mcp_cli.cli.boundary import run_async
 
     run_async(ctx, as_json, work)
 
