@@ -6,13 +6,15 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any
 
 from gemma_mcp_cli.sanitize import json_text, visible
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: a warm call prints through here
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any
+
     from rich.console import Console
 
     from gemma_mcp_cli.errors import MCPError
