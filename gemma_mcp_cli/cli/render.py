@@ -245,7 +245,7 @@ def failure(error: MCPError, *, as_json: bool) -> None:
 
 
 # C0 controls (newline and tab too: one log message is one line), DEL, C1, bidi controls.
-_UNSAFE_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_IN_LINE = "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"  # compiled by `re` on first use
 
 
 def one_line(text: str) -> str:
@@ -255,7 +255,7 @@ def one_line(text: str) -> str:
         code = ord(found.group())
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
-    return _UNSAFE_IN_LINE.sub(escape, text)
+    return re.sub(_UNSAFE_IN_LINE, escape, text)
 
 
 async def server_log(server: str, level: str, logger: str | None, data: Any) -> None:

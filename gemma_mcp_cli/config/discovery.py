@@ -7,6 +7,7 @@ the same file as every other command at the cost of a few stat calls.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 CONFIG_ENV = "GEMMA_MCP_CONFIG"
@@ -138,13 +139,36 @@ def settings_block(file: Path) -> object:
 
 def _search_path() -> list[Path]:
     """Return the implicit locations, first hit wins: the project's, then the user's own."""
-    import platformdirs
-
     return [
         Path.cwd() / "config" / CONFIG_NAME,
-        Path(platformdirs.user_config_dir("gemma-mcp")) / CONFIG_NAME,
+        user_dir("user_config_dir") / CONFIG_NAME,
         Path.home() / ".gemma_cli" / CONFIG_NAME,
     ]
+
+
+# platformdirs' Linux rules for the three folders used here: $XDG_..._HOME when absolute, else
+# the default under an absolute $HOME. Importing platformdirs costs a warm call about a third
+# of its own time, so the plain case is computed here and anything else is left to it.
+_XDG = {
+    "user_config_dir": ("XDG_CONFIG_HOME", "~/.config"),
+    "user_cache_dir": ("XDG_CACHE_HOME", "~/.cache"),
+    "user_state_dir": ("XDG_STATE_HOME", "~/.local/state"),
+}
+
+
+def user_dir(kind: str) -> Path:
+    """Return platformdirs' `kind` folder ("user_config_dir", ...) for gemma-mcp."""
+    variable, default = _XDG[kind]
+    plain = sys.platform == "linux" and not hasattr(sys, "getandroidapilevel")
+    if plain and "ANDROID_DATA" not in os.environ:
+        base = Path(os.environ.get(variable, ""))
+        if base.is_absolute():
+            return base / "gemma-mcp"
+        if Path(os.environ.get("HOME", "")).is_absolute():
+            return Path(default).expanduser() / "gemma-mcp"
+    import platformdirs
+
+    return Path(getattr(platformdirs, kind)("gemma-mcp"))
 
 
 def settings_file() -> Path:
