@@ -8,11 +8,13 @@ import sys
 def main() -> None:
     """Run gemma-mcp."""
     from gemma_mcp_cli.cli import signals
-    from gemma_mcp_cli.cli.quick import call
+    from gemma_mcp_cli.cli.quick import call, show_help
 
     signals.enable()
     try:
-        code = call.run(sys.argv[1:])
+        code = show_help.run(sys.argv[1:])
+        if code is None:
+            code = call.run(sys.argv[1:])
         if code is None:
             from gemma_mcp_cli.cli.quick import lists, search  # not loaded by a warm call
 
