@@ -73,6 +73,10 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in ("errors", "enums"):  # loaded by `import gemma_mcp_cli` before they became lazy
+        import importlib
+
+        return importlib.import_module(f"gemma_mcp_cli.{name}")
     raise AttributeError(f"module 'gemma_mcp_cli' has no attribute {name!r}")
 
 
