@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -15,7 +16,7 @@ def test_an_atomic_write_leaves_the_file_and_no_temporary(
     durable: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     synced: list[int] = []
-    monkeypatch.setattr(files.os, "fsync", lambda fd: synced.append(fd))
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd))
     folder = tmp_path / "folder"
     folder.mkdir()
     target = folder / "cache.json"
@@ -34,7 +35,7 @@ def test_the_snapshot_skips_the_sync_and_a_trust_record_does_not(
     from gemma_mcp_cli.state import snapshot, trust
 
     synced: list[int] = []
-    monkeypatch.setattr(files.os, "fsync", lambda fd: synced.append(fd))
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd))
     monkeypatch.setenv("GEMMA_MCP_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("GEMMA_MCP_STATE_DIR", str(tmp_path / "state"))
     config = tmp_path / "servers.toml"
