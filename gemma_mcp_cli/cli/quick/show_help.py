@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import sys
 
+COMPLETION = "_GEMMA_MCP_COMPLETE"  # Click's completion variable for the program gemma-mcp
+
 
 def columns() -> int:
     """Return the terminal width Click would wrap help for (shutil.get_terminal_size's rules)."""
@@ -29,6 +31,8 @@ def columns() -> int:
 
 def run(argv: list[str]) -> int | None:
     """Print a command's help page; return the exit code, or None to take the ordinary path."""
+    if COMPLETION in os.environ:
+        return None  # the shell asks for completions (tests/cli/test_completion.py generates the scripts so)
     asked = argv[-1:] in (["--help"], ["-h"])
     words = argv[:-1] if asked else argv
     if any(word.startswith("-") or not word or word != word.strip() or " " in word for word in words):
