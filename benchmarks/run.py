@@ -112,12 +112,32 @@ class Case:
 CALL = ("call", "{server}", "store_memory", "--arg", "content=bench")
 WARM_TOOLS_LIST = ("tools", "list", "{server}", "--json", "--refresh")
 
+# The interpreter's own start-up, the yardstick of the quick commands (`python -c pass`).
+STARTUP = (PYTHON, "-c", "pass")
+
 CASES: list[Case] = [
-    Case("help", "gemma-mcp --help", ("--help",), runs_factor=2, check=expect_text("Usage")),
+    Case(
+        "python-startup",
+        "python -c pass (the interpreter alone)",
+        STARTUP,
+        cli=False,
+        group="quick",
+        runs_factor=2,
+    ),
+    Case("help", "gemma-mcp --help", ("--help",), group="quick", runs_factor=2, check=expect_text("Usage")),
+    Case(
+        "help-call",
+        "gemma-mcp call --help",
+        ("call", "--help"),
+        group="quick",
+        runs_factor=2,
+        check=expect_text("Usage"),
+    ),
     Case(
         "servers-list",
         "gemma-mcp servers list, built-in default configuration",
         ("servers", "list"),
+        group="quick",
         runs_factor=2,
         check=expect_text("local-memory"),
     ),
@@ -127,6 +147,7 @@ CASES: list[Case] = [
         ("servers", "list"),
         config="local-memory",
         cached=True,
+        group="quick",
         runs_factor=2,
         check=expect_text("local-memory"),
     ),
@@ -217,6 +238,15 @@ CASES: list[Case] = [
         check=expect_text("Stored memory"),
     ),
     Case(
+        "python-startup-warm",
+        "python -c pass, interleaved with the warm stdlib call",
+        STARTUP,
+        cli=False,
+        group="call-stdlib",
+        runs_factor=2,
+        min_runs=WARM_MIN_RUNS,
+    ),
+    Case(
         "inspector-cli-stdlib",
         "mcp-inspector --cli ... --method tools/call (MCP Inspector; only with --inspector)",
         (
@@ -273,6 +303,10 @@ RATIOS: list[tuple[str, str, str, str]] = [
     ("tools-list-cold", "tools-list-cached", "tools list, uncached vs cached (speed-up)", ">= 5"),
     ("call-local-memory", "warm-call-local-memory", "call, cold vs warm session, local-memory", ""),
     ("call-stdlib-server", "warm-call-stdlib-server", "call, cold vs warm session, stdlib server", ""),
+    ("warm-call-stdlib-server", "python-startup-warm", "warm call vs the interpreter's start", "<= 3"),
+    ("help", "python-startup", "--help vs the interpreter's start", ""),
+    ("help-call", "python-startup", "call --help vs the interpreter's start", ""),
+    ("servers-list", "python-startup", "first servers list vs the interpreter's start", ""),
     ("inspector-cli-stdlib", "call-stdlib-server", "MCP Inspector CLI vs cold call, stdlib server", ""),
     ("inspector-cli-stdlib", "warm-call-stdlib-server", "MCP Inspector CLI vs warm call, stdlib", ""),
 ]

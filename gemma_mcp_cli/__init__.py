@@ -2,36 +2,60 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from gemma_mcp_cli._version import __version__
-from gemma_mcp_cli.enums import MCPServerStatus, MCPTransportType
-from gemma_mcp_cli.errors import (
-    ExitCode,
-    MCPAuthError,
-    MCPConfigError,
-    MCPConnectionError,
-    MCPError,
-    MCPInterruptedError,
-    MCPInvalidArgumentsError,
-    MCPPromptError,
-    MCPResourceError,
-    MCPServerError,
-    MCPTimeoutError,
-    MCPToolExecutionError,
-    MCPToolNotFoundError,
-    MCPUsageError,
-)
 
+# Not typing.TYPE_CHECKING: importing typing is a measurable part of a warm call, and every
+# submodule import runs this file first (type checkers treat this name the same way).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from gemma_mcp_cli.client.connection import ServerConnection
     from gemma_mcp_cli.client.manager import MCPClientManager
     from gemma_mcp_cli.config.loader import MCPConfigLoader, load_mcp_servers, validate_mcp_config
     from gemma_mcp_cli.config.models import MCPServerConfig, MCPSettings
+    from gemma_mcp_cli.enums import MCPServerStatus, MCPTransportType
+    from gemma_mcp_cli.errors import (
+        ExitCode,
+        MCPAuthError,
+        MCPConfigError,
+        MCPConnectionError,
+        MCPError,
+        MCPInterruptedError,
+        MCPInvalidArgumentsError,
+        MCPPromptError,
+        MCPResourceError,
+        MCPServerError,
+        MCPTimeoutError,
+        MCPToolExecutionError,
+        MCPToolNotFoundError,
+        MCPUsageError,
+    )
     from gemma_mcp_cli.state.cache import CachedTool, MCPToolRegistry
 
-# Loaded on first use: pydantic and the SDK cost most of a short command's time.
+# Loaded on first use: pydantic and the SDK cost most of a short command's time, and even the
+# error family (enum, contextvars) is more than a warm call needs.
 _LAZY = {
+    **dict.fromkeys(("MCPServerStatus", "MCPTransportType"), "gemma_mcp_cli.enums"),
+    **dict.fromkeys(
+        (
+            "ExitCode",
+            "MCPAuthError",
+            "MCPConfigError",
+            "MCPConnectionError",
+            "MCPError",
+            "MCPInterruptedError",
+            "MCPInvalidArgumentsError",
+            "MCPPromptError",
+            "MCPResourceError",
+            "MCPServerError",
+            "MCPTimeoutError",
+            "MCPToolExecutionError",
+            "MCPToolNotFoundError",
+            "MCPUsageError",
+        ),
+        "gemma_mcp_cli.errors",
+    ),
     "CachedTool": "gemma_mcp_cli.state.cache",
     "MCPClientManager": "gemma_mcp_cli.client.manager",
     "MCPConfigLoader": "gemma_mcp_cli.config.loader",
@@ -49,6 +73,10 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in ("errors", "enums"):  # loaded by `import gemma_mcp_cli` before they became lazy
+        import importlib
+
+        return importlib.import_module(f"gemma_mcp_cli.{name}")
     raise AttributeError(f"module 'gemma_mcp_cli' has no attribute {name!r}")
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from enum import IntEnum
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gemma_mcp_cli/__init__.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 # The program as the user typed it, for hints that say what to run: `gemma-mcp` alone,
 # `gemma mcp` inside gemma-cli. Set for each invocation by the command line's root.

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import difflib
-import hashlib
 import re
-from collections.abc import Iterable
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: warm calls load this module
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 def close_names(name: str, known: Iterable[str]) -> str:
     """Return '; did you mean ...?' or the names there are, for an unknown name."""
+    import difflib  # only for a name that is not there
+
     names = sorted(set(known))
     close = difflib.get_close_matches(name, names, n=3)
     if close:
@@ -42,5 +45,7 @@ def file_stem(name: str) -> str:
     The digest keeps two names that sanitise alike (`work/api`, `work api`) apart; the result
     has no separator, no leading dot and a bounded length, so it stays inside its directory.
     """
+    import hashlib  # not at the top: a warm call loads this module and never names a file
+
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:48].lstrip(".") or "server"
     return f"{safe}-{hashlib.sha256(name.encode()).hexdigest()[:12]}"

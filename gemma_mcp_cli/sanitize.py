@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 
 # C0 controls except newline and tab, DEL, C1 controls, and the bidi embeddings, overrides and isolates.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Patterns as text, compiled (and kept) by `re` on first use: most commands that load this
+# module never need them (a warm call printing to a pipe), and compiling them shows in its time.
+_UNSAFE = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 # What JSON text may still hold raw once json.dumps has escaped C0 (it leaves these alone).
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_IN_JSON = "[\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 
 
 def _escape(found: re.Match[str]) -> str:
@@ -23,7 +25,7 @@ def _escape(found: re.Match[str]) -> str:
 
 def visible(text: str) -> str:
     """Return `text` with every control, escape, C1 and bidi character shown as an escape."""
-    return _UNSAFE.sub(_escape, text)
+    return re.sub(_UNSAFE, _escape, text)
 
 
 def json_text(dumped: str) -> str:
@@ -31,4 +33,4 @@ def json_text(dumped: str) -> str:
 
     Outside strings, JSON text holds none of them, so the result is the same JSON value.
     """
-    return _UNSAFE_IN_JSON.sub(lambda found: f"\\u{ord(found.group()):04x}", dumped)
+    return re.sub(_UNSAFE_IN_JSON, lambda found: f"\\u{ord(found.group()):04x}", dumped)

@@ -338,3 +338,24 @@ def test_a_server_that_dies_mid_call_fails_that_call_and_shutdown_still_cleans_u
     assert "not retried: crash is not marked read-only or idempotent" in crashed
     assert again == "peeked"
     assert stats["servers"]["faulty"]["failed_requests"] == 1
+
+
+def test_the_library_surface_is_loaded_name_by_name() -> None:
+    # `import gemma_mcp_cli` runs before every module of the program (a warm call too): it loads
+    # nothing, yet every public name, and the two submodules it used to load, resolve.
+    code = textwrap.dedent(
+        """
+        import sys
+        import gemma_mcp_cli
+        loaded = sorted(m for m in ("typing", "enum", "gemma_mcp_cli.errors") if m in sys.modules)
+        import gemma_mcp_cli as g
+        names = [getattr(g, name).__name__ for name in ("MCPError", "ExitCode", "MCPTransportType")]
+        print(loaded, names, int(g.errors.ExitCode.TOOL), g.enums.MCPTransportType.SSE.value)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split("\n")[0] == "[] ['MCPError', 'ExitCode', 'MCPTransportType'] 6 sse", done.stderr
+    import gemma_mcp_cli
+
+    with pytest.raises(AttributeError):
+        _ = gemma_mcp_cli.not_a_name

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
 from gemma_mcp_cli import answers, sanitize
 from gemma_mcp_cli.answers import AnswerPolicy, AnswerQueue
 from gemma_mcp_cli.cli import render
+from gemma_mcp_cli.cli.terminal import in_terminal
 from gemma_mcp_cli.errors import MCPError
 
 if TYPE_CHECKING:
@@ -19,12 +18,6 @@ if TYPE_CHECKING:
     from gemma_mcp_cli.cli.invocation import AppState
 
 _NO_OPTION_HINT = "answer with --answers JSON|@FILE|-, --accept-defaults, --decline or --cancel"
-
-
-def in_terminal() -> bool:
-    """Tell whether a person can be asked: stdin and stderr are terminals, and this is not CI."""
-    ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-    return sys.stdin.isatty() and sys.stderr.isatty() and not ci
 
 
 def answerer_for(options: AppState) -> Answerer:

@@ -2,23 +2,43 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
 from gemma_mcp_cli.cli import render
-from gemma_mcp_cli.errors import MCPServerError, MCPUsageError, tool_failure
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: a warm call prints through here
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 
-@dataclass(frozen=True)
 class CallOutput:
-    """How `call` prints a result for people: `--structured` and `--output FILE`."""
+    """How `call` prints a result for people: `--structured` and `--output FILE`.
 
-    structured: bool = False
-    output: Path | None = None
-    raw: bool = False  # --raw: server text byte for byte on a terminal too
+    A plain immutable value rather than a dataclass: a warm call loads this module, and
+    `dataclasses` (with `inspect`) would cost it more than its socket round trip.
+    """
+
+    __slots__ = ("output", "raw", "structured")
+    structured: bool
+    output: Path | None
+    raw: bool  # --raw: server text byte for byte on a terminal too
+
+    def __init__(self, structured: bool = False, output: Path | None = None, raw: bool = False) -> None:
+        for name, value in (("structured", structured), ("output", output), ("raw", raw)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"CallOutput is immutable: cannot set {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CallOutput):
+            return NotImplemented
+        return (self.structured, self.output, self.raw) == (other.structured, other.output, other.raw)
+
+    def __hash__(self) -> int:
+        return hash((self.structured, self.output, self.raw))
+
+    def __repr__(self) -> str:
+        return f"CallOutput(structured={self.structured!r}, output={self.output!r}, raw={self.raw!r})"
 
 
 PLAIN = CallOutput()
@@ -26,6 +46,9 @@ PLAIN = CallOutput()
 
 def decoded(block: dict[str, Any]) -> bytes | None:
     """Return a block's base64 `data` or `blob` as bytes (None when it has none or it is not base64)."""
+    import base64
+    import binascii
+
     raw = block.get("data") if "data" in block else block.get("blob")
     if not isinstance(raw, str):
         return None
@@ -113,6 +136,8 @@ def save_binaries(path: Path, binaries: list[dict[str, Any]], *, server: str | N
         kind = str(part.get("mimeType") or "binary")
         data = decoded(part)
         if data is None:
+            from gemma_mcp_cli.errors import MCPServerError
+
             raise MCPServerError(f"the result's {kind} content is not valid base64", server=server)
         target = path if index == 0 else numbered(path, index + 1, kind)
         write_output(target, data)
@@ -123,6 +148,8 @@ def save_binaries(path: Path, binaries: list[dict[str, Any]], *, server: str | N
 def check_output(how: CallOutput) -> None:
     """Refuse an `--output` that could not be written before the tool runs, not after."""
     if how.output is not None and (how.output.is_dir() or not how.output.parent.is_dir()):
+        from gemma_mcp_cli.errors import MCPUsageError
+
         where = "is a directory" if how.output.is_dir() else "has no such directory"
         raise MCPUsageError(f"--output: {how.output} {where}")
 
@@ -158,6 +185,8 @@ def write_output(path: Path, data: bytes) -> None:
     try:
         write_atomically(path, data)
     except OSError as exc:
+        from gemma_mcp_cli.errors import MCPUsageError
+
         raise MCPUsageError(f"--output: cannot write {path}: {exc.strerror or exc}") from None
 
 
@@ -184,6 +213,8 @@ def report_call(
     elif not failed:
         print_result(result, how, server=server)
     if failed:
+        from gemma_mcp_cli.errors import tool_failure
+
         raise tool_failure(server, tool, result.get("content") or [])
 
 

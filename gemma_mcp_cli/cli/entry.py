@@ -8,15 +8,19 @@ import sys
 def main() -> None:
     """Run gemma-mcp."""
     from gemma_mcp_cli.cli import signals
-    from gemma_mcp_cli.cli.quick import call, lists, search
+    from gemma_mcp_cli.cli.quick import call, show_help
 
     signals.enable()
     try:
-        code = call.run(sys.argv[1:])
+        code = show_help.run(sys.argv[1:])
         if code is None:
+            code = call.run(sys.argv[1:])
+        if code is None:
+            from gemma_mcp_cli.cli.quick import lists, search  # not loaded by a warm call
+
             code = lists.run(sys.argv[1:])
-        if code is None:
-            code = search.run(sys.argv[1:])
+            if code is None:
+                code = search.run(sys.argv[1:])
         if code is not None:
             sys.stdout.flush()
             sys.exit(code)

@@ -6,13 +6,15 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any
 
 from gemma_mcp_cli.sanitize import json_text, visible
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: a warm call prints through here
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any
+
     from rich.console import Console
 
     from gemma_mcp_cli.errors import MCPError
@@ -248,7 +250,7 @@ def failure(error: MCPError, *, as_json: bool) -> None:
 
 
 # C0 controls (newline and tab too: one log message is one line), DEL, C1, bidi controls.
-_UNSAFE_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_IN_LINE = "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"  # compiled by `re` on first use
 
 
 def one_line(text: str) -> str:
@@ -258,7 +260,7 @@ def one_line(text: str) -> str:
         code = ord(found.group())
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
-    return _UNSAFE_IN_LINE.sub(escape, text)
+    return re.sub(_UNSAFE_IN_LINE, escape, text)
 
 
 async def server_log(server: str, level: str, logger: str | None, data: Any) -> None:

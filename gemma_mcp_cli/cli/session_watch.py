@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -28,7 +29,8 @@ async def session_watch(
 
     request = {"op": op, "params": dict(params), "progress": False, "interactive": False}
     raw = await anyio.to_thread.run_sync(session_client.open_socket, key, request)
-    stream = await UNIXSocketStream.from_socket(raw)
+    # The session client speaks through the C `_socket` (cheap to import); anyio takes a `socket`.
+    stream = await UNIXSocketStream.from_socket(socket.socket(fileno=raw.detach()))
     async with stream:
         lines = BufferedByteReceiveStream(stream)
         first = await _next(lines, name)

@@ -16,12 +16,13 @@ import contextlib
 import os
 import signal
 import sys
-import threading
-from collections.abc import Iterator
-from types import FrameType
-from typing import TYPE_CHECKING, NoReturn
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: the entry point loads this
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from types import FrameType
+    from typing import NoReturn
+
     from gemma_mcp_cli.errors import MCPInterruptedError
 
 _enabled = False
@@ -64,6 +65,8 @@ def _named(signum: int) -> str:
 @contextlib.contextmanager
 def second_interrupt_exits() -> Iterator[None]:
     """Within the block, the first signal does what Ctrl-C did before; the second ends the process."""
+    import threading
+
     if not _enabled or threading.current_thread() is not threading.main_thread():
         yield
         return

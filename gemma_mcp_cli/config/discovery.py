@@ -7,12 +7,8 @@ the same file as every other command at the cost of a few stat calls.
 from __future__ import annotations
 
 import os
-import tomllib
-from dataclasses import dataclass
+import sys
 from pathlib import Path
-
-from gemma_mcp_cli.config.lines import LineIndex
-from gemma_mcp_cli.errors import MCPConfigError, program
 
 CONFIG_ENV = "GEMMA_MCP_CONFIG"
 CONFIG_NAME = "mcp_servers.toml"
@@ -21,12 +17,34 @@ SETTINGS_ENV = "GEMMA_MCP_SETTINGS"
 PROJECT = "project"
 
 
-@dataclass(frozen=True)
 class ConfigSource:
-    """Where the configuration came from: a file, or the built-in default (path None)."""
+    """Where the configuration came from: a file, or the built-in default (path None).
 
+    A value (compared, hashed, immutable) without `dataclasses`: that import alone (with
+    `inspect`) costs a warm call more than its socket round trip.
+    """
+
+    __slots__ = ("origin", "path")
     path: Path | None
     origin: str
+
+    def __init__(self, path: Path | None, origin: str) -> None:
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "origin", origin)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"ConfigSource is immutable: cannot set {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ConfigSource):
+            return NotImplemented
+        return (self.path, self.origin) == (other.path, other.origin)
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.origin))
+
+    def __repr__(self) -> str:
+        return f"ConfigSource(path={self.path!r}, origin={self.origin!r})"
 
     def __str__(self) -> str:
         return str(self.path) if self.path is not None else "<built-in default>"
@@ -68,6 +86,8 @@ def _from_settings(value: str, settings: Path) -> ConfigSource:
     for found in [base / path for base in bases] or [path]:
         if found.exists():
             return ConfigSource(found, "[mcp] servers_config")
+    from gemma_mcp_cli.errors import MCPConfigError, program
+
     line = _line_of_servers_config(settings)
     where = f"servers_config in {settings}" + (f", line {line}" if line else "")
     looked = f"; looked in {' and '.join(str(b) for b in dict.fromkeys(bases))}" if bases else ""
@@ -78,6 +98,8 @@ def _from_settings(value: str, settings: Path) -> ConfigSource:
 
 
 def _line_of_servers_config(settings: Path) -> int | None:
+    from gemma_mcp_cli.config.lines import LineIndex
+
     try:
         return LineIndex(settings.read_text(encoding="utf-8")).line_of("mcp", "servers_config")
     except (OSError, UnicodeDecodeError):
@@ -93,22 +115,60 @@ def servers_config_setting() -> tuple[str | None, Path | None]:
         return os.environ["GEMMA_MCP_SERVERS_CONFIG"], None
     file = settings_file()
     try:
-        block = tomllib.loads(file.read_text(encoding="utf-8")).get("mcp", {})
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        block = settings_block(file)
+    except (OSError, ValueError):  # tomllib.TOMLDecodeError and UnicodeDecodeError are ValueErrors
         return None, None
     value = block.get("servers_config") if isinstance(block, dict) else None
     return (value, file) if isinstance(value, str) else (None, None)
 
 
+def settings_block(file: Path) -> object:
+    """Return the `[mcp]` table of gemma-cli's settings file ({} when the file does not exist).
+
+    Raises OSError or ValueError for a file that cannot be read or parsed. `tomllib` is loaded
+    only when there is a file: most users of the standalone program have none.
+    """
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    import tomllib
+
+    return tomllib.loads(text).get("mcp", {})
+
+
 def _search_path() -> list[Path]:
     """Return the implicit locations, first hit wins: the project's, then the user's own."""
-    import platformdirs
-
     return [
         Path.cwd() / "config" / CONFIG_NAME,
-        Path(platformdirs.user_config_dir("gemma-mcp")) / CONFIG_NAME,
+        user_dir("user_config_dir") / CONFIG_NAME,
         Path.home() / ".gemma_cli" / CONFIG_NAME,
     ]
+
+
+# platformdirs' Linux rules for the three folders used here: $XDG_..._HOME when absolute, else
+# the default under an absolute $HOME. Importing platformdirs costs a warm call about a third
+# of its own time, so the plain case is computed here and anything else is left to it.
+_XDG = {
+    "user_config_dir": ("XDG_CONFIG_HOME", "~/.config"),
+    "user_cache_dir": ("XDG_CACHE_HOME", "~/.cache"),
+    "user_state_dir": ("XDG_STATE_HOME", "~/.local/state"),
+}
+
+
+def user_dir(kind: str) -> Path:
+    """Return platformdirs' `kind` folder ("user_config_dir", ...) for gemma-mcp."""
+    variable, default = _XDG[kind]
+    plain = sys.platform == "linux" and not hasattr(sys, "getandroidapilevel")
+    if plain and "ANDROID_DATA" not in os.environ:
+        base = Path(os.environ.get(variable, ""))
+        if base.is_absolute():
+            return base / "gemma-mcp"
+        if Path(os.environ.get("HOME", "")).is_absolute():
+            return Path(default).expanduser() / "gemma-mcp"
+    import platformdirs
+
+    return Path(getattr(platformdirs, kind)("gemma-mcp"))
 
 
 def settings_file() -> Path:
@@ -119,6 +179,8 @@ def settings_file() -> Path:
 
 def _must_exist(path: Path, origin: str) -> ConfigSource:
     if not path.exists():
+        from gemma_mcp_cli.errors import MCPConfigError, program
+
         raise MCPConfigError(
             f"configuration file {path} (from {origin}) does not exist",
             hint=f"run '{program()} validate PATH' on the file you meant, or unset it to use the default",

@@ -6,9 +6,20 @@ were made in; this module is what they compare, light enough for the fastest pat
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: warm calls load this module
+if TYPE_CHECKING:
+    from hashlib import sha256 as _sha256
+else:  # CPython's own SHA-256 module: the same digest, without hashlib loading OpenSSL (milliseconds)
+    try:
+        from _sha256 import sha256 as _sha256  # Python 3.11
+    except ImportError:
+        try:
+            from _sha2 import sha256 as _sha256  # Python 3.12 and later
+        except ImportError:
+            from hashlib import sha256 as _sha256
 
 
 def env_names(config_text: str) -> list[str]:
@@ -22,4 +33,9 @@ def env_names(config_text: str) -> list[str]:
 def env_fingerprint(names: list[str]) -> str:
     """Digest the values of the given variables (a session serves only the environment it began in)."""
     text = "\0".join(f"{name}={os.environ.get(name, '<unset>')}" for name in names)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return sha256_hex(text.encode())[:32]
+
+
+def sha256_hex(data: bytes) -> str:
+    """Return the SHA-256 of `data` in hex, as `hashlib.sha256(data).hexdigest()` does."""
+    return _sha256(data).hexdigest()

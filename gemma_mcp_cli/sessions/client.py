@@ -4,28 +4,38 @@ Standard library only: a warm `call` must cost little more than starting the int
 A session is a background process holding one server connected; it listens on a Unix socket
 in a directory only the user can enter and speaks JSON lines: one request, then events
 (progress, logs) and one final reply.
+
+Every import here is paid by each warm call, so this module keeps to the cheap ones: the
+socket is `_socket`, the C module that `socket` wraps (`socket` builds its enums at import,
+a few milliseconds that a warm call would spend before sending a byte), and the digests
+come from `config.environment.sha256_hex` (no OpenSSL load). The error family is loaded
+only when a session reports an error.
 """
 
 from __future__ import annotations
 
+import _socket
 import contextlib
-import hashlib
 import json
 import os
-import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-from gemma_mcp_cli.config.environment import env_fingerprint
-from gemma_mcp_cli.errors import MCPError
+from gemma_mcp_cli.config.environment import env_fingerprint, sha256_hex
 from gemma_mcp_cli.state.paths import state_dir
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see above)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any
+
+    from gemma_mcp_cli.errors import MCPError
+
+    # An event from the session; for an `ask` event, it returns the answer line to send back.
+    Event = Callable[[dict[str, Any]], dict[str, Any] | None]
+
 SOCKET_LIMIT = 100  # bytes; a longer path is bound and reached through its directory
-# An event from the session; for an `ask` event, it returns the answer line to send back.
-Event = Callable[[dict[str, Any]], dict[str, Any] | None]
+_CHUNK = 65536  # bytes read from the socket at a time
 
 
 def sessions_dir() -> Path:
@@ -36,7 +46,7 @@ def sessions_dir() -> Path:
 def session_key(server: str, config: Path | None) -> str:
     """Return the name shared by one server's session files, per configuration file."""
     text = f"{config.resolve() if config else '<built-in>'}\0{server}"
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return sha256_hex(text.encode())[:16]
 
 
 def info_path(key: str) -> Path:
@@ -129,7 +139,15 @@ def all_sessions() -> list[dict[str, Any]]:
     return found
 
 
-_CHDIR = threading.Lock()  # connecting by a relative name changes the working directory briefly
+_CHDIR: list[Any] = []  # a lock: connecting by a relative name changes the working directory briefly
+
+
+def _chdir_lock() -> Any:
+    if not _CHDIR:
+        import threading
+
+        _CHDIR.append(threading.Lock())
+    return _CHDIR[0]
 
 
 class SessionUnavailable(ConnectionError):
@@ -141,8 +159,8 @@ class SessionLost(Exception):
 
 
 @contextlib.contextmanager
-def _connected(path: Path, timeout: float | None) -> Iterator[socket.socket]:
-    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+def _connected(path: Path, timeout: float | None) -> Iterator[Any]:
+    client = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     client.settimeout(timeout)
     try:
         _connect(client, path)
@@ -151,11 +169,11 @@ def _connected(path: Path, timeout: float | None) -> Iterator[socket.socket]:
         client.close()
 
 
-def _connect(client: socket.socket, path: Path) -> None:
+def _connect(client: Any, path: Path) -> None:
     if len(os.fsencode(path)) < SOCKET_LIMIT:
         client.connect(os.fspath(path))
         return
-    with _CHDIR:  # too long for sockaddr_un: connect by a short relative name
+    with _chdir_lock():  # too long for sockaddr_un: connect by a short relative name
         here = os.open(".", os.O_RDONLY)
         try:
             os.chdir(path.parent)
@@ -165,13 +183,13 @@ def _connect(client: socket.socket, path: Path) -> None:
             os.close(here)
 
 
-def open_socket(key: str, request: dict[str, Any]) -> socket.socket:
+def open_socket(key: str, request: dict[str, Any]) -> Any:
     """Connect to a session and send one request; return the socket its events and reply come on.
 
     For a request that streams (a watch): the caller reads the lines itself. Raises
     SessionUnavailable when the request could not be sent.
     """
-    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         _connect(client, socket_path(key))
         client.sendall(json.dumps(request).encode() + b"\n")
@@ -203,22 +221,35 @@ def ask(
         raise SessionLost(f"the session stopped answering ({exc})") from None
 
 
-def _replies(client: socket.socket, on_event: Event | None) -> Any:
-    with client.makefile("rb") as replies:
-        for line in replies:
-            try:
-                message = json.loads(line)
-            except ValueError:
-                raise SessionLost("the session sent a broken reply") from None
-            if "event" in message:
-                answer = on_event(message) if on_event is not None else None
-                if answer is not None:  # the session asked (the server asked it): answer on the line
-                    client.sendall(json.dumps(answer).encode() + b"\n")
-                continue
-            if "error" in message:
-                raise error_from(message["error"])
-            return message.get("result")
+def _replies(client: Any, on_event: Event | None) -> Any:
+    for line in _lines(client):
+        try:
+            message = json.loads(line)
+        except ValueError:
+            raise SessionLost("the session sent a broken reply") from None
+        if "event" in message:
+            answer = on_event(message) if on_event is not None else None
+            if answer is not None:  # the session asked (the server asked it): answer on the line
+                client.sendall(json.dumps(answer).encode() + b"\n")
+            continue
+        if "error" in message:
+            raise error_from(message["error"])
+        return message.get("result")
     raise SessionLost("the session ended before answering")
+
+
+def _lines(client: Any) -> Iterator[bytes]:
+    """Yield the lines a socket receives, each with its newline; then an unfinished last one."""
+    pending: list[bytes] = []
+    while chunk := client.recv(_CHUNK):
+        start = 0
+        while (end := chunk.find(b"\n", start)) != -1:
+            yield b"".join([*pending, chunk[start : end + 1]])
+            pending, start = [], end + 1
+        if start < len(chunk):
+            pending.append(chunk[start:])
+    if pending:
+        yield b"".join(pending)
 
 
 class StaleSessionError(SessionUnavailable):
@@ -227,6 +258,8 @@ class StaleSessionError(SessionUnavailable):
 
 def error_from(data: dict[str, Any]) -> Exception:
     """Rebuild the error a session reported, with its kind and exit code."""
+    from gemma_mcp_cli.errors import MCPError
+
     if data.get("type") == "stale":
         return StaleSessionError(data.get("message", "stale session"))
     # The class nearest the root names a kind: a subclass elsewhere that inherits its kind
@@ -260,6 +293,8 @@ def error_document(error: MCPError) -> dict[str, Any]:
 
 def answer_line(number: Any, answer: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Return the line that answers a session's `ask` event: the answer, or why there is none."""
+    from gemma_mcp_cli.errors import MCPError
+
     try:
         return {"answer": number, "result": answer()}
     except MCPError as error:

@@ -72,11 +72,12 @@ class Session:
         self.stopping = anyio.Event()
         self.signalled: int | None = None  # the signal that asked the session to stop
         self.relay = RelayAsker()
+        self.stats = StatsStore(keep_open=True)
         self.manager = MCPClientManager(
             {name: self.config},
             asker=self.relay,
             cache=MCPToolRegistry(default_ttl=self.loaded.settings.tool_cache_ttl),
-            stats=StatsStore(),
+            stats=self.stats,
             retries=self.loaded.settings.retry_count,
             health_checks=False,
         )
@@ -326,6 +327,7 @@ async def serve(session: Session) -> None:
             # escaped child to end; left first, so it ends its own server itself.
             async with session.task_manager:
                 await _serve_connected(session)
+    session.stats.close()  # after the manager's exit, which records the last requests
 
 
 async def _serve_connected(session: Session) -> None:

@@ -227,7 +227,7 @@ class MCPToolRegistry:
         }
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            write_atomically(self.path(config.name), json.dumps(document).encode(), mode=0o600)
+            write_atomically(self.path(config.name), json.dumps(document).encode(), mode=0o600, durable=False)
         except OSError:
             pass  # a cache that cannot be written is only a slower next run
 

@@ -14,8 +14,13 @@ from pathlib import Path
 _STALE = 60.0  # seconds: a temporary file this old was left by a run that was killed
 
 
-def write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Write `data` to `path` through a temporary file and a rename."""
+def write_atomically(path: Path, data: bytes, *, mode: int = 0o644, durable: bool = True) -> None:
+    """Write `data` to `path` through a temporary file and a rename.
+
+    `durable=False` skips the disk sync, for what can be made again (a cache, a snapshot): the
+    rename still never shows a half-written file, and a file lost in a system crash costs only
+    the next command its speed, where a sync costs every cold command milliseconds.
+    """
     path = Path(path)
     remove_stale_temporaries(path)
     descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -24,7 +29,8 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         temporary.chmod(mode)
         temporary.replace(path)
     except BaseException:

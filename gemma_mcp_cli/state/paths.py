@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from gemma_mcp_cli.config.discovery import user_dir
 from gemma_mcp_cli.names import file_stem
 
 
@@ -33,6 +34,4 @@ def _from_env(variable: str, kind: str) -> Path:
     value = os.environ.get(variable)
     if value:
         return Path(value).expanduser()
-    import platformdirs
-
-    return Path(getattr(platformdirs, kind)("gemma-mcp"))
+    return user_dir(kind)

@@ -72,6 +72,6 @@ def save(source: ConfigSource, servers: list[dict[str, Any]]) -> None:
         if path.exists() and json.loads(path.read_text(encoding="utf-8")) == document:
             return
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_atomically(path, json.dumps(document).encode(), mode=0o600)
+        write_atomically(path, json.dumps(document).encode(), mode=0o600, durable=False)
     except (OSError, ValueError):
         pass  # a snapshot that cannot be written only costs the next listing its speed

@@ -6,6 +6,7 @@ import contextlib
 import os
 import sqlite3
 import statistics
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -59,27 +60,85 @@ class StatsStore:
         *,
         warn: Callable[[str], None] | None = None,
         retention_days: float = RETENTION_DAYS,
+        keep_open: bool = False,
     ) -> None:
+        """`keep_open` is for a long-lived process (a session): one connection for every write.
+
+        Opening the database, checking its schema and closing it again (which checkpoints the
+        WAL and syncs the file) costs about a millisecond a request, and more on a busy disk:
+        a session would make every warm call wait for it. Its commits skip the sync as well
+        (`synchronous = NORMAL`): safe against crashes of the program, and statistics are not
+        worth a disk flush per request.
+        """
         self.path = path or state_dir() / "stats.sqlite3"
         self._warn = warn
         self._retention = retention_days * 86400
+        self._keep_open = keep_open
+        self._held: tuple[sqlite3.Connection, tuple[int, int]] | None = None  # and the file it opened
+        self._lock = threading.Lock()  # the held connection serves one thread at a time
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _open(self, *, shared: bool = False) -> sqlite3.Connection:
         try:
             private_dir(self.path.parent)
             # Created 0600 here (SQLite would make it 0644), and never through a planted link.
             os.close(open_private(self.path, os.O_RDWR | os.O_CREAT))
         except UnsafePathError as exc:
             raise MCPConfigError(f"statistics database: {exc.strerror}") from None
-        db = sqlite3.connect(self.path, timeout=_BUSY_MS / 1000, isolation_level=None)
+        db = sqlite3.connect(
+            self.path, timeout=_BUSY_MS / 1000, isolation_level=None, check_same_thread=not shared
+        )
         try:
             db.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
             db.execute("PRAGMA journal_mode = WAL")
             db.executescript(_SCHEMA)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        if self._keep_open:
+            with self._lock:
+                db = self._held_connection()
+                try:
+                    yield db
+                except BaseException:
+                    self.close()  # rolls back what the failure left, and opens afresh next time
+                    raise
+            return
+        db = self._open()
+        try:
             yield db
         finally:
             db.close()
+
+    def _held_connection(self) -> sqlite3.Connection:
+        """Return the kept connection, opening it again if the file was replaced (`stats reset`)."""
+        try:
+            status = self.path.stat()
+            current: tuple[int, int] | None = (status.st_dev, status.st_ino)
+        except FileNotFoundError:
+            current = None
+        if self._held is not None and self._held[1] != current:
+            self.close()
+        if self._held is None:
+            db = self._open(shared=True)
+            try:
+                db.execute("PRAGMA synchronous = NORMAL")
+                status = self.path.stat()
+            except BaseException:
+                db.close()
+                raise
+            self._held = (db, (status.st_dev, status.st_ino))
+        return self._held[0]
+
+    def close(self) -> None:
+        """Close the kept connection, if there is one."""
+        held, self._held = self._held, None
+        if held is not None:
+            with contextlib.suppress(sqlite3.Error):
+                held[0].close()
 
     def record(self, requests: list[Request]) -> None:
         """Append requests and prune old rows; a locked or corrupt database only warns."""

@@ -103,6 +103,19 @@ def test_requests_through_a_warm_session_are_recorded_in_the_statistics_exactly_
     assert stats["tools"]["hello"]["total_requests"] == 3
 
 
+def test_a_session_keeps_recording_after_its_statistics_file_was_replaced(gemma: Run, tmp_path: Path) -> None:
+    # The session keeps its statistics connection open: a file deleted under it (by hand, or by
+    # `stats reset` recovering from a damaged one) must not swallow what it records next.
+    started(gemma, "obs")
+    assert gemma("call", "obs", "hello").returncode == 0
+    for path in (tmp_path / "state").glob("stats.sqlite3*"):
+        path.unlink()
+    for _ in range(2):
+        assert gemma("call", "obs", "hello").returncode == 0
+    stats = json.loads(gemma("stats", "obs", "--format", "json").stdout)["servers"]["obs"]
+    assert stats["tools"]["hello"]["total_requests"] == 2
+
+
 def test_a_session_reconnects_its_dead_server_itself(gemma: Run, records: Path) -> None:
     before = started(gemma, "obs")
     (first,) = server_pids(records / "obs.jsonl")

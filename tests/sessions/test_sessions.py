@@ -192,6 +192,48 @@ def test_a_warm_call_uses_the_standard_library_only(gemma: Run, config: Path) ->
     assert [line for line in done.stderr.splitlines() if line.startswith("HEAVY=")] == ["HEAVY="]
 
 
+# Modules a warm call has no use for; each costs it a measurable share of its time (see
+# benchmarks/README.md, "The warm path"). socket and hashlib: the client uses _socket and _sha256.
+# (threading is not among them: a socket path too long for an address is reached under a lock.)
+NOT_WARM = {"typing", "dataclasses", "inspect", "tomllib", "platformdirs", "hashlib", "socket"}
+NOT_WARM |= {
+    "gemma_mcp_cli.errors",
+    "gemma_mcp_cli.arguments",
+    "gemma_mcp_cli.answers",
+    "gemma_mcp_cli.state.trust",
+}
+LEAN_PROBE = """
+import sys
+from gemma_mcp_cli.cli.entry import main
+sys.argv = ["gemma-mcp", *{args!r}]
+try:
+    main()
+except SystemExit:
+    pass
+sys.stderr.write("LOADED=" + ",".join(sorted(sys.modules)) + "\\n")
+"""
+
+
+def test_a_warm_call_loads_only_what_it_uses(gemma: Run, config: Path) -> None:
+    assert gemma("session", "start", "legacy").returncode == 0
+    args = ["--config", str(config), "call", "legacy", "store_memory", "--arg", "content=lean"]
+    done = subprocess.run(
+        [sys.executable, "-c", LEAN_PROBE.format(args=args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.stdout.startswith("Stored memory "), done.stderr
+    (line,) = [line for line in done.stderr.splitlines() if line.startswith("LOADED=")]
+    assert NOT_WARM.isdisjoint(line.removeprefix("LOADED=").split(",")), line
+    # The same call failing (a missing required argument) loads the error family, and says so.
+    failed = gemma("call", "legacy", "store_memory")
+    assert failed.returncode == 7 and failed.stderr.startswith("Error: "), failed.stderr
+    (row,) = sessions(gemma)
+    assert row["requests"] == 2  # both went through the session
+
+
 def test_a_client_that_leaves_mid_request_does_not_disturb_others(
     gemma: Run, config: Path, tmp_path: Path
 ) -> None:

@@ -10,9 +10,11 @@ the ordinary path, which gives the same output and exit codes.
 
 from __future__ import annotations
 
-import io
 import sys
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: a warm call never needs it
+if TYPE_CHECKING:
+    from typing import Any
 
 TIMEOUT_MIN, TIMEOUT_MAX = 0.001, 86400.0  # seconds; --timeout's bounds, shared with Typer's option
 _CALL_VALUE = {"--arg", "-a", "--args", "--timeout", "--output", "-o", "--config", "-c"}
@@ -129,11 +131,13 @@ def _in_range(text: str) -> bool:
 def _live_session(command: dict[str, Any]) -> str | None:
     from gemma_mcp_cli.config import discovery
     from gemma_mcp_cli.sessions import client as session_client
-    from gemma_mcp_cli.state import trust
 
     source = discovery.find_config(command["config"], *discovery.servers_config_setting())
-    if trust.needs_trust(source):
-        return None  # the cold path refuses it, with the hint
+    if source.origin == discovery.PROJECT:  # only a project's file can need trust: load that check only then
+        from gemma_mcp_cli.state import trust
+
+        if trust.needs_trust(source):
+            return None  # the cold path refuses it, with the hint
     key = session_client.session_key(command["server"], source.path)
     info = session_client.read_info(key)
     return key if info is not None and session_client.usable(info) else None
@@ -167,37 +171,44 @@ def _cold(command: dict[str, Any]) -> int:
 def disabled() -> bool:
     """Tell whether the settings might say anything but "enabled" (then the ordinary path decides)."""
     import os
-    import tomllib
 
-    from gemma_mcp_cli.config.discovery import settings_file
+    from gemma_mcp_cli.config.discovery import settings_block, settings_file
 
     if os.environ.get("GEMMA_MCP_ENABLED", "true").lower() not in ("1", "true", "yes", "on"):
         return True
     try:
-        file = settings_file()
-        block = tomllib.loads(file.read_text(encoding="utf-8")).get("mcp", {}) if file.exists() else {}
+        block = settings_block(settings_file())
     except (OSError, ValueError):
         return True
     return not isinstance(block, dict) or block.get("enabled", True) is not True
 
 
 def _call(key: str, command: dict[str, Any]) -> int | None:
-    from gemma_mcp_cli import arguments
+    # What only some calls need is loaded only by them: the argument reader (--args), the
+    # answerer and the relay (a server that asks back), the error family (a failure).
     from gemma_mcp_cli.cli import render
-    from gemma_mcp_cli.cli.asking import answerer_for
     from gemma_mcp_cli.cli.content import check_output, report_call
-    from gemma_mcp_cli.cli.invocation import AppState
-    from gemma_mcp_cli.cli.routing import relayed
-    from gemma_mcp_cli.errors import MCPConnectionError, MCPError
+    from gemma_mcp_cli.cli.terminal import in_terminal
     from gemma_mcp_cli.sessions import client as session_client
 
     server, tool, as_json = command["server"], command["tool"], command["json"]
-    answerer = answerer_for(AppState(config=command["config"]))
+    made: list[Any] = []  # the answerer, made when the session first passes something on
+
+    def answerer() -> Any:
+        if not made:
+            from gemma_mcp_cli.cli.asking import answerer_for
+            from gemma_mcp_cli.cli.invocation import AppState
+
+            made.append(answerer_for(AppState(config=command["config"])))
+        return made[0]
 
     def on_event(event: dict[str, Any]) -> dict[str, Any] | None:
         if event.get("event") == "progress":
             bar.show(event["progress"], event.get("total"), event.get("message"))
-        return relayed(answerer, server, event)
+            return None
+        from gemma_mcp_cli.cli.routing import relayed
+
+        return relayed(answerer(), server, event)
 
     given = sys.stdin.read() if command["args"] == "-" else None
     try:
@@ -206,7 +217,7 @@ def _call(key: str, command: dict[str, Any]) -> int | None:
         params = {
             "tool": tool,
             "pairs": command["pairs"],
-            "args": arguments.load_args_object(command["args"], stdin_text=given),
+            "args": _args_object(command["args"], given),
             "timeout": float(command["timeout"]) if command["timeout"] is not None else None,
             "dry_run": command["dry_run"],
         }
@@ -215,28 +226,52 @@ def _call(key: str, command: dict[str, Any]) -> int | None:
                 "op": "call",
                 "params": params,
                 "progress": sys.stderr.isatty(),
-                "interactive": answerer.interactive,
+                # As answerer_for decides it when no answer option is given (the front end takes none).
+                "interactive": in_terminal(),
             }
             result = session_client.ask(key, request, on_event)
     except session_client.SessionUnavailable:
         if given is not None:
+            import io
+
             sys.stdin = io.StringIO(given)  # the ordinary path reads --args - again
         return None
     except session_client.SessionLost as lost:
+        from gemma_mcp_cli.errors import MCPConnectionError
+
         message = f"the session for '{server}' ended during tools/call {tool} ({lost})"
-        error: MCPError = MCPConnectionError(message + "; not retried: it may have run", server=server)
+        error = MCPConnectionError(message + "; not retried: it may have run", server=server)
         render.failure(error, as_json=as_json)
         return int(error.exit_code)
-    except MCPError as failure:
-        render.failure(failure, as_json=as_json)
-        return int(failure.exit_code)
-    return _print(server, tool, result, command, lambda *a, **k: report_call(*a, **k, asked=answerer.records))
+    except Exception as failure:
+        return _failed(failure, as_json)
+    asked = made[0].records if made else None
+    return _print(server, tool, result, command, lambda *a, **k: report_call(*a, **k, asked=asked))
+
+
+def _args_object(source: str | None, given: str | None) -> dict[str, Any]:
+    """Read `--args` as the ordinary path does (no --args: no object to read)."""
+    if source is None:
+        return {}
+    from gemma_mcp_cli import arguments
+
+    return arguments.load_args_object(source, stdin_text=given)
+
+
+def _failed(failure: Exception, as_json: bool) -> int:
+    """Report one of our errors (and return its exit code); anything else is not ours to catch."""
+    from gemma_mcp_cli.cli import render
+    from gemma_mcp_cli.errors import MCPError
+
+    if not isinstance(failure, MCPError):
+        raise failure
+    render.failure(failure, as_json=as_json)
+    return int(failure.exit_code)
 
 
 def _print(server: str, tool: str, result: dict[str, Any], command: dict[str, Any], report: Any) -> int:
     """Print what the session answered, as the ordinary path does."""
     from gemma_mcp_cli.cli import render
-    from gemma_mcp_cli.errors import MCPError
 
     as_json = command["json"]
     try:
@@ -246,7 +281,6 @@ def _print(server: str, tool: str, result: dict[str, Any], command: dict[str, An
             )
         else:
             report(server, tool, result, as_json=as_json, how=_how(command))
-    except MCPError as error:
-        render.failure(error, as_json=as_json)
-        return int(error.exit_code)
+    except Exception as failure:
+        return _failed(failure, as_json)
     return 0
