@@ -286,3 +286,17 @@ def test_the_launch_refuses_an_untrusted_project_config_itself(workdir: Path) ->
     assert loaded.source.path == project and loaded.servers["legacy"].keep_alive == 60
     assert launch.keep_warm(loaded, "legacy") is False
     assert never_launched("legacy", project)
+
+
+def test_a_planted_link_for_the_lock_starts_nothing_and_the_command_still_works(
+    gemma: Run, config: Path, tmp_path: Path
+) -> None:
+    from gemma_mcp_cli.state.files import private_dir
+
+    key = session_client.session_key("legacy", config)
+    target = tmp_path / "elsewhere"
+    (private_dir(session_client.sessions_dir()) / f"{key}.lock").symlink_to(target)
+    assert stored(gemma("call", "legacy", "store_memory", "--arg", "content=x"))
+    assert stored(gemma("call", "legacy", "store_memory", "--arg", "content=y"))
+    assert not target.exists()  # the link was never followed
+    assert sessions(gemma) == []
