@@ -336,6 +336,7 @@ async def serve(session: Session, lock_fd: int | None = None) -> None:
 async def _serve_connected(session: Session) -> None:
     """Publish the socket and serve until a reason to stop."""
     listener = await _listen(socket_path(session.key))
+    session.last_request_at = time.time()  # idle from now: connecting may have taken a while
     try:
         write_atomically(info_path(session.key), json.dumps(session.info()).encode(), mode=0o600)
         async with anyio.create_task_group() as tg:
