@@ -240,8 +240,9 @@ def test_the_launcher_holds_the_lock_so_a_second_launch_starts_nothing(config: P
         assert info["pid"] == first.pid
         assert launch.spawn("legacy", config, 30, started_by=launch.BY_KEEP_ALIVE) is None
     finally:
-        _stop_here("legacy", config)
-    assert first.exit_status() is not None or process_ended(first.pid)
+        key = session_client.session_key("legacy", config)
+        launch.stop({"pid": first.pid, "key": key, "server": "legacy"})
+    wait_until(lambda: first.exit_status() is not None or process_ended(first.pid), what="the session to end")
 
 
 def _stop_here(server: str, config: Path) -> None:
