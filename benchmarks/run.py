@@ -2,7 +2,8 @@
 
 Run by hand (never in CI), from the repository root:
 
-    .venv/bin/python benchmarks/run.py [--runs N] [--only NAME...] [--inspector PATH] [--list]
+    .venv/bin/python benchmarks/run.py [--runs N] [--only NAME...] [--list]
+        [--node PATH] [--node-for ANCHOR=PATH] [--inspector PATH] [--mcporter PATH] [--mcpc PATH]
 
 Each case runs once as a warm-up and then N counted times (default 10; the quick cases run
 2N, the warm cases 2N and at least 20). Every run gets fresh, empty HOME, cache, state and data
@@ -11,7 +12,11 @@ cold runs are really cold; the cached case copies a tool cache, filled once befo
 fresh cache directory. The warm cases are the exception: each starts a session for its server
 (`gemma-mcp session start`) in directories of its own, runs all its commands there, checks from
 the session's request counter that the session answered them, and stops it (`session stop
---all`), also when a run fails. Cases
+--all`), also when a run fails. The anchors (other MCP clients, each installed outside the
+repository and passed by path, run with `--node` when given) keep their daemon or session the
+same way. The loop cases time a whole 20-call shell loop as one process; the keep-alive loop
+starts with no session and reads, after each run, how many of its calls the session served.
+Cases
 that are compared with each other run interleaved (A B A B ...), so that a noisy machine slows
 both sides alike. Wall time is `time.perf_counter()` around the whole process (spawn to exit);
 peak RSS is the `ru_maxrss` that `os.wait4` returns for it (see benchmarks/README.md for what
@@ -48,13 +53,20 @@ OUTLIER_FACTOR = 3
 WARM_MIN_RUNS = 20
 SESSION_IDLE_TIMEOUT = 900  # seconds: a session left behind by a killed runner stops on its own
 SESSION_COMMAND_TIMEOUT = 120  # seconds for `session start|list|stop`
+LOOP_CALLS = 20  # calls per loop case
+LOOP_MAX_RUNS = 3  # a loop run is 20 commands: a few runs are plenty
+KEEP_ALIVE = 120  # seconds, the keep-alive loop's `keep_alive`
+ANCHORS = ("inspector", "mcporter", "mcpc")  # other clients, each passed by path
+MCPC_SESSION = "@bench"
 
 # name -> the servers of that configuration, each (server name, full command line)
 CONFIGS: dict[str, list[tuple[str, list[str]]]] = {
     "local-memory": [("local-memory", [PYTHON, "-m", "gemma_mcp_cli.servers.local_memory"])],
     "stdlib": [("stdlib", [PYTHON, str(STDLIB_SERVER)])],
     "stdlib-x10": [(f"stdlib-{i:02d}", [PYTHON, str(STDLIB_SERVER)]) for i in range(1, 11)],
+    "stdlib-keep-alive": [("stdlib", [PYTHON, str(STDLIB_SERVER)])],
 }
+EXTRA_KEYS = {"stdlib-keep-alive": f"keep_alive = {KEEP_ALIVE}\n"}  # config -> more keys per server
 
 Check = Callable[[str], str | None]
 
@@ -101,12 +113,22 @@ class Case:
     min_runs: int = 1
     server_rss: bool = False  # also measure the servers' own peak RSS, in extra runs
     session: bool = False  # runs while a session for the configuration's server is live
-    inspector: bool = False  # needs --inspector (the MCP Inspector's executable)
+    anchor: str | None = None  # needs that other client (one of ANCHORS), given by path
+    daemon: str | None = None  # runs while that anchor's daemon or session is live
+    loop: bool = False  # one run is a shell loop of LOOP_CALLS of the command
+    after_run: str | None = None  # what each run leaves to stop, untimed: "gemma" or "mcporter"
+    max_runs: int | None = None
     check: Check | None = None
 
     def runs(self, runs: int) -> int:
         """Return how many counted runs the case makes for `--runs runs`."""
-        return max(runs * self.runs_factor, self.min_runs)
+        wanted = max(runs * self.runs_factor, self.min_runs)
+        return min(wanted, self.max_runs) if self.max_runs else wanted
+
+    @property
+    def long_lived(self) -> bool:
+        """Whether the runs share one set of directories with a session or daemon in them."""
+        return self.session or self.daemon is not None
 
 
 CALL = ("call", "{server}", "store_memory", "--arg", "content=bench")
@@ -263,8 +285,84 @@ CASES: list[Case] = [
         ),
         cli=False,
         group="call-stdlib",
-        inspector=True,
+        anchor="inspector",
         check=expect_text("Stored memory"),
+    ),
+    Case(
+        "mcporter-daemon-stdlib",
+        "mcporter call stdlib.store_memory content=bench, its keep-alive daemon live (only with --mcporter)",
+        ("{mcporter}", "--config", "{mcporter_config}", "call", "stdlib.store_memory", "content=bench"),
+        cli=False,
+        group="call-stdlib",
+        anchor="mcporter",
+        daemon="mcporter",
+        runs_factor=2,
+        min_runs=WARM_MIN_RUNS,
+        check=expect_text("Stored memory"),
+    ),
+    Case(
+        "mcpc-session-stdlib",
+        f"mcpc {MCPC_SESSION} tools-call store_memory content:=bench, session live (only with --mcpc)",
+        ("{mcpc}", MCPC_SESSION, "tools-call", "store_memory", "content:=bench"),
+        cli=False,
+        group="call-stdlib",
+        anchor="mcpc",
+        daemon="mcpc",
+        runs_factor=2,
+        min_runs=WARM_MIN_RUNS,
+        check=expect_text("Stored memory"),
+    ),
+    Case(
+        "loop20-cold",
+        f"{LOOP_CALLS} x gemma-mcp call stdlib store_memory in a shell loop, no session",
+        CALL,
+        config="stdlib",
+        group="loop20",
+        loop=True,
+        max_runs=LOOP_MAX_RUNS,
+    ),
+    Case(
+        "loop20-keep-alive",
+        f"{LOOP_CALLS} x the same call, keep_alive = {KEEP_ALIVE}: the first call starts the session",
+        CALL,
+        config="stdlib-keep-alive",
+        group="loop20",
+        loop=True,
+        after_run="gemma",
+        max_runs=LOOP_MAX_RUNS,
+    ),
+    Case(
+        "loop20-inspector",
+        f"{LOOP_CALLS} x mcp-inspector --cli ... --method tools/call (only with --inspector)",
+        (
+            "{inspector}",
+            "--cli",
+            PYTHON,
+            str(STDLIB_SERVER),
+            "--method",
+            "tools/call",
+            "--tool-name",
+            "store_memory",
+            "--tool-arg",
+            "content=bench",
+        ),
+        cli=False,
+        group="loop20",
+        anchor="inspector",
+        loop=True,
+        max_runs=LOOP_MAX_RUNS,
+    ),
+    Case(
+        "loop20-mcporter",
+        f"{LOOP_CALLS} x mcporter call, lifecycle keep-alive: the first call starts its daemon"
+        " (only with --mcporter)",
+        ("{mcporter}", "--config", "{mcporter_config}", "call", "stdlib.store_memory", "content=bench"),
+        cli=False,
+        group="loop20",
+        anchor="mcporter",
+        loop=True,
+        after_run="mcporter",
+        max_runs=LOOP_MAX_RUNS,
     ),
     Case(
         "tools-list-1-server",
@@ -309,6 +407,11 @@ RATIOS: list[tuple[str, str, str, str]] = [
     ("servers-list", "python-startup", "first servers list vs the interpreter's start", ""),
     ("inspector-cli-stdlib", "call-stdlib-server", "MCP Inspector CLI vs cold call, stdlib server", ""),
     ("inspector-cli-stdlib", "warm-call-stdlib-server", "MCP Inspector CLI vs warm call, stdlib", ""),
+    ("mcporter-daemon-stdlib", "warm-call-stdlib-server", "mcporter's daemon vs warm call, stdlib", ""),
+    ("mcpc-session-stdlib", "warm-call-stdlib-server", "mcpc's session vs warm call, stdlib", ""),
+    ("loop20-cold", "loop20-keep-alive", "20-call loop, no session vs keep-alive", ""),
+    ("loop20-inspector", "loop20-keep-alive", "20 Inspector one-shots vs keep-alive loop", ">= 5"),
+    ("loop20-mcporter", "loop20-keep-alive", "20 mcporter calls (its daemon) vs keep-alive loop", ""),
 ]
 
 
@@ -378,6 +481,7 @@ class Result:
     cache_misses: int = 0
     session_runs: int = 0  # runs made while the session was live, warm-up included
     session_requests: int | None = None  # requests the session says it served (None: unknown)
+    loop_served: list[int] = field(default_factory=list)  # keep-alive loop: calls its session served
     error: str | None = None
 
 
@@ -393,8 +497,23 @@ def servers_toml(config: str, rss_dir: Path | None = None) -> str:
         if rss_dir is not None:
             argv = [PYTHON, "-I", "-S", str(SERVER_RSS), str(rss_dir / f"{name}.rss"), *argv]
         args = ", ".join(toml_string(arg) for arg in argv[1:])
-        tables.append(f"[{name}]\ncommand = {toml_string(argv[0])}\nargs = [{args}]\n")
+        extra = EXTRA_KEYS.get(config, "")
+        tables.append(f"[{name}]\ncommand = {toml_string(argv[0])}\nargs = [{args}]\n{extra}")
     return "\n".join(tables)
+
+
+def anchor_config(mcporter: bool) -> str:
+    """Return the stdlib server as an `mcpServers` JSON file (mcporter's with its keep-alive lifecycle)."""
+    entry: dict[str, object] = {"command": PYTHON, "args": [str(STDLIB_SERVER)]}
+    if mcporter:
+        entry["lifecycle"] = "keep-alive"
+    return json.dumps({"mcpServers": {"stdlib": entry}})
+
+
+def looped(argv: list[str]) -> list[str]:
+    """Return a shell loop that runs `argv` LOOP_CALLS times (output dropped), stopping at a failure."""
+    body = f'i=0; while [ $i -lt {LOOP_CALLS} ]; do "$@" >/dev/null || exit $?; i=$((i+1)); done'
+    return ["/bin/sh", "-c", body, "loop", *argv]
 
 
 def stop_process(proc: subprocess.Popen[bytes]) -> None:
@@ -439,10 +558,17 @@ def compile_bytecode() -> None:
 class Runner:
     """Runs the cases in a scratch directory and keeps what they measured."""
 
-    def __init__(self, scratch: Path, cli: Path, inspector: Path | None = None) -> None:
+    def __init__(
+        self,
+        scratch: Path,
+        cli: Path,
+        anchors: dict[str, Path] | None = None,
+        nodes: dict[str, Path] | None = None,
+    ) -> None:
         self.scratch = scratch
         self.cli = cli
-        self.inspector = inspector
+        self.anchors = anchors or {}
+        self.nodes = nodes or {}  # anchor -> the Node.js binary that runs it (none: its own shebang)
         self.templates: dict[str, Path] = {}  # case -> the cache its own command filled
         self.sessions: dict[str, tuple[RunDirs, int]] = {}  # case -> its directories, session pid
 
@@ -453,12 +579,89 @@ class Runner:
         return path
 
     def argv(self, case: Case, config_path: Path | None) -> list[str]:
+        command = self.command(case, config_path)
+        return looped(command) if case.loop else command
+
+    def command(self, case: Case, config_path: Path | None) -> list[str]:
         if not case.cli:
-            inspector = str(self.inspector) if self.inspector else "mcp-inspector"
-            return [arg.replace("{inspector}", inspector) for arg in case.args]
+            argv: list[str] = []
+            for arg in case.args:
+                name = arg.strip("{}")
+                if name in ANCHORS:
+                    argv += self.anchor(name)
+                elif arg == "{mcporter_config}":
+                    argv.append(str(self.anchor_config_path("mcporter")))
+                else:
+                    argv.append(arg)
+            return argv
         server = CONFIGS[case.config][0][0] if case.config else ""
         prefix = [str(self.cli)] + (["--config", str(config_path)] if config_path else [])
         return prefix + [arg.replace("{server}", server) for arg in case.args]
+
+    def anchor(self, name: str) -> list[str]:
+        """Return how an anchor is started: its executable, under --node's Node when given."""
+        executable, node = self.anchors[name], self.nodes.get(name)
+        return [str(node), str(executable)] if node else [str(executable)]
+
+    def anchor_config_path(self, name: str) -> Path:
+        path = self.scratch / f"{name}.json"
+        if not path.exists():
+            path.write_text(anchor_config(mcporter=name == "mcporter"), encoding="utf-8")
+        return path
+
+    def untimed(self, argv: list[str], dirs: RunDirs) -> str:
+        """Run a set-up or clean-up command in `dirs`; return its stdout, or raise BenchError."""
+        try:
+            done = subprocess.run(
+                argv,
+                cwd=dirs.cwd,
+                env=dirs.environment(),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=SESSION_COMMAND_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired as error:
+            raise BenchError(f"timed out after {SESSION_COMMAND_TIMEOUT} s: {' '.join(argv)}") from error
+        if done.returncode != 0:
+            raise BenchError(f"exit {done.returncode}: {' '.join(argv)}\n{done.stderr.strip()[-2000:]}")
+        return done.stdout
+
+    def start_daemon(self, case: Case) -> None:
+        """Start an anchor's daemon (mcporter) or session (mcpc) in directories the case's runs share."""
+        dirs = RunDirs.create(self.scratch)
+        self.sessions[case.name] = (dirs, 0)
+        if case.daemon == "mcporter":
+            config = str(self.anchor_config_path("mcporter"))
+            self.untimed([*self.anchor("mcporter"), "--config", config, "daemon", "start"], dirs)
+        else:
+            target = f"{self.anchor_config_path('mcpc')}:stdlib"
+            self.untimed([*self.anchor("mcpc"), "connect", target, MCPC_SESSION], dirs)
+
+    def stop_daemon(self, case: Case, dirs: RunDirs) -> None:
+        if case.daemon == "mcporter":
+            config = str(self.anchor_config_path("mcporter"))
+            self.untimed([*self.anchor("mcporter"), "--config", config, "daemon", "stop"], dirs)
+        else:
+            self.untimed([*self.anchor("mcpc"), "close", MCPC_SESSION], dirs)
+
+    def after(self, case: Case, dirs: RunDirs, result: Result | None) -> None:
+        """Stop what a loop run left running (untimed); for keep-alive, count what its session served."""
+        if case.after_run == "mcporter":
+            config = str(self.anchor_config_path("mcporter"))
+            self.untimed([*self.anchor("mcporter"), "--config", config, "daemon", "stop"], dirs)
+            return
+        assert case.config is not None
+        gemma = [str(self.cli), "--config", str(self.config_path(case.config)), "session"]
+        try:
+            listed = json.loads(self.untimed([*gemma, "list", "--json"], dirs))["sessions"]
+            served = sum(int(row["requests"]) for row in listed)
+        except (ValueError, KeyError, TypeError) as error:
+            raise BenchError(f"{case.name}: unexpected `session list` output") from error
+        finally:
+            self.untimed([*gemma, "stop", "--all"], dirs)
+        if result is not None:
+            result.loop_served.append(served)
 
     def session_command(self, case: Case, dirs: RunDirs, *args: str) -> str:
         """Run `gemma-mcp --config <case's config> session ARGS` untimed in `dirs`; return stdout."""
@@ -507,6 +710,15 @@ class Runner:
     def stop_session(self, case: Case) -> str | None:
         """Stop the case's session and remove its directories; return what went wrong, if anything."""
         if case.name not in self.sessions:
+            return None
+        if case.daemon is not None:
+            dirs, _ = self.sessions.pop(case.name)
+            try:
+                self.stop_daemon(case, dirs)
+            except BenchError as error:
+                return f"stopping {case.daemon}'s daemon or session failed: {error}"
+            finally:
+                shutil.rmtree(dirs.root, ignore_errors=True)
             return None
         dirs, pid = self.sessions.pop(case.name)
         problem = None
@@ -566,7 +778,7 @@ class Runner:
 
         A warm case runs in its session's directories instead, which stay until the session stops.
         """
-        if case.session:
+        if case.long_lived:
             self.run_warm(case, result)
             return
         dirs = RunDirs.create(self.scratch)
@@ -575,7 +787,11 @@ class Runner:
                 shutil.copytree(self.cache_template(case), dirs.cache, dirs_exist_ok=True)
             config_path = self.config_path(case.config) if case.config else None
             began = time.time()
-            wall, rss, stdout = self.execute(self.argv(case, config_path), dirs)
+            try:
+                wall, rss, stdout = self.execute(self.argv(case, config_path), dirs)
+            finally:
+                if case.after_run:
+                    self.after(case, dirs, result)
             problem = case.check(stdout) if case.check else None
             if problem:
                 raise BenchError(f"{case.name}: unexpected output: {problem}")
@@ -592,9 +808,9 @@ class Runner:
     def run_warm(self, case: Case, result: Result | None) -> None:
         """Run a warm case once, in the directories of its live session."""
         dirs, _ = self.sessions[case.name]
-        assert case.config is not None
         began = time.time()
-        wall, rss, stdout = self.execute(self.argv(case, self.config_path(case.config)), dirs)
+        config_path = self.config_path(case.config) if case.config else None
+        wall, rss, stdout = self.execute(self.argv(case, config_path), dirs)
         problem = case.check(stdout) if case.check else None
         if problem:
             raise BenchError(f"{case.name}: unexpected output: {problem}")
@@ -661,9 +877,12 @@ def measure(runner: Runner, group: list[Case], runs: int) -> list[Result]:
     progress(f"{names}: 1 warm-up + {max(counts)} runs ")
     try:
         for result in results:
-            if result.case.session:
+            if result.case.long_lived:
                 try:
-                    runner.start_session(result.case)
+                    if result.case.daemon is not None:
+                        runner.start_daemon(result.case)
+                    else:
+                        runner.start_session(result.case)
                 except BenchError as error:
                     result.error = f"the session did not start: {error}"
         for result in results:
@@ -788,6 +1007,14 @@ def session_lines(results: list[Result]) -> list[str]:
             f"- {r.case.name}: the session served {served} request(s) for {r.session_runs} run(s)"
             " (warm-up included; one request per run means every run went through it)"
         )
+    for r in results:
+        if r.loop_served:
+            later = (LOOP_CALLS - 1) * len(r.loop_served)
+            lines.append(
+                f"- {r.case.name}: its keep-alive sessions served {sum(r.loop_served)} of the {later} calls"
+                f" after each run's first ({', '.join(map(str, r.loop_served))} per counted run);"
+                " the rest went direct while the session was starting"
+            )
     if not lines:
         return []
     return ["", "Sessions (from `gemma-mcp session list --json` after the runs):", "", *lines]
@@ -817,7 +1044,7 @@ def notes(results: list[Result]) -> list[str]:
     return ["", f"Outliers (over {OUTLIER_FACTOR}x the median) and problems:", "", *lines] if lines else []
 
 
-def header(cli: Path) -> list[str]:
+def header(cli: Path, anchors: dict[str, Path], nodes: dict[str, Path]) -> list[str]:
     model = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
@@ -832,8 +1059,44 @@ def header(cli: Path) -> list[str]:
         f"- {os.cpu_count()} CPU(s), {model}; {platform.platform()}",
         f"- Python {platform.python_version()} ({PYTHON}); CLI {cli}",
         f"- source: {revision()}",
+        *anchor_lines(anchors, nodes),
         "",
     ]
+
+
+def anchor_lines(anchors: dict[str, Path], nodes: dict[str, Path]) -> list[str]:
+    """Say which other clients were measured: their package versions and the Node that ran each."""
+    if not anchors:
+        return []
+    lines = ["- anchors (other clients):"]
+    for name, path in anchors.items():
+        runtime = str(nodes[name]) if name in nodes else (shutil.which("node") or "node")
+        lines.append(
+            f"  - {name}: {package_of(path)} ({path}), on Node.js {node_version(runtime)} ({runtime})"
+        )
+    return lines
+
+
+def node_version(runtime: str) -> str:
+    try:
+        done = subprocess.run([runtime, "--version"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "of unknown version"
+    return done.stdout.strip()
+
+
+def package_of(path: Path) -> str:
+    """Return `name version` of the npm package a bin file belongs to (its nearest package.json)."""
+    for folder in path.parents:
+        manifest = folder / "package.json"
+        if manifest.is_file():
+            try:
+                data = json.loads(manifest.read_text(encoding="utf-8"))
+            except ValueError:
+                break
+            if data.get("name") and data.get("version"):
+                return f"{data['name']} {data['version']}"
+    return "unknown package"
 
 
 def revision() -> str:
@@ -862,21 +1125,47 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=10, help="counted runs per case (default 10)")
     parser.add_argument("--only", nargs="+", choices=names, metavar="NAME", help="run only these cases")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    anchors = {
+        "inspector": "the MCP Inspector's executable (node_modules/.bin/mcp-inspector)",
+        "mcporter": "mcporter's executable (node_modules/.bin/mcporter)",
+        "mcpc": "apify mcpc's executable (node_modules/.bin/mcpc)",
+    }
+    for name, what in anchors.items():
+        cases = ", ".join(case.name for case in CASES if case.anchor == name)
+        parser.add_argument(f"--{name}", type=Path, metavar="PATH", help=f"{what}: adds {cases}")
     parser.add_argument(
-        "--inspector",
-        type=Path,
-        metavar="PATH",
-        help="the MCP Inspector's executable (node_modules/.bin/mcp-inspector): adds inspector-cli-stdlib",
+        "--node", type=Path, metavar="PATH", help="the Node.js binary that runs the anchors (default: PATH's)"
+    )
+    parser.add_argument(
+        "--node-for",
+        action="append",
+        default=[],
+        metavar="ANCHOR=PATH",
+        help="run one anchor with another Node.js binary (one whose package asks for a newer Node)",
     )
     args = parser.parse_args(argv)
+    args.nodes = {}
+    for given in args.node_for:
+        name, equals, path = given.partition("=")
+        if name not in ANCHORS or not equals or not os.access(path, os.X_OK):
+            parser.error(
+                f"--node-for: {given!r} is not ANCHOR=EXECUTABLE with ANCHOR one of {', '.join(ANCHORS)}"
+            )
+        args.nodes[name] = Path(path).resolve()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    if args.inspector is not None:
-        if not os.access(args.inspector, os.X_OK):
-            parser.error(f"--inspector: {args.inspector} is not an executable file")
-        args.inspector = args.inspector.resolve()
-    elif args.only and any(case.inspector and case.name in args.only for case in CASES):
-        parser.error("inspector-cli-stdlib needs --inspector PATH")
+    for option in (*ANCHORS, "node"):
+        given = getattr(args, option)
+        if given is None:
+            continue
+        if not os.access(given, os.X_OK) or given.is_dir():
+            parser.error(f"--{option}: {given} is not an executable file")
+        setattr(args, option, given.resolve())
+    if args.node is not None:
+        args.nodes = dict.fromkeys(ANCHORS, args.node) | args.nodes
+    for case in CASES:
+        if case.anchor and args.only and case.name in args.only and getattr(args, case.anchor) is None:
+            parser.error(f"{case.name} needs --{case.anchor} PATH")
     return args
 
 
@@ -888,17 +1177,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     cli = find_cli()
     compile_bytecode()
+    anchors = {name: getattr(args, name) for name in ANCHORS if getattr(args, name) is not None}
     selected = [
         case
         for case in CASES
-        if (args.only is None or case.name in args.only) and (args.inspector or not case.inspector)
+        if (args.only is None or case.name in args.only) and (case.anchor is None or case.anchor in anchors)
     ]
     # A SIGTERM ends the runner through SystemExit, so that the sessions it started are stopped.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     results: list[Result] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="gemma-mcp-bench-") as scratch:
-        runner = Runner(Path(scratch), cli, args.inspector)
+        runner = Runner(Path(scratch), cli, anchors, args.nodes)
         for group in groups_of(selected):
             results.extend(measure(runner, group, args.runs))
     elapsed = time.perf_counter() - started
@@ -906,7 +1196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results.sort(key=lambda r: order[r.case.name])
     floor = own_high_water_mark()
     lines = [
-        *header(cli),
+        *header(cli, anchors, args.nodes),
         *table(results),
         *server_table(results),
         *ratio_lines(results),

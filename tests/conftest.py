@@ -38,6 +38,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "GEMMA_MCP_TOOL_CACHE_TTL",
         "GEMMA_MCP_CONNECTION_TIMEOUT",
         "GEMMA_MCP_RETRY_COUNT",
+        "GEMMA_MCP_KEEP_ALIVE",
         "NO_COLOR",
     ):
         monkeypatch.delenv(name, raising=False)

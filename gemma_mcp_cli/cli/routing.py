@@ -38,6 +38,7 @@ class RoutedManager:
         self._stack = AsyncExitStack()
         self._manager: MCPClientManager | None = None
         self._pending: dict[str, list[dict[str, Any]]] = {}
+        self._warming: set[str] = set()
 
     async def __aenter__(self) -> RoutedManager:
         import anyio
@@ -68,6 +69,8 @@ class RoutedManager:
             for name in dict.fromkeys(self._start)
             if name in self._loaded.servers and not self.by_session(name)
         ]
+        for config in configs:  # before the servers start: their clean-up spares what runs already
+            self.keep_warm(config.name)
         await self._stack.enter_async_context(started_early(configs, log_dir()))
 
     async def __aexit__(self, *exc: object) -> None:
@@ -100,8 +103,25 @@ class RoutedManager:
         """Tell whether a live session answers this server's requests."""
         return self._session(name) is not None
 
+    def keep_warm(self, name: str) -> None:
+        """Connecting to a server with `keep_alive` directly: start its session for the next command.
+
+        Once per command and server, never waited for; not under --no-session (nor where this
+        command would not use a session either).
+        """
+        config = self._loaded.servers.get(name)
+        if config is None or not config.keep_alive or name in self._warming or not self._may_use(name):
+            return
+        self._warming.add(name)
+        from gemma_mcp_cli.sessions.launch import keep_warm
+
+        keep_warm(self._loaded, name)
+
+    def _may_use(self, name: str) -> bool:
+        return self._use_sessions and name not in self._loaded.problems and "://" not in name
+
     def _session(self, name: str) -> str | None:
-        if not self._use_sessions or name in self._loaded.problems or "://" in name:
+        if not self._may_use(name):
             return None
         if self.answerer is not None and self.answerer.roots:
             return None  # a session's server was told its roots when it connected: --root goes direct
@@ -135,6 +155,7 @@ class RoutedManager:
                         "not retried: it may have run",
                         server=name,
                     ) from None
+        self.keep_warm(name)
         return await direct(await self._direct())
 
     async def list_tools(self, name: str) -> list[dict[str, Any]]:

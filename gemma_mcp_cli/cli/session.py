@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import signal
-import subprocess
-import sys
-import time
 from typing import Annotated, Any
 
 import typer
@@ -19,8 +13,9 @@ from gemma_mcp_cli.cli.completion import complete_server
 from gemma_mcp_cli.cli.connect import error_entries, finish
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt
-from gemma_mcp_cli.errors import MCPConfigError, MCPConnectionError, MCPError, MCPUsageError
+from gemma_mcp_cli.errors import MCPError, MCPUsageError
 from gemma_mcp_cli.sessions import client as session_client
+from gemma_mcp_cli.sessions import launch
 from gemma_mcp_cli.state.trust import require_trusted
 
 app = typer.Typer(
@@ -35,7 +30,6 @@ IdleOpt = Annotated[
 ]
 AllOpt = Annotated[bool, typer.Option("--all", help="Stop every session.")]
 _TASK_IDLE_TIMEOUT = 600.0  # seconds, as `session start`'s default
-_START_GRACE = 10.0  # seconds beyond the server's connection_timeout for the session to come up
 
 
 @app.command("start")
@@ -58,7 +52,7 @@ def start(
                     raise MCPUsageError(
                         f"sessions are for configured servers; add {name} with 'servers add' first"
                     )
-                started.append(_start(loaded, loaded.server(name).name, idle_timeout))
+                started.append(launch.start_and_wait(loaded, loaded.server(name).name, idle_timeout))
             except MCPError as error:
                 errors.append(error)
         if as_json:
@@ -77,64 +71,15 @@ def start_for_task(loaded: Any, name: str) -> dict[str, Any]:
     The session stays up past its idle timeout while a task it started runs (see the daemon).
     """
     require_trusted(loaded.source)
-    return _start(loaded, name, _TASK_IDLE_TIMEOUT)
-
-
-def _start(loaded: Any, name: str, idle_timeout: float) -> dict[str, Any]:
-    """Start one session detached (its own process group) and wait until it serves."""
-    key = session_client.session_key(name, loaded.source.path)
-    live = session_client.read_info(key)
-    if live is not None and session_client.usable(live) and not _describe(live | {"key": key}).get("stale"):
-        return live
-    if live is not None:
-        _stop(live | {"key": key})  # it serves an older configuration or environment
-    from gemma_mcp_cli.state.files import open_private, private_dir
-    from gemma_mcp_cli.state.paths import log_dir
-
-    try:
-        log = private_dir(log_dir()) / f"session-{key}.log"
-        descriptor = open_private(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
-    except OSError as exc:
-        reason = f"cannot write the session log in {log_dir()}: {exc.strerror}"
-        raise MCPConfigError(reason, server=name) from None
-    command = [sys.executable, "-m", "gemma_mcp_cli.sessions.daemon", "--server", name]
-    command += ["--idle-timeout", str(idle_timeout)]
-    command += ["--config", str(loaded.source.path.resolve())] if loaded.source.path else []
-    with os.fdopen(descriptor, "ab") as errors:
-        offset = os.fstat(descriptor).st_size
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=errors,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + loaded.servers[name].connection_timeout + _START_GRACE
-    while time.monotonic() < deadline:
-        info = session_client.read_info(key)
-        if info is not None:
-            return info
-        if process.poll() is not None:
-            with os.fdopen(open_private(log), "rb") as written:
-                written.seek(offset)
-                fresh = written.read().decode(errors="replace")
-            lines = [line for line in fresh.splitlines() if line.startswith("Error:")]
-            reason = (
-                lines[-1].removeprefix("Error: ") if lines else f"it exited with status {process.returncode}"
-            )
-            raise MCPConnectionError(f"the session for '{name}' did not start: {reason}", server=name)
-        time.sleep(0.05)
-    process.terminate()  # the session ends its server (and the server's children) on SIGTERM
-    process.wait()
-    raise MCPConnectionError(f"the session for '{name}' did not start in time (see {log})", server=name)
+    return launch.start_and_wait(loaded, name, _TASK_IDLE_TIMEOUT)
 
 
 @app.command("list")
 def list_sessions(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """List the live sessions: server, pid, uptime, requests served, idle time."""
+    """List the live sessions: server, pid, uptime, requests served, idle time, what started it."""
 
     def work() -> None:
-        rows = [_describe(info) for info in session_client.all_sessions()]
+        rows = [launch.describe(info) for info in session_client.all_sessions()]
         if as_json:
             render.emit_json({"sessions": rows})
             return
@@ -145,32 +90,16 @@ def list_sessions(ctx: typer.Context, as_json: JsonOpt = False) -> None:
                 f"{r['uptime_s']:.0f}s",
                 r["requests"],
                 f"{r['idle_s']:.0f}s",
+                "keep-alive" if r["started_by"] == launch.BY_KEEP_ALIVE else "session start",
                 r["config"] or "",
             )
             for r in rows
         ]
-        render.table(("SERVER", "PID", "UPTIME", "REQUESTS", "IDLE", "CONFIG"), table)
+        render.table(("SERVER", "PID", "UPTIME", "REQUESTS", "IDLE", "STARTED BY", "CONFIG"), table)
         if not rows:
             render.message("no live sessions", style="dim")
 
     run(ctx, as_json, work)
-
-
-def _describe(info: dict[str, Any]) -> dict[str, Any]:
-    """Ask a session for its counters (falling back to what its description says)."""
-    try:
-        live = session_client.ask(info["key"], {"op": "info"}, timeout=5.0)
-    except (ConnectionError, OSError, MCPError):
-        live = info
-    return {
-        "server": live["server"],
-        "pid": live["pid"],
-        "config": live.get("config"),
-        "uptime_s": round(session_client.uptime(live), 1),
-        "requests": live.get("requests", 0),
-        "idle_s": live.get("idle_s", 0.0),
-        "stale": bool(live.get("stale")),
-    }
 
 
 @app.command("stop")
@@ -183,7 +112,9 @@ def stop(
         if not servers and not every:
             raise MCPUsageError("name the servers whose sessions to stop, or give --all")
         wanted = set(servers or [])
-        stopped = [_stop(info) for info in session_client.all_sessions() if every or info["server"] in wanted]
+        stopped = [
+            launch.stop(info) for info in session_client.all_sessions() if every or info["server"] in wanted
+        ]
         if as_json:
             render.emit_json({"stopped": stopped})
         else:
@@ -192,28 +123,3 @@ def stop(
             )
 
     run(ctx, as_json, work)
-
-
-def _stop(info: dict[str, Any]) -> str:
-    """Ask a session to stop; end it by signal if it does not go within a few seconds."""
-    pid = int(info["pid"])
-    try:
-        session_client.ask(info["key"], {"op": "stop"}, timeout=5.0)
-    except (ConnectionError, OSError, MCPError, session_client.SessionLost):
-        _signal(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    while (
-        time.monotonic() < deadline and session_client.is_session_process(pid) and session_client.alive(pid)
-    ):
-        time.sleep(0.05)
-    if session_client.is_session_process(pid) and session_client.alive(pid):
-        _signal(pid, signal.SIGKILL)
-    session_client.remove(info["key"], only_if_dead=True)
-    return str(info["server"])
-
-
-def _signal(pid: int, number: int) -> None:
-    """Signal a session process, and never another program that got its pid."""
-    if session_client.is_session_process(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, number)

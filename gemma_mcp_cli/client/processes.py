@@ -16,6 +16,9 @@ _EXIT_GRACE = 1.0  # seconds a server may take to end on SIGTERM when the interp
 # The process groups of servers that are running now, in every manager of this process: a
 # manager that is never shut down (nor left by `async with`) must not leave them behind.
 _RUNNING: set[int] = set()
+# Children that lead a session of their own and are not servers' strays: warm sessions this
+# process started, which outlive it on purpose.
+_SPARED: set[int] = set()
 
 
 def session_children() -> set[int]:
@@ -89,6 +92,11 @@ def become_subreaper() -> bool:
     return _subreaper
 
 
+def spare(pid: int) -> None:
+    """Never end this child in a clean-up: a warm session that was started to outlive the command."""
+    _SPARED.add(pid)
+
+
 def end_adopted(keep: set[int]) -> None:
     """End every child that leads a session of its own, except `keep`, and reap it.
 
@@ -98,7 +106,7 @@ def end_adopted(keep: set[int]) -> None:
     """
     if not _subreaper:
         return
-    for pid in session_children() - keep:
+    for pid in session_children() - keep - _SPARED:
         if end_group(pid):
             with contextlib.suppress(ChildProcessError, OSError):
                 os.waitpid(pid, 0)  # SIGKILL cannot be refused; reaping keeps no zombie
@@ -106,7 +114,7 @@ def end_adopted(keep: set[int]) -> None:
 
 def end_children_now() -> None:
     """Kill every server's process group at once (the second Ctrl-C, SIGTERM or SIGHUP)."""
-    for pgid in session_children():  # every stdio server leads a session of its own (Linux)
+    for pgid in session_children() - _SPARED:  # every stdio server leads a session of its own (Linux)
         end_group(pgid)
     early = sys.modules.get("gemma_mcp_cli.client.transports.early_start")
     if early is not None:  # the servers started early, wherever /proc cannot list children

@@ -107,6 +107,8 @@ def _check_server(
     data.setdefault("connection_timeout", settings.connection_timeout)
     if settings.sampling_command is not None:
         data.setdefault("sampling_command", list(settings.sampling_command))
+    if settings.keep_alive is not None:
+        data.setdefault("keep_alive", settings.keep_alive)
     if isinstance(data.get("cwd"), str):
         data["cwd"] = resolve_cwd(data["cwd"], source.path.parent if source.path else None)
     if isinstance(data.get("roots"), list):

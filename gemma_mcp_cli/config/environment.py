@@ -27,6 +27,7 @@ def env_names(config_text: str) -> list[str]:
     names = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", config_text))
     names |= {"GEMMA_MCP_ENABLED", "GEMMA_MCP_TOOL_CACHE_TTL", "GEMMA_MCP_CONNECTION_TIMEOUT"}
     names |= {"GEMMA_MCP_RETRY_COUNT", "GEMMA_MCP_SETTINGS", "GEMMA_MCP_SERVERS_CONFIG"}
+    names |= {"GEMMA_MCP_KEEP_ALIVE", "GEMMA_MCP_SAMPLING_COMMAND"}
     return sorted(names)
 
 

@@ -19,6 +19,7 @@ _SCHEMES = {
     MCPTransportType.WEBSOCKET: ("ws", "wss"),
 }
 REDACTED = "***"
+KEEP_ALIVE_MAX = 86400.0  # seconds: a day; past that a forgotten session is a leak, not a cache
 _AUTH_SECRETS = ("token", "client_secret", "assertion", "subject_token")
 _SECRET_WORDS = (
     "token",
@@ -50,6 +51,8 @@ class MCPSettings(BaseModel):
     connection_timeout: float = Field(10.0, gt=0)
     retry_count: int | None = Field(None, ge=0)
     sampling_command: list[str] | None = Field(None, min_length=1)
+    # Every server's default: keep it warm in a background session for this many idle seconds.
+    keep_alive: float | None = Field(None, ge=0, le=KEEP_ALIVE_MAX, allow_inf_nan=False)
 
     # Where each value that is not a default came from: "GEMMA_MCP_ENABLED", or "[mcp] in FILE".
     _origins: dict[str, str] = PrivateAttr(default_factory=dict)
@@ -157,6 +160,9 @@ class MCPServerConfig(BaseModel):
     auth: AuthConfig | None = None
     roots: list[str] = Field(default_factory=list)  # directories, resolved against the file's folder
     sampling_command: list[str] | None = Field(None, min_length=1)
+    # Seconds a background session, started by the first command that connects, stays warm
+    # while idle; None or 0: off.
+    keep_alive: float | None = Field(None, ge=0, le=KEEP_ALIVE_MAX, allow_inf_nan=False)
 
     # Dotted field paths ("env.TOKEN", "url") whose value came from the user's environment.
     _expanded: frozenset[str] = PrivateAttr(default_factory=frozenset)

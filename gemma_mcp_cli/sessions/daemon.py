@@ -1,6 +1,7 @@
 """A warm session: one background process that keeps one server connected.
 
-Started by `gemma-mcp session start` as `python -m gemma_mcp_cli.sessions.daemon`. It serves
+Started by `gemma-mcp session start`, or by a command for a server with `keep_alive`, as
+`python -m gemma_mcp_cli.sessions.daemon` (see `launch`). It serves
 JSON-line requests on a user-only Unix socket, concurrently, through one manager; it stops
 after its idle timeout, when its server's configuration changes, when the server dies and
 cannot be brought back, or when asked.
@@ -54,8 +55,11 @@ _TASK_LIFE = 24 * 3600.0  # seconds a task with no (or a longer) ttl keeps an id
 class Session:
     """The served state: the manager, the counters, and the reasons to stop."""
 
-    def __init__(self, name: str, config_path: Path | None, idle_timeout: float) -> None:
+    def __init__(
+        self, name: str, config_path: Path | None, idle_timeout: float, started_by: str = "session_start"
+    ) -> None:
         self.name = name
+        self.started_by = started_by
         self.config_path = config_path
         self.idle_timeout = idle_timeout
         self.key = session_key(name, config_path)
@@ -140,6 +144,7 @@ class Session:
             "socket": str(socket_path(self.key)),
             "started_at": self.started_at,
             "idle_timeout": self.idle_timeout,
+            "started_by": self.started_by,
             "requests": self.requests,
             "last_request_at": self.last_request_at,
             "idle_s": 0.0 if self.active else round(time.time() - self.last_request_at, 1),
@@ -317,10 +322,10 @@ async def _reply(session: Session, request: dict[str, Any], send: Any) -> dict[s
         await anyio.to_thread.run_sync(session.manager.flush_stats)
 
 
-async def serve(session: Session) -> None:
+async def serve(session: Session, lock_fd: int | None = None) -> None:
     """Connect the server, publish the socket, and serve until a reason to stop."""
     directory = private_dir(sessions_dir())
-    with _exclusive(directory / f"{session.key}.lock"):
+    with _exclusive(directory / f"{session.key}.lock", lock_fd):
         async with session.manager:
             await session.manager.connect_server(session.name)
             # Entered once the server runs, so that leaving it never takes that server for an
@@ -333,6 +338,7 @@ async def serve(session: Session) -> None:
 async def _serve_connected(session: Session) -> None:
     """Publish the socket and serve until a reason to stop."""
     listener = await _listen(socket_path(session.key))
+    session.last_request_at = time.time()  # idle from now: connecting may have taken a while
     try:
         write_atomically(info_path(session.key), json.dumps(session.info()).encode(), mode=0o600)
         async with anyio.create_task_group() as tg:
@@ -357,11 +363,19 @@ async def _drain(session: Session, listener: Any) -> None:
 
 
 @contextlib.contextmanager
-def _exclusive(path: Path) -> Iterator[None]:
-    """Hold the lock that makes this the only session for its key; exit quietly if another has it."""
+def _exclusive(path: Path, inherited: int | None = None) -> Iterator[None]:
+    """Hold the lock that makes this the only session for its key; exit quietly if another has it.
+
+    The launcher takes the lock before spawning and passes it on (`inherited`): locking it
+    again here only confirms it, while a second session's lock on the file fails.
+    """
     import fcntl
 
-    with os.fdopen(open_private(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "a") as lock:
+    descriptor = (
+        inherited if inherited is not None else open_private(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    )
+    os.set_inheritable(descriptor, False)  # a server holding it would keep the lock past this session
+    with os.fdopen(descriptor, "a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -422,12 +436,14 @@ def main() -> None:
     parser.add_argument("--server", required=True)
     parser.add_argument("--config")
     parser.add_argument("--idle-timeout", type=float, default=600.0)
+    parser.add_argument("--started-by", default="session_start")
+    parser.add_argument("--lock-fd", type=int)  # the session's lock, taken by the launcher
     options = parser.parse_args()
     config = Path(options.config) if options.config else None
     become_subreaper()  # the server's children that escape its group with setsid() come back here
     try:
-        session = Session(options.server, config, options.idle_timeout)
-        anyio.run(serve, session)
+        session = Session(options.server, config, options.idle_timeout, options.started_by)
+        anyio.run(serve, session, options.lock_fd)
         if session.signalled is not None:
             sys.exit(128 + session.signalled)
     except _AlreadyRunning:
