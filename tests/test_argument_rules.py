@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from gemma_mcp_cli.arguments import build, convert, load_args_object, parse_pairs, resolve_ref, validate
+from gemma_mcp_cli.arguments import (
+    build,
+    convert,
+    json_types,
+    load_args_object,
+    parse_pairs,
+    resolve_ref,
+    validate,
+)
 from gemma_mcp_cli.errors import MCPInvalidArgumentsError, MCPUsageError
 
 
@@ -172,3 +180,14 @@ def test_build_types_the_pairs_over_the_base_and_checks_the_whole() -> None:
         build("srv", "tool", {"inputSchema": schema(type="integer")}, {"k": "no"}, [])
     assert raised.value.server == "srv" and "invalid arguments for tool on 'srv'" in raised.value.message
     assert build("s", "t", {}, {"any": 1}, ["k=5"]) == {"any": 1, "k": "5"}
+
+
+def test_json_types_follows_references_from_the_root() -> None:
+    root = {"$defs": {"n": {"type": ["integer", "null"]}, "e": {"enum": ["a", 1]}}}
+    assert json_types({"$ref": "#/$defs/n"}, root) == ["integer", "null"]
+    assert json_types({"anyOf": [{"$ref": "#/$defs/e"}, {"type": "boolean"}]}, root) == [
+        "integer",
+        "string",
+        "boolean",
+    ]
+    assert json_types({"description": "says nothing"}, root) == []

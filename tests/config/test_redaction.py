@@ -217,3 +217,20 @@ def test_strip_credentials_leaves_a_url_without_them_byte_for_byte() -> None:
 
 def test_a_relative_cwd_without_a_file_is_taken_from_the_working_directory(workdir: Path) -> None:
     assert resolve_cwd("sub", None) == str(workdir.resolve() / "sub")
+
+
+def test_a_stdio_servers_redacted_form_has_no_url_and_is_json() -> None:
+    import json
+
+    shown = server(args=["--flag"]).redacted()
+    assert shown["url"] is None
+    assert json.loads(json.dumps(shown))["url"] is None
+
+
+def test_a_url_that_cannot_be_parsed_still_loses_its_credentials() -> None:
+    # A port that is not a number makes the URL unparsable; what looks like credentials still goes.
+    url = "https://ann:hunter2@h:port/x?token=t&q=1#f"
+    assert strip_credentials(url) == "https://h:port/x?token=***&q=1#f"
+    assert strip_credentials("https://h:port/x") == "https://h:port/x"
+    shown = server(transport="http", command=None, url=url).redacted()
+    assert shown["url"] == "https://h:port/x?token=***&q=1#f"
