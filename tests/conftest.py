@@ -1,8 +1,22 @@
-"""Every test runs with its own home, config, cache, state and data directories."""
+"""Every test runs with its own home, config, cache, state and data directories.
+
+The suite runs in four worker processes (pytest-xdist, set in pyproject.toml), so a test may run
+beside any other, in any order. For a new test that means:
+
+- Nothing fixed and shared: `tmp_path` for files, `free_port()` for ports, no global state.
+- A slow server (one on the SDK) that several tests of a module can share is started once by a
+  module-scoped fixture, and the module says `pytestmark = pytest.mark.xdist_group("NAME")` so
+  that one worker runs all its tests and starts it once (test_asking.py is the example).
+- A session-scoped fixture runs once per worker: one that prepares something on disk for all of
+  them (an npm install) does it under a file lock, like `npm_install_once`.
+- `-n 0` runs the tests in one process, for a debugger or `--pdb`.
+"""
 
 from __future__ import annotations
 
+import compileall
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -17,6 +31,19 @@ import pytest
 from tests.waiting import wait_until
 
 SERVERS = Path(__file__).parent / "servers"
+PACKAGE = Path(__file__).parents[1] / "gemma_mcp_cli"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the package to bytecode once, before any test starts `gemma-mcp` as a process.
+
+    An installed copy has its bytecode (pip writes it at install time). A checkout run with
+    PYTHONDONTWRITEBYTECODE set would compile every module again in each of the suite's hundreds
+    of `gemma-mcp` processes, about a quarter of a second of CPU each. Only the controller
+    compiles: the workers (pytest-xdist) start after it, and read what it wrote.
+    """
+    if not hasattr(config, "workerinput"):
+        compileall.compile_dir(PACKAGE, quiet=1)
 
 
 @pytest.fixture(autouse=True)
@@ -103,28 +130,38 @@ def servers_config(write_config: Callable[..., Path]) -> Path:
     )
 
 
-@pytest.fixture(scope="session")
-def everything_js() -> Path:
-    """Install the pinned @modelcontextprotocol/server-everything once (into an ignored folder)."""
-    if not EVERYTHING_JS.is_file():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("npm is needed to install @modelcontextprotocol/server-everything")
+def npm_install_once(prefix: Path, spec: str, installed: Path) -> None:
+    """Install the npm package `spec` into `prefix` (a git-ignored folder) unless `installed` exists.
+
+    Test workers (pytest-xdist) ask at the same moment: the first takes a lock inside `prefix` and
+    installs; the others wait on the lock and then find the package there. Raises what npm raised.
+    """
+    npm = shutil.which("npm")
+    if npm is None:
+        raise FileNotFoundError(f"npm is needed to install {spec}")
+    prefix.mkdir(parents=True, exist_ok=True)
+    with (prefix / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, even if npm fails
+        if installed.is_file():
+            return
         subprocess.run(
-            [
-                npm,
-                "install",
-                "--prefix",
-                str(NPM_DIR),
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                f"@modelcontextprotocol/server-everything@{EVERYTHING_VERSION}",
-            ],
+            [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--loglevel=error", spec],
             check=True,
             timeout=300,
             capture_output=True,
         )
+
+
+@pytest.fixture(scope="session")
+def everything_js() -> Path:
+    """Install the pinned @modelcontextprotocol/server-everything once (into an ignored folder)."""
+    if not EVERYTHING_JS.is_file():
+        try:
+            npm_install_once(
+                NPM_DIR, f"@modelcontextprotocol/server-everything@{EVERYTHING_VERSION}", EVERYTHING_JS
+            )
+        except FileNotFoundError as exc:
+            pytest.fail(str(exc))
     return EVERYTHING_JS
 
 
@@ -189,7 +226,13 @@ class NetworkServer:
         self._log = log.open("wb")
         self.process = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, env=env)
         with contextlib.suppress(AssertionError):  # reported below with the server's own words
-            wait_until(lambda: self.process.poll() is not None or self._accepting(), what=f"{argv} to listen")
+            # Generous: an SDK server spends seconds importing on a loaded machine; the wait ends
+            # as soon as it listens.
+            wait_until(
+                lambda: self.process.poll() is not None or self._accepting(),
+                limit=120,
+                what=f"{argv} to listen",
+            )
         if not self._accepting():
             self.close()
             raise RuntimeError(f"test server {argv} did not start: {log.read_text()[-2000:]}")

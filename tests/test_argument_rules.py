@@ -9,7 +9,16 @@ from typing import Any
 
 import pytest
 
-from gemma_mcp_cli.arguments import build, convert, load_args_object, parse_pairs, resolve_ref, validate
+from gemma_mcp_cli.arguments import (
+    build,
+    check_prompt,
+    convert,
+    json_types,
+    load_args_object,
+    parse_pairs,
+    resolve_ref,
+    validate,
+)
 from gemma_mcp_cli.errors import MCPInvalidArgumentsError, MCPUsageError
 
 
@@ -172,3 +181,47 @@ def test_build_types_the_pairs_over_the_base_and_checks_the_whole() -> None:
         build("srv", "tool", {"inputSchema": schema(type="integer")}, {"k": "no"}, [])
     assert raised.value.server == "srv" and "invalid arguments for tool on 'srv'" in raised.value.message
     assert build("s", "t", {}, {"any": 1}, ["k=5"]) == {"any": 1, "k": "5"}
+
+
+def test_json_types_follows_references_from_the_root() -> None:
+    root = {"$defs": {"n": {"type": ["integer", "null"]}, "e": {"enum": ["a", 1]}}}
+    assert json_types({"$ref": "#/$defs/n"}, root) == ["integer", "null"]
+    assert json_types({"anyOf": [{"$ref": "#/$defs/e"}, {"type": "boolean"}]}, root) == [
+        "integer",
+        "string",
+        "boolean",
+    ]
+    assert json_types({"description": "says nothing"}, root) == []
+
+
+def test_where_text_is_allowed_only_json_spellings_convert() -> None:
+    assert convert("false", ["boolean", "string"]) is False
+    assert convert("true", ["boolean", "string"]) is True
+    assert convert("False", ["boolean", "string"]) == "False"
+    assert convert('{"a": 1}', ["object", "string"]) == {"a": 1}
+    assert convert("[1]", ["object", "string"]) == "[1]"
+    assert convert("[1]", ["array", "string"]) == [1]
+
+
+def test_a_prompts_arguments_are_checked_against_the_declared_ones() -> None:
+    prompt = {
+        "name": "greet",
+        "arguments": [{"name": "name", "required": True}, {"name": "language"}, "junk"],
+    }
+    check_prompt("s", prompt, {"name": "Ada", "language": "en"})
+    check_prompt("s", prompt, {"name": "Ada"})
+    check_prompt("s", {"name": "bare"}, {})
+    with pytest.raises(MCPInvalidArgumentsError) as raised:
+        check_prompt("s", prompt, {"nmae": "Ada"})
+    assert raised.value.message == (
+        "invalid arguments for prompt greet on 's': name: required, not given;"
+        " nmae: not an argument of this prompt; did you mean 'name'?"
+    )
+    assert raised.value.hint == "'gemma-mcp prompts list s' lists its arguments"
+    assert raised.value.server == "s"
+    with pytest.raises(MCPInvalidArgumentsError) as bare:
+        check_prompt("s", {"name": "bare"}, {"x": "1"})
+    assert (
+        bare.value.message
+        == "invalid arguments for prompt bare on 's': x: not an argument of this prompt; it has none"
+    )

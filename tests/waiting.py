@@ -8,9 +8,12 @@ from pathlib import Path
 import anyio
 
 POLL = 0.02  # how often a condition that no event announces is looked at again
+# How long to wait before calling it a failure. Only a failing test waits this long: on a 2-core
+# machine running four test workers and other suites, a process start alone can take 30 s.
+LIMIT = 120.0
 
 
-def wait_until(condition: Callable[[], bool], limit: float = 30.0, what: str = "the condition") -> None:
+def wait_until(condition: Callable[[], bool], limit: float = LIMIT, what: str = "the condition") -> None:
     """Return as soon as `condition()` holds; fail the test if it does not within `limit` seconds."""
 
     async def poll() -> None:
@@ -24,7 +27,7 @@ def wait_until(condition: Callable[[], bool], limit: float = 30.0, what: str = "
         raise AssertionError(f"gave up after {limit} s waiting for {what}") from None
 
 
-def wait_for_text(path: Path, text: str, limit: float = 30.0) -> None:
+def wait_for_text(path: Path, text: str, limit: float = LIMIT) -> None:
     """Return once `text` appears in the file at `path` (a log another process writes)."""
 
     def there() -> bool:

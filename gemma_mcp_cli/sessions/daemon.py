@@ -24,7 +24,7 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from anyio.abc import SocketStream
+from anyio.abc import SocketStream, TaskStatus
 
 from gemma_mcp_cli import arguments
 from gemma_mcp_cli.client.manager import MCPClientManager
@@ -340,11 +340,13 @@ async def _serve_connected(session: Session) -> None:
     listener = await _listen(socket_path(session.key))
     session.last_request_at = time.time()  # idle from now: connecting may have taken a while
     try:
-        write_atomically(info_path(session.key), json.dumps(session.info()).encode(), mode=0o600)
         async with anyio.create_task_group() as tg:
+            # Signals are watched before the session is listed: a SIGTERM sent as soon as it
+            # shows up in `session list` still stops it (and its server) cleanly.
+            await tg.start(_watch_signals, session)
+            write_atomically(info_path(session.key), json.dumps(session.info()).encode(), mode=0o600)
             tg.start_soon(listener.serve, lambda s: _handle(session, s), tg)
             tg.start_soon(_watch_idle, session)
-            tg.start_soon(_watch_signals, session)
             await session.stopping.wait()
             await _drain(session, listener)
             tg.cancel_scope.cancel()
@@ -390,9 +392,12 @@ class _AlreadyRunning(Exception):
 _STOPPING = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
-async def _watch_signals(session: Session) -> None:
+async def _watch_signals(
+    session: Session, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+) -> None:
     """Stop cleanly (servers and their children too) on SIGTERM, SIGINT or SIGHUP; a second kills."""
     with anyio.open_signal_receiver(*_STOPPING) as signals:
+        task_status.started()  # the handlers are in place
         async for signum in signals:
             session.signalled = signum
             session.stopping.set()

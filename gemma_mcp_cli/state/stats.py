@@ -203,10 +203,12 @@ class StatsStore:
     def _remove(self) -> None:
         """Delete the database and its journal files."""
         for suffix in ("", "-wal", "-shm", "-journal"):
+            file = self.path.with_name(self.path.name + suffix)
             try:
-                self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
+                file.unlink(missing_ok=True)
             except OSError as exc:
-                raise self._unusable(exc, "remove it by hand") from None
+                # The hint names the file that stayed: it may be a journal, not the database.
+                raise self._unusable(exc, f"remove {file} by hand") from None
 
     def _unusable(self, exc: BaseException, hint: str) -> MCPConfigError:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

@@ -16,6 +16,9 @@ import pytest
 from tests.cli.conftest import Invoke, stdout_json
 from tests.conftest import PYTHON, NetworkServer, python_server, stdio_server
 
+# Its tests share servers started once for the module: one test worker runs them all (see conftest.py).
+pytestmark = pytest.mark.xdist_group("asking")
+
 Run = Callable[..., Any]
 
 

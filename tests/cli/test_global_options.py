@@ -12,6 +12,9 @@ from tests.cli.conftest import Invoke, stdout_json
 from tests.cli.test_quick import TYPER, run_probe
 from tests.conftest import NetworkServer, python_server, stdio_server
 
+# Its tests share servers started once for the module: one test worker runs them all (see conftest.py).
+pytestmark = pytest.mark.xdist_group("global-options")
+
 TOKEN = "s3cret-token-for-tests"
 
 

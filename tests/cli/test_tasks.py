@@ -22,6 +22,9 @@ from tests.cli.conftest import Invoke, stderr_json
 from tests.cli.live_servers import LIMIT, events, interrupt_once
 from tests.conftest import PYTHON, SERVERS, NetworkServer, free_port, stdio_server
 
+# Its tests share servers started once for the module: one test worker runs them all (see conftest.py).
+pytestmark = pytest.mark.xdist_group("tasks")
+
 
 @pytest.fixture(scope="module")
 def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:

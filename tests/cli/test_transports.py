@@ -11,6 +11,9 @@ import pytest
 from tests.cli.conftest import Invoke, stdout_json
 from tests.conftest import PYTHON, SERVERS, NetworkServer, everything_server, python_server
 
+# Its tests share servers started once for the module: one test worker runs them all (see conftest.py).
+pytestmark = pytest.mark.xdist_group("transports")
+
 TRANSPORTS = ["stdio", "http", "sse", "websocket"]
 
 

@@ -57,7 +57,7 @@ def pid_in(pidfile: Path) -> int:
     return int(pidfile.read_text())
 
 
-def wait_for(ready: Callable[[], bool], within: float = 30) -> None:
+def wait_for(ready: Callable[[], bool], within: float = 120) -> None:
     """Wait until `ready()` holds (a file appears, a line is written), failing after `within` seconds."""
 
     async def watch() -> None:

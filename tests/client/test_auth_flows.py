@@ -20,6 +20,9 @@ from tests.conftest import PYTHON, SERVERS, NetworkServer, free_port, python_ser
 
 __all__ = ["gemma", "outputs"]  # fixtures shared with test_auth
 
+# Its tests share servers started once for the module: one test worker runs them all (see conftest.py).
+pytestmark = pytest.mark.xdist_group("auth-flows")
+
 BROWSER = {"BROWSER": f"{PYTHON} {SERVERS / 'fake_browser.py'} %s"}
 
 

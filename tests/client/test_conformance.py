@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import npm_install_once
+
 CONFORMANCE_VERSION = "0.1.16"
 HERE = Path(__file__).resolve().parents[1]
 SUITE_DIR = HERE / ".npm-conformance"
@@ -42,21 +44,7 @@ def suite() -> Path:
         pytest.skip("the conformance suite needs node, npm and bash")
     if not SUITE_JS.is_file():
         try:
-            subprocess.run(
-                [
-                    npm,
-                    "install",
-                    "--prefix",
-                    str(SUITE_DIR),
-                    "--no-audit",
-                    "--no-fund",
-                    "--loglevel=error",
-                    f"@modelcontextprotocol/conformance@{CONFORMANCE_VERSION}",
-                ],
-                check=True,
-                timeout=300,
-                capture_output=True,
-            )
+            npm_install_once(SUITE_DIR, f"@modelcontextprotocol/conformance@{CONFORMANCE_VERSION}", SUITE_JS)
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
             pytest.skip(f"cannot install the conformance suite (offline?): {exc}")
     return SUITE_JS

@@ -77,10 +77,16 @@ def test_a_second_sigterm_ends_a_slow_clean_up_at_once(
 
 def test_timeout_sends_sigterm_and_nothing_is_left(write_config, tmp_path: Path, workdir: Path) -> None:
     config = server(write_config, tmp_path, "spawn-child")
-    command = ["timeout", "--preserve-status", "2", sys.executable, "-m", "gemma_mcp_cli"]
+    command = ["timeout", "--preserve-status", "120", sys.executable, "-m", "gemma_mcp_cli"]
     command += ["--config", str(config), "call", "s", "work", "--arg", "seconds=60"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
-    assert result.returncode == 143, result.stderr
-    assert only_error(result.stderr) == "Error: terminated (SIGTERM)"
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Once the call is under way, `timeout` is told to stop: it sends its command the SIGTERM it
+    # would send at its deadline (coreutils relays the signal), without a fixed wait that a
+    # loaded machine could outrun before the server even started.
+    wait_for(lambda: (tmp_path / "server.pid").exists(), within=120)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143, stderr
+    assert only_error(stderr) == "Error: terminated (SIGTERM)"
     wait_ended(pid_in(tmp_path / "server.pid"))
     wait_ended(log_pid(tmp_path / "state" / "logs" / f"{file_stem('s')}.log", "child"))

@@ -217,3 +217,72 @@ def test_strip_credentials_leaves_a_url_without_them_byte_for_byte() -> None:
 
 def test_a_relative_cwd_without_a_file_is_taken_from_the_working_directory(workdir: Path) -> None:
     assert resolve_cwd("sub", None) == str(workdir.resolve() / "sub")
+
+
+def test_a_stdio_servers_redacted_form_has_no_url_and_is_json() -> None:
+    import json
+
+    shown = server(args=["--flag"]).redacted()
+    assert shown["url"] is None
+    assert json.loads(json.dumps(shown))["url"] is None
+
+
+def test_a_url_that_cannot_be_parsed_still_loses_its_credentials() -> None:
+    # A port that is not a number makes the URL unparsable; what looks like credentials still goes.
+    url = "https://ann:hunter2@h:port/x?token=t&q=1#f"
+    assert strip_credentials(url) == "https://h:port/x?token=***&q=1#f"
+    assert strip_credentials("https://h:port/x") == "https://h:port/x"
+    shown = server(transport="http", command=None, url=url).redacted()
+    assert shown["url"] == "https://h:port/x?token=***&q=1#f"
+
+
+@pytest.mark.parametrize(
+    ("keys", "problem"),
+    [
+        (
+            {"grant": "jwt_bearer"},
+            ("auth.assertion", "the jwt_bearer grant needs the workload token: assertion or assertion_file"),
+        ),
+        ({"grant": "jwt_bearer", "assertion_file": "/run/token"}, None),
+        ({"grant": "jwt_bearer", "assertion": "a.b.c"}, None),
+        (
+            {"grant": "token_exchange", "idp_token_endpoint": "https://idp/token"},
+            ("auth.subject_token", "the token_exchange grant needs subject_token or subject_token_file"),
+        ),
+        (
+            {"grant": "token_exchange", "subject_token_file": "/run/id"},
+            ("auth.idp_token_endpoint", "the token_exchange grant needs the idp_token_endpoint URL"),
+        ),
+        ({"grant": "token_exchange", "subject_token": "t", "idp_token_endpoint": "https://idp/token"}, None),
+        ({"signing_alg": "ES256"}, ("auth.signing_alg", "signing_alg applies only with a private_key")),
+        ({"signing_alg": "ES256", "private_key": "-----BEGIN"}, None),
+    ],
+)
+def test_each_grant_names_the_field_it_lacks(keys: dict[str, Any], problem: tuple[str, str] | None) -> None:
+    auth = AuthConfig.model_construct(
+        **{"type": "oauth", "grant": "client_credentials", "client_id": "c"} | keys
+    )
+    assert auth.problem() == problem
+
+
+def test_roots_given_as_text_are_resolved_against_the_files_folder(tmp_path: Path) -> None:
+    from gemma_mcp_cli.config.models import resolve_roots
+
+    other = {"uri": "file:///elsewhere", "name": "kept as given"}
+    assert resolve_roots(["data", other], tmp_path) == [str(tmp_path / "data"), other]
+
+
+def test_settings_say_which_file_a_value_came_from(tmp_path: Path) -> None:
+    settings = MCPSettings().with_origins({"retry_count": "x.toml"}, {"retry_count": tmp_path / "x.toml"})
+    assert settings.written_in("retry_count") == tmp_path / "x.toml"
+    assert settings.written_in("connection_timeout") is None
+    assert MCPSettings().with_origins({}).written_in("retry_count") is None
+
+
+def test_a_url_that_cannot_be_parsed_keeps_its_second_question_mark_and_hash() -> None:
+    url = "https://ann:pw@h:port/x?token=t?b=2&a=1#one#two"
+    assert strip_credentials(url) == "https://h:port/x?token=***&a=1#one#two"
+
+
+def test_query_keys_are_read_case_blind_and_values_may_hold_an_equals_sign() -> None:
+    assert strip_credentials("https://h/x?Sig=a=b&Mode=x=y") == "https://h/x?Sig=***&Mode=x=y"

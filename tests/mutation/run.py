@@ -54,7 +54,8 @@ def scratch_copy(module: str, folder: Path) -> None:
         "source_paths": ["gemma_mcp_cli"],
         "only_mutate": [source],
         "pytest_add_cli_args_test_selection": tests,
-        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-q"],
+        # One process: mutmut runs pytest in its own workers, so the suite's `-n 4` is turned off.
+        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-q", "-n", "0"],
         "use_git_change_detection": False,
     }
     lines = [f"{key} = {json.dumps(value)}" for key, value in table.items()]

@@ -14,6 +14,9 @@ import pytest
 from tests.cli.test_asking_terminal import Terminal
 from tests.conftest import stdio_server
 
+# Its tests share servers started once for the module: one test worker runs them all (see conftest.py).
+pytestmark = pytest.mark.xdist_group("relay")
+
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 

@@ -184,3 +184,79 @@ def test_a_database_in_an_unwritable_place_names_the_system_reason(tmp_path: Pat
     assert str(blocker) in raised.value.message
     with pytest.raises(MCPConfigError):
         StatsStore(path).reset()
+
+
+def test_a_full_reset_leaves_the_database_alone_in_its_folder(tmp_path: Path) -> None:
+    # A journal left beside a fresh database would be replayed into it: none of them may stay.
+    folder = tmp_path / "state"
+    folder.mkdir()
+    path = folder / "s.db"
+    path.write_bytes(b"not a database" * 100)
+    for suffix in ("-wal", "-shm", "-journal"):
+        (folder / f"s.db{suffix}").write_bytes(b"stale")
+    assert StatsStore(path).reset() == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["s.db"]
+
+
+def test_a_journal_that_cannot_be_removed_is_named_with_the_system_reason(tmp_path: Path) -> None:
+    import pytest
+
+    from gemma_mcp_cli.errors import MCPConfigError
+
+    path = tmp_path / "s.db"
+    path.write_bytes(b"not a database" * 100)
+    (tmp_path / "s.db-wal").mkdir()  # unlink refuses a folder
+    with pytest.raises(MCPConfigError) as raised:
+        StatsStore(path).reset()
+    assert raised.value.message == f"cannot use the statistics database {path}: Is a directory"
+    assert raised.value.hint == f"remove {tmp_path / 's.db-wal'} by hand"
+
+
+def test_a_database_that_is_a_folder_is_refused_with_the_system_reason(tmp_path: Path) -> None:
+    import pytest
+
+    from gemma_mcp_cli.errors import MCPConfigError
+
+    path = tmp_path / "s.db"
+    path.mkdir()
+    for server in (None, "one"):
+        with pytest.raises(MCPConfigError) as raised:
+            StatsStore(path).reset(server)
+        assert raised.value.message == f"cannot use the statistics database {path}: Is a directory"
+        assert raised.value.hint == "check that the state directory is writable"
+
+
+def test_resetting_one_server_of_a_corrupt_database_names_the_reason(tmp_path: Path) -> None:
+    import pytest
+
+    from gemma_mcp_cli.errors import MCPConfigError
+
+    path = tmp_path / "s.db"
+    path.write_bytes(b"not a database" * 100)
+    with pytest.raises(MCPConfigError) as raised:
+        StatsStore(path).reset("one")
+    assert raised.value.message == f"cannot use the statistics database {path}: file is not a database"
+
+
+def test_a_full_disk_while_a_reset_starts_afresh_is_one_error(tmp_path: Path) -> None:
+    import resource
+    import signal
+
+    import pytest
+
+    from gemma_mcp_cli.errors import MCPConfigError
+
+    path = tmp_path / "s.db"
+    path.write_bytes(b"not a database" * 100)
+    # No file of this process may grow past 0 bytes for the span of the reset: a full disk.
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, limits[1]))
+    try:
+        with pytest.raises(MCPConfigError) as raised:
+            StatsStore(path).reset()
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+        signal.signal(signal.SIGXFSZ, handler)
+    assert raised.value.message == f"cannot use the statistics database {path}: disk I/O error"
+    assert raised.value.hint == "check that the state directory is writable"
