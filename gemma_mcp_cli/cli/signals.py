@@ -35,8 +35,22 @@ def enable() -> None:
     """Make SIGTERM and SIGHUP stop the program as Ctrl-C does (called by its entry point)."""
     global _enabled
     _enabled = True
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        _keep_ignoring_ctrl_c()
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _as_interrupt)
+
+
+def _keep_ignoring_ctrl_c() -> None:
+    """Started with SIGINT ignored (a background job of a script): go on ignoring it, stop cleanly.
+
+    asyncio cancels the running command on a signal only if Python's own SIGINT handler is in
+    place when the loop starts; without it, SIGTERM would end the command mid-flight, and its
+    servers would never hear that their requests were cancelled. So Python's handler is put
+    back, for asyncio to find, and SIGINT itself is blocked: it stays undelivered, as ignored.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
 def _as_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -110,3 +111,34 @@ def test_a_timed_out_call_over_http_is_cancelled_on_the_server(
         server.close()
     (run,) = events(record, "sleepy_started")
     assert [e["requestId"] for e in events(record, "sleepy_cancelled")] == [run["requestId"]]
+
+
+def test_a_background_job_keeps_ignoring_ctrl_c_and_still_cancels_on_sigterm(
+    config: Path, record: Path
+) -> None:
+    # A script's `gemma-mcp ... &` starts with SIGINT ignored; `trap '' INT` makes the same start here.
+    argv = ["bash", "-c", 'trap "" INT; exec "$@"', "bash", *gemma(config, "call", "live", "sleepy")]
+
+    async def main() -> int:
+        process = subprocess.Popen(
+            [*argv, "--arg", "seconds=60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        try:
+            with anyio.fail_after(LIMIT):
+                while not events(record, "sleepy_started"):
+                    assert process.poll() is None, process.communicate()
+                    await anyio.sleep(0.02)
+                # Had the Ctrl-C counted, the command would end as interrupted (130), not 143.
+                process.send_signal(signal.SIGINT)
+                process.send_signal(signal.SIGTERM)
+                while process.poll() is None:
+                    await anyio.sleep(0.02)
+            return process.returncode
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.communicate()
+
+    assert anyio.run(main) == 143
+    (run,) = events(record, "sleepy_started")
+    assert told_to_cancel(record) == [run["requestId"]]
