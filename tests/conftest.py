@@ -20,6 +20,7 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -44,6 +45,11 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     if not hasattr(config, "workerinput"):
         compileall.compile_dir(PACKAGE, quiet=1)
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        # A suite started with Ctrl-C ignored (a detached job) would hand that on to every
+        # program it starts, and gemma-mcp keeps ignoring it there, as a background job should.
+        # The tests that press Ctrl-C mean a program started from a terminal.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
