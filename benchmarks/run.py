@@ -666,22 +666,9 @@ class Runner:
     def session_command(self, case: Case, dirs: RunDirs, *args: str) -> str:
         """Run `gemma-mcp --config <case's config> session ARGS` untimed in `dirs`; return stdout."""
         assert case.config is not None
-        argv = [str(self.cli), "--config", str(self.config_path(case.config)), "session", *args]
-        try:
-            done = subprocess.run(
-                argv,
-                cwd=dirs.cwd,
-                env=dirs.environment(),
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=SESSION_COMMAND_TIMEOUT,
-            )
-        except subprocess.TimeoutExpired as error:
-            raise BenchError(f"timed out after {SESSION_COMMAND_TIMEOUT} s: {' '.join(argv)}") from error
-        if done.returncode != 0:
-            raise BenchError(f"exit {done.returncode}: {' '.join(argv)}\n{done.stderr.strip()[-2000:]}")
-        return done.stdout
+        return self.untimed(
+            [str(self.cli), "--config", str(self.config_path(case.config)), "session", *args], dirs
+        )
 
     def start_session(self, case: Case) -> None:
         """Start a session for the case's server, in directories that all the case's runs share."""
