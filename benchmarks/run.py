@@ -137,6 +137,21 @@ WARM_TOOLS_LIST = ("tools", "list", "{server}", "--json", "--refresh")
 # The interpreter's own start-up, the yardstick of the quick commands (`python -c pass`).
 STARTUP = (PYTHON, "-c", "pass")
 
+
+# One Inspector call of the dependency-free server's store_memory: a one-shot case, and each loop step.
+INSPECTOR_CALL = (
+    "{inspector}",
+    "--cli",
+    PYTHON,
+    str(STDLIB_SERVER),
+    "--method",
+    "tools/call",
+    "--tool-name",
+    "store_memory",
+    "--tool-arg",
+    "content=bench",
+)
+
 CASES: list[Case] = [
     Case(
         "python-startup",
@@ -271,18 +286,7 @@ CASES: list[Case] = [
     Case(
         "inspector-cli-stdlib",
         "mcp-inspector --cli ... --method tools/call (MCP Inspector; only with --inspector)",
-        (
-            "{inspector}",
-            "--cli",
-            PYTHON,
-            str(STDLIB_SERVER),
-            "--method",
-            "tools/call",
-            "--tool-name",
-            "store_memory",
-            "--tool-arg",
-            "content=bench",
-        ),
+        INSPECTOR_CALL,
         cli=False,
         group="call-stdlib",
         anchor="inspector",
@@ -334,18 +338,7 @@ CASES: list[Case] = [
     Case(
         "loop20-inspector",
         f"{LOOP_CALLS} x mcp-inspector --cli ... --method tools/call (only with --inspector)",
-        (
-            "{inspector}",
-            "--cli",
-            PYTHON,
-            str(STDLIB_SERVER),
-            "--method",
-            "tools/call",
-            "--tool-name",
-            "store_memory",
-            "--tool-arg",
-            "content=bench",
-        ),
+        INSPECTOR_CALL,
         cli=False,
         group="loop20",
         anchor="inspector",
