@@ -105,8 +105,18 @@ NPM_DIR = Path(__file__).parent / ".npm"
 EVERYTHING_JS = NPM_DIR / "node_modules" / "@modelcontextprotocol" / "server-everything" / "dist" / "index.js"
 
 
+STARTUP_TIMEOUT = 60.0  # seconds a test server may take to start on a loaded machine
+
+
 def stdio_server(name: str, script: str, *args: str, **keys: object) -> str:
-    """Return a TOML table for a test server started as `python tests/servers/SCRIPT ARGS`."""
+    """Return a TOML table for a test server started as `python tests/servers/SCRIPT ARGS`.
+
+    Start-up gets a patient `connection_timeout` unless the test sets one (None leaves the key out):
+    a suite in four workers on two cores can take more than the default 10 s to start a Python
+    server that imports the SDK.
+    """
+    keys = {"connection_timeout": STARTUP_TIMEOUT} | keys
+    keys = {key: value for key, value in keys.items() if value is not None}
     argv = [str(SERVERS / script), *args]
     lines = [f"[{name}]", f"command = {json.dumps(PYTHON)}", f"args = {json.dumps(argv)}"]
     lines += [f"{key} = {json.dumps(value)}" for key, value in keys.items()]
@@ -115,6 +125,7 @@ def stdio_server(name: str, script: str, *args: str, **keys: object) -> str:
 
 LOCAL_MEMORY = (
     f'[memory]\ncommand = {json.dumps(PYTHON)}\nargs = ["-m", "gemma_mcp_cli.servers.local_memory"]\n'
+    f"connection_timeout = {STARTUP_TIMEOUT}\n"
 )
 
 
@@ -177,7 +188,7 @@ def everything_config(write_config: Callable[..., Path], everything_js: Path) ->
     node = shutil.which("node") or "node"
     return write_config(
         f"[everything]\ncommand = {json.dumps(node)}\nargs = {json.dumps([str(everything_js), 'stdio'])}\n"
-        "request_timeout = 30.0\n",
+        f"request_timeout = 30.0\nconnection_timeout = {STARTUP_TIMEOUT}\n",
         name="everything.toml",
     )
 
@@ -188,8 +199,11 @@ def process_ended(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return True
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split(")")[1].split()[0] == "Z"
+    try:  # the process may be reaped between the two looks: gone then, too
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def child_processes() -> list[tuple[int, str]]:

@@ -451,7 +451,7 @@ def test_a_change_to_the_settings_invalidates_the_snapshot(
     import os
 
     log = tmp_path / "obs.jsonl"
-    config = str(write_config(observing("obs", log)))
+    config = str(write_config(observing("obs", log, connection_timeout=None)))  # the settings' own
     settings = tmp_path / "settings.toml"
     settings.write_text("[mcp]\nconnection_timeout = 10.0\n")
     env = os.environ | {"GEMMA_MCP_SETTINGS": str(settings)}

@@ -16,7 +16,7 @@ BROKEN = '[typo]\ncomand = "x"\nenabled = false\n\n[nourl]\ntransport = "http"\n
 
 @pytest.fixture
 def config(write_config: Callable[..., Path]) -> Path:
-    return write_config(stdio_server("good", "legacy_rag_redis.py") + BROKEN)
+    return write_config(stdio_server("good", "legacy_rag_redis.py", connection_timeout=None) + BROKEN)
 
 
 @pytest.mark.parametrize("command", [("tools", "list"), ("servers", "status")])
@@ -76,7 +76,8 @@ def test_a_malformed_variable_reference_is_a_config_error_with_its_line(
     gemma_process: Gemma, write_config
 ) -> None:
     config = write_config(
-        stdio_server("good", "legacy_rag_redis.py") + '[bad]\ncommand = "echo"\nargs = ["${oops"]\n'
+        stdio_server("good", "legacy_rag_redis.py", connection_timeout=None)
+        + '[bad]\ncommand = "echo"\nargs = ["${oops"]\n'
     )
     result = gemma_process(config, "validate")
     assert result.returncode == 3
