@@ -137,31 +137,33 @@ def test_a_changed_config_or_environment_is_not_answered_from_the_snapshot(
     assert "third" in gemma(config, "servers", "list").stdout
 
 
-COLD_CALLS = [
-    ["call", "legacy", "get_memory_stats"],
-    ["call", "legacy", "recall_memory", "--arg", "query=x", "--json"],
-    ["call", "legacy", "clear_memory"],  # the tool reports an error: exit 6
-    ["call", "legacy", "clear_memory", "--json"],
-    ["call", "legacy", "store_memory", "--arg", "content=x", "--arg", "importance=2"],  # exit 7
-    ["call", "legacy", "store_memory", "--args", '{"content": "x"}', "--dry-run"],
-    ["call", "legacy", "nosuch", "--json"],  # exit 5
-    ["call", "ghost", "get_memory_stats"],  # exit 3
-    ["call", "legacy", "get_memory_stats", "--args", "@missing.json"],  # exit 2
-    ["call", "legacy", "get_memory_stats", "--timeout", "nan"],  # left to the full path
-    ["call", "legacy", "get_memory_stats", "--timeout", "100000"],  # out of bounds: left to it too
-    ["call", "legacy", "get_memory_stats", "--timeout", "0.0001"],
+COLD_CALLS = [  # a command line and its exit code
+    (["call", "legacy", "get_memory_stats"], 0),
+    (["call", "legacy", "recall_memory", "--arg", "query=x", "--json"], 0),
+    (["call", "legacy", "clear_memory"], 6),  # the tool reports an error
+    (["call", "legacy", "clear_memory", "--json"], 6),
+    (["call", "legacy", "store_memory", "--arg", "content=x", "--arg", "importance=2"], 7),
+    (["call", "legacy", "store_memory", "--args", '{"content": "x"}', "--dry-run"], 0),
+    (["call", "legacy", "nosuch", "--json"], 5),
+    (["call", "ghost", "get_memory_stats"], 3),
+    (["call", "legacy", "get_memory_stats", "--args", "@missing.json"], 2),
+    (["call", "legacy", "get_memory_stats", "--timeout", "nan"], 2),  # left to the full path
+    (["call", "legacy", "get_memory_stats", "--timeout", "100000"], 2),  # out of bounds: left to it too
+    (["call", "legacy", "get_memory_stats", "--timeout", "0.0001"], 2),  # below the least timeout
 ]
 
 
-def test_cold_calls_without_typer_match_the_full_path(write_config, workdir: Path) -> None:
+@pytest.mark.parametrize(("args", "code"), COLD_CALLS, ids=[" ".join(args[1:]) for args, _ in COLD_CALLS])
+def test_cold_calls_without_typer_match_the_full_path(
+    args: list[str], code: int, write_config, workdir: Path
+) -> None:
+    # The front end runs first, on an empty cache; the full path then finds the cache it filled.
     config = str(write_config(stdio_server("legacy", "legacy_rag_redis.py")))
-    for args in COLD_CALLS:
-        fast, full = gemma(config, *args), gemma(config, "--no-session", *args)
-        assert (fast.returncode, fast.stdout, fast.stderr) == (full.returncode, full.stdout, full.stderr), (
-            args
-        )
-    assert gemma(config, *COLD_CALLS[0]).stdout.startswith('{"total_memories": 0')
-    assert [gemma(config, *args).returncode for args in COLD_CALLS[2:9:2]] == [6, 7, 5, 2]
+    fast, full = gemma(config, *args), gemma(config, "--no-session", *args)
+    assert (fast.returncode, fast.stdout, fast.stderr) == (full.returncode, full.stdout, full.stderr)
+    assert fast.returncode == code, fast.stderr
+    if args == COLD_CALLS[0][0]:
+        assert fast.stdout.startswith('{"total_memories": 0')
 
 
 def test_a_cold_call_reads_its_command_line_without_typer(write_config, workdir: Path) -> None:
