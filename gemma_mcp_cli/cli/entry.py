@@ -16,11 +16,13 @@ def main() -> None:
         if code is None:
             code = call.run(sys.argv[1:])
         if code is None:
-            from gemma_mcp_cli.cli.quick import lists, search  # not loaded by a warm call
+            from gemma_mcp_cli.cli.quick import lists, search, sessions  # not loaded by a warm call
 
             code = lists.run(sys.argv[1:])
             if code is None:
                 code = search.run(sys.argv[1:])
+            if code is None:
+                code = sessions.run(sys.argv[1:])
         if code is not None:
             sys.stdout.flush()
             sys.exit(code)

@@ -13,8 +13,8 @@ from gemma_mcp_cli.cli.completion import complete_server
 from gemma_mcp_cli.cli.connect import error_entries, finish
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt
+from gemma_mcp_cli.cli.quick import sessions as quick_sessions
 from gemma_mcp_cli.errors import MCPError, MCPUsageError
-from gemma_mcp_cli.sessions import client as session_client
 from gemma_mcp_cli.sessions import launch
 from gemma_mcp_cli.state.trust import require_trusted
 
@@ -77,29 +77,7 @@ def start_for_task(loaded: Any, name: str) -> dict[str, Any]:
 @app.command("list")
 def list_sessions(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List the live sessions: server, pid, uptime, requests served, idle time, what started it."""
-
-    def work() -> None:
-        rows = [launch.describe(info) for info in session_client.all_sessions()]
-        if as_json:
-            render.emit_json({"sessions": rows})
-            return
-        table = [
-            (
-                r["server"],
-                r["pid"],
-                f"{r['uptime_s']:.0f}s",
-                r["requests"],
-                f"{r['idle_s']:.0f}s",
-                "keep-alive" if r["started_by"] == launch.BY_KEEP_ALIVE else "session start",
-                r["config"] or "",
-            )
-            for r in rows
-        ]
-        render.table(("SERVER", "PID", "UPTIME", "REQUESTS", "IDLE", "STARTED BY", "CONFIG"), table)
-        if not rows:
-            render.message("no live sessions", style="dim")
-
-    run(ctx, as_json, work)
+    run(ctx, as_json, lambda: quick_sessions.show(as_json=as_json))
 
 
 @app.command("stop")
@@ -111,15 +89,6 @@ def stop(
     def work() -> None:
         if not servers and not every:
             raise MCPUsageError("name the servers whose sessions to stop, or give --all")
-        wanted = set(servers or [])
-        stopped = [
-            launch.stop(info) for info in session_client.all_sessions() if every or info["server"] in wanted
-        ]
-        if as_json:
-            render.emit_json({"stopped": stopped})
-        else:
-            render.message(
-                f"stopped {len(stopped)} session(s)" + (f": {', '.join(stopped)}" if stopped else "")
-            )
+        quick_sessions.stop(servers or [], every=every, as_json=as_json)
 
     run(ctx, as_json, work)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -187,3 +188,34 @@ def test_a_first_servers_list_is_answered_without_typer(write_config, workdir: P
         assert list(tmp_path.rglob("config-*.json")), "the first run saves the snapshot"
         full = gemma(config, "--no-session", *args)
         assert (first.stdout, full.returncode) == (full.stdout, 0), args
+
+
+def test_session_list_and_stop_are_answered_without_typer_as_the_full_path_would(
+    write_config, workdir: Path
+) -> None:
+    config = str(write_config(stdio_server("legacy", "legacy_rag_redis.py")))
+    for args in (["session", "list"], ["session", "list", "--json"], ["session", "stop", "--all"]):
+        fast, full = gemma(config, *args), gemma(config, "--no-session", *args)  # nothing running
+        assert (fast.returncode, fast.stdout, fast.stderr) == (full.returncode, full.stdout, full.stderr), (
+            args
+        )
+    assert gemma(config, "session", "start", "legacy").returncode == 0
+    try:
+        listed = run_probe(
+            ["--config", config, "session", "list", "--json"], entry=True, roots=(*SDK, *TYPER)
+        )
+        assert "HEAVY=\n" in listed.stderr, listed.stderr
+        full = json.loads(gemma(config, "--no-session", "session", "list", "--json").stdout)["sessions"]
+        fast = json.loads(listed.stdout)["sessions"]
+        timeless = [{k: v for k, v in row.items() if k not in ("uptime_s", "idle_s")} for row in fast]
+        assert timeless == [{k: v for k, v in row.items() if k not in ("uptime_s", "idle_s")} for row in full]
+        assert [row["server"] for row in fast] == ["legacy"]
+        stopped = run_probe(
+            ["--config", config, "session", "stop", "legacy", "--json"], entry=True, roots=TYPER
+        )
+        assert (json.loads(stopped.stdout), "HEAVY=\n" in stopped.stderr) == ({"stopped": ["legacy"]}, True)
+        assert json.loads(gemma(config, "session", "list", "--json").stdout) == {"sessions": []}
+    finally:
+        gemma(config, "session", "stop", "--all")
+    refused = gemma(config, "session", "stop")  # nothing named: the full path says what is missing
+    assert refused.returncode == 2 and "give --all" in refused.stderr
