@@ -4,34 +4,21 @@ from __future__ import annotations
 
 import difflib
 import re
-import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from gemma_mcp_cli.config.checks import check_document
 from gemma_mcp_cli.config.discovery import CONFIG_ENV, ConfigSource
 from gemma_mcp_cli.config.discovery import find_config as _find
 from gemma_mcp_cli.config.lines import LineIndex
 from gemma_mcp_cli.config.models import MCPServerConfig, MCPSettings, resolve_cwd, strip_credentials
+from gemma_mcp_cli.config.plain import builtin_servers
 from gemma_mcp_cli.config.reports import ConfigReport, Problem, ServerReport
 from gemma_mcp_cli.config.settings import load_settings
 from gemma_mcp_cli.errors import MCPConfigError, program
 
 _SETTINGS_DEFAULTS = ("connection_timeout", "tool_cache_ttl")
-LOCAL_MEMORY = "local-memory"
-
-
-def builtin_servers() -> dict[str, dict[str, Any]]:
-    """Return the built-in default configuration: the packaged memory server alone."""
-    return {
-        LOCAL_MEMORY: {
-            "command": sys.executable,
-            "args": ["-m", "gemma_mcp_cli.servers.local_memory"],
-            "description": "The packaged memory server (SQLite, no setup needed).",
-        }
-    }
 
 
 def find_config(explicit: str | Path | None = None, settings: MCPSettings | None = None) -> ConfigSource:

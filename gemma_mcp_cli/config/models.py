@@ -2,42 +2,31 @@
 
 from __future__ import annotations
 
-import re
 import shlex
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic_core import PydanticCustomError
 
+from gemma_mcp_cli.config.redaction import REDACTED, URL_SCHEMES, looks_secret, strip_credentials
 from gemma_mcp_cli.enums import MCPTransportType
 
-_SCHEMES = {
-    MCPTransportType.HTTP: ("http", "https"),
-    MCPTransportType.SSE: ("http", "https"),
-    MCPTransportType.WEBSOCKET: ("ws", "wss"),
-}
-REDACTED = "***"
+__all__ = [
+    "REDACTED",
+    "AuthConfig",
+    "MCPServerConfig",
+    "MCPSettings",
+    "looks_secret",
+    "resolve_cwd",
+    "resolve_roots",
+    "strip_credentials",
+    "transport_problem",
+]
+
 KEEP_ALIVE_MAX = 86400.0  # seconds: a day; past that a forgotten session is a leak, not a cache
 _AUTH_SECRETS = ("token", "client_secret", "assertion", "subject_token")
-_SECRET_WORDS = (
-    "token",
-    "key",
-    "secret",
-    "password",
-    "passwd",
-    "authorization",
-    "auth",
-    "cookie",
-    "credential",
-)
-
-
-def looks_secret(key: str) -> bool:
-    """Tell whether an env or header name suggests its value is a secret."""
-    lowered = key.lower()
-    return any(word in lowered for word in _SECRET_WORDS)
 
 
 class MCPSettings(BaseModel):
@@ -228,39 +217,6 @@ class MCPServerConfig(BaseModel):
         return str(data["url"] or "")
 
 
-# Query parameters that carry credentials under names looks_secret does not catch.
-_SECRET_QUERY_WORDS = ("sig", "jwt", "session", "pwd", "apikey")
-
-
-def strip_credentials(url: str) -> str:
-    """Return a URL fit to show: no `user:password@`, and `***` for each secret-looking query value."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - reading it raises for a malformed port
-    except ValueError:  # not a URL one can parse: still never show what looks like credentials
-        bare, question, rest = re.sub(r"//[^/@]*@", "//", url).partition("?")
-        query, hash_, fragment = rest.partition("#")
-        return bare + question + _redact_query(query) + hash_ + fragment
-    if parts.username is not None or parts.password is not None:
-        host = parts.hostname or ""
-        parts = parts._replace(netloc=f"{host}:{parts.port}" if parts.port else host)
-    if parts.query:
-        parts = parts._replace(query=_redact_query(parts.query))
-    return parts.geturl()
-
-
-def _redact_query(query: str) -> str:
-    return "&".join(_redact_pair(pair) for pair in query.split("&")) if query else query
-
-
-def _redact_pair(pair: str) -> str:
-    key, equals, value = pair.partition("=")
-    name = unquote_plus(key).lower()
-    if equals and value and (looks_secret(name) or any(word in name for word in _SECRET_QUERY_WORDS)):
-        return f"{key}={REDACTED}"
-    return pair
-
-
 def transport_problem(config: MCPServerConfig) -> tuple[str, str] | None:
     """Return the field and message of the first transport requirement the config breaks."""
     transport = config.transport
@@ -271,7 +227,7 @@ def transport_problem(config: MCPServerConfig) -> tuple[str, str] | None:
     if not config.url:
         return "url", f"the {transport} transport needs a url"
     scheme = urlsplit(config.url).scheme.lower()
-    allowed = _SCHEMES[transport]
+    allowed = URL_SCHEMES[transport]
     if scheme not in allowed or not urlsplit(config.url).netloc:
         wanted = " or ".join(f"{s}://" for s in allowed)
         return "url", f"the {transport} transport needs a {wanted} url, got {strip_credentials(config.url)!r}"

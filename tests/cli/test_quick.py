@@ -174,10 +174,14 @@ def test_a_cold_call_reads_its_command_line_without_typer(write_config, workdir:
     assert "HEAVY=\n" in done.stderr  # the SDK was loaded to make the call, Typer was not
 
 
-def test_a_first_servers_list_is_answered_without_typer(write_config, workdir: Path, tmp_path: Path) -> None:
+def test_a_first_servers_list_of_a_file_that_is_not_plain_validates_without_typer_and_saves_a_snapshot(
+    write_config, workdir: Path, tmp_path: Path
+) -> None:
+    # A `${VAR}` reference takes the models (a plain file is listed without them: test_plain.py).
     config = str(
         write_config(
-            stdio_server("legacy", "legacy_rag_redis.py") + stdio_server("off", "x.py", enabled=False)
+            stdio_server("legacy", "legacy_rag_redis.py", description="${WHO:-someone}")
+            + stdio_server("off", "x.py", enabled=False)
         )
     )
     for args in (["servers", "list"], ["servers", "list", "--all", "--json"]):

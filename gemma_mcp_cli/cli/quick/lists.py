@@ -1,8 +1,9 @@
 """`servers list` and a cached `tools list`, answered without Typer or the SDK.
 
 Both are read from the snapshot of the validated configuration and the listing cache. When
-no snapshot matches the configuration (the first run after an install or an edit), the
-configuration is validated here, with pydantic but without Typer, which saves one. Anything
+no snapshot matches the configuration (the first run after an install or an edit), a plain
+configuration is listed straight from the file (`config.plain`, without pydantic); any other is
+validated here, with pydantic but without Typer, which saves a snapshot. Anything
 this cannot answer exactly as the full path would (an option it does not know, a server with
 no fresh cache, a configuration with problems) returns None and takes the full path.
 """
@@ -56,6 +57,12 @@ def saved_snapshot(request: dict[str, Any]) -> dict[str, Any] | None:
         return None
     source = request["source"] = discovery.find_config(request["config"], *discovery.servers_config_setting())
     found = snapshot.read(source)
+    if found is None and request["command"] == "servers":
+        from gemma_mcp_cli.config import plain
+
+        entries = plain.summaries(source)  # a plain file needs no models to be listed
+        if entries is not None:
+            return {"source": str(source), "servers": [{"summary": entry} for entry in entries]}
     if found is None:
         # Nothing saved for this configuration yet: validate it (pydantic, without Typer),
         # which saves the snapshot when the file has no problems; else the full path reports.
