@@ -15,13 +15,16 @@ import math
 import os
 import shlex
 import sys
-from typing import Any
 from urllib.parse import urlsplit
 
 from gemma_mcp_cli.config.discovery import ConfigSource, settings_block, settings_file
 from gemma_mcp_cli.config.redaction import URL_SCHEMES, strip_credentials
 from gemma_mcp_cli.enums import MCPTransportType
 from gemma_mcp_cli.names import is_safe_name
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a first listing is this fast)
+if TYPE_CHECKING:
+    from typing import Any
 
 LOCAL_MEMORY = "local-memory"
 

@@ -9,7 +9,6 @@ used only when all of those are still the same, so its answers are the full path
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -17,8 +16,7 @@ from typing import Any
 
 from gemma_mcp_cli._version import __version__
 from gemma_mcp_cli.config.discovery import ConfigSource, settings_file
-from gemma_mcp_cli.config.environment import env_fingerprint, env_names
-from gemma_mcp_cli.state.files import write_atomically
+from gemma_mcp_cli.config.environment import env_fingerprint, env_names, sha256_hex
 from gemma_mcp_cli.state.paths import cache_dir
 
 
@@ -28,7 +26,7 @@ def _stamp(path: Path | None) -> str | None:
         data = path.read_bytes() if path is not None else None
     except OSError:
         return None
-    return hashlib.sha256(data).hexdigest() if data is not None else None
+    return sha256_hex(data) if data is not None else None
 
 
 def inputs(source: ConfigSource) -> dict[str, Any]:
@@ -50,7 +48,7 @@ def inputs(source: ConfigSource) -> dict[str, Any]:
 def path_for(source: ConfigSource) -> Path:
     """Return the snapshot file of one configuration."""
     key = str(source.path.resolve()) if source.path else f"<built-in>{sys.executable}"
-    return cache_dir() / f"config-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+    return cache_dir() / f"config-{sha256_hex(key.encode())[:16]}.json"
 
 
 def read(source: ConfigSource) -> dict[str, Any] | None:
@@ -66,6 +64,8 @@ def read(source: ConfigSource) -> dict[str, Any] | None:
 
 def save(source: ConfigSource, servers: list[dict[str, Any]]) -> None:
     """Save the summaries and fingerprints of a configuration that loaded without problems."""
+    from gemma_mcp_cli.state.files import write_atomically  # tempfile and more: only to write
+
     document = {"inputs": inputs(source), "source": str(source), "servers": servers}
     path = path_for(source)
     try:

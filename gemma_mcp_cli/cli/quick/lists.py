@@ -10,7 +10,10 @@ no fresh cache, a configuration with problems) returns None and takes the full p
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a first listing is this fast)
+if TYPE_CHECKING:
+    from typing import Any
+
 
 _COMMANDS = {("servers", "list"): {"--all", "--json"}, ("tools", "list"): {"--json", "--offline"}}
 
@@ -77,6 +80,10 @@ def saved_snapshot(request: dict[str, Any]) -> dict[str, Any] | None:
 
 def say_trust(request: dict[str, Any]) -> None:
     """Say, as the full path does, that an untrusted project file was only read."""
+    from gemma_mcp_cli.config.discovery import PROJECT
+
+    if request["source"].origin != PROJECT:
+        return  # only a file found in the current directory needs trust (and its module)
     from gemma_mcp_cli.cli import render
     from gemma_mcp_cli.state import trust
 

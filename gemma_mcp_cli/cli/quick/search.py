@@ -7,7 +7,9 @@ option it does not know, `--refresh`, a server with no fresh cache) returns None
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 _FLAGS = {"--json", "--offline"}
 _VALUES = {"--limit", "-n"}
