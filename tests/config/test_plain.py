@@ -144,6 +144,9 @@ PLAIN_FILES = {
     "stdio-and-remote": '[a]\ncommand = "python"\nargs = ["-m", "x y", "--k=v"]\ndescription = "one"\n'
     '[b]\ntransport = "http"\nurl = "https://user:pw@h.example/mcp?api_key=s3cret&x=1"\n'
     '[c]\ntransport = "sse"\nurl = "http://127.0.0.1:1/sse"\nenabled = false\nrequest_timeout = 5\n',
+    # A file found anywhere is untrusted text: escapes in it must reach no terminal raw.
+    "hostile-text": '[a]\ncommand = "x\\u001b[2J"\n'
+    'description = "evil \\u001b]0;pwned\\u0007 \\u001b[31mred"\n',
     "disabled-only-but-one": '[z]\ncommand = "z"\nenabled = false\n[y]\ncommand = "y"\nkeep_alive = 30\n',
 }
 
@@ -163,6 +166,7 @@ def test_a_first_servers_list_of_a_plain_file_matches_the_full_path_without_pyda
     full = gemma(config, "--no-session", "servers", "list", *flags)
     assert (first.stdout, first.stderr.replace("HEAVY=\n", "")) == (full.stdout, full.stderr)
     assert "s3cret" not in first.stdout and "pw@" not in first.stdout
+    assert "\x1b" not in first.stdout and "\x07" not in first.stdout
     if "--json" in flags:
         assert json.loads(first.stdout)["errors"] == []
 

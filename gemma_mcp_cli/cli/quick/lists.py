@@ -10,6 +10,8 @@ no fresh cache, a configuration with problems) returns None and takes the full p
 
 from __future__ import annotations
 
+from gemma_mcp_cli.cli.quick import leading_config
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a first listing is this fast)
 if TYPE_CHECKING:
     from typing import Any
@@ -20,11 +22,10 @@ _COMMANDS = {("servers", "list"): {"--all", "--json"}, ("tools", "list"): {"--js
 
 def parse(argv: list[str]) -> dict[str, Any] | None:
     """Return the parts of a plain `servers list` or `tools list`, or None for anything else."""
-    config, i = None, 0
-    while i < len(argv) and argv[i].startswith("-"):
-        if argv[i] not in ("--config", "-c") or i + 1 >= len(argv):
-            return None
-        config, i = argv[i + 1], i + 2
+    start = leading_config(argv)
+    if start is None:
+        return None
+    config, i = start
     command = tuple(argv[i : i + 2])
     if command not in _COMMANDS:
         return None

@@ -7,6 +7,8 @@ option it does not know, `--refresh`, a server with no fresh cache) returns None
 
 from __future__ import annotations
 
+from gemma_mcp_cli.cli.quick import leading_config
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from typing import Any
@@ -17,11 +19,10 @@ _VALUES = {"--limit", "-n"}
 
 def parse(argv: list[str]) -> dict[str, Any] | None:
     """Return the parts of a plain `tools search QUERY [SERVER...]`, or None for anything else."""
-    config, i = None, 0
-    while i < len(argv) and argv[i].startswith("-"):
-        if argv[i] not in ("--config", "-c") or i + 1 >= len(argv):
-            return None
-        config, i = argv[i + 1], i + 2
+    start = leading_config(argv)
+    if start is None:
+        return None
+    config, i = start
     if argv[i : i + 2] != ["tools", "search"]:
         return None
     found: dict[str, Any] = {"config": config, "flags": set(), "words": [], "limit": None}

@@ -8,20 +8,22 @@ and takes the full path, which reports it.
 
 from __future__ import annotations
 
+from gemma_mcp_cli.cli.quick import leading_config
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from typing import Any
+
 
 _COMMANDS = {"list": {"--json"}, "stop": {"--json", "--all"}}
 
 
 def parse(argv: list[str]) -> dict[str, Any] | None:
     """Return the parts of a plain `session list` or `session stop`, or None for anything else."""
-    i = 0
-    while i < len(argv) and argv[i].startswith("-"):
-        if argv[i] not in ("--config", "-c") or i + 1 >= len(argv):
-            return None  # the configuration is not read, but other global options change things
-        i += 2
+    start = leading_config(argv)  # the configuration is not read; other global options go to Typer
+    if start is None:
+        return None
+    i = start[1]
     if argv[i : i + 1] != ["session"] or len(argv) < i + 2 or argv[i + 1] not in _COMMANDS:
         return None
     command, rest = argv[i + 1], argv[i + 2 :]
