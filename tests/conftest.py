@@ -147,38 +147,45 @@ def servers_config(write_config: Callable[..., Path]) -> Path:
     )
 
 
-def npm_install_once(prefix: Path, spec: str, installed: Path) -> None:
-    """Install the npm package `spec` into `prefix` (a git-ignored folder) unless `installed` exists.
+def npm_install_once(prefix: Path, spec: str) -> None:
+    """Install the npm package `spec` into `prefix` (a git-ignored folder) unless it is there whole.
 
     Test workers (pytest-xdist) ask at the same moment: the first takes a lock inside `prefix` and
-    installs; the others wait on the lock and then find the package there. Raises what npm raised.
+    installs; the others wait on the lock and then find the package there. A package's own files
+    appear while npm is still unpacking its dependencies, so "there whole" is a marker naming
+    `spec`, written only after npm has finished; a cut-off install is simply run again. Raises
+    what npm raised.
     """
+    marker = prefix / ".installed"
+    if marker.is_file() and marker.read_text(encoding="utf-8") == spec:
+        return
     npm = shutil.which("npm")
     if npm is None:
         raise FileNotFoundError(f"npm is needed to install {spec}")
     prefix.mkdir(parents=True, exist_ok=True)
     with (prefix / ".install.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, even if npm fails
-        if installed.is_file():
+        if marker.is_file() and marker.read_text(encoding="utf-8") == spec:
             return
+        marker.unlink(missing_ok=True)
         subprocess.run(
             [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--loglevel=error", spec],
             check=True,
             timeout=300,
             capture_output=True,
         )
+        partial = prefix / ".installed.part"
+        partial.write_text(spec, encoding="utf-8")
+        partial.replace(marker)
 
 
 @pytest.fixture(scope="session")
 def everything_js() -> Path:
     """Install the pinned @modelcontextprotocol/server-everything once (into an ignored folder)."""
-    if not EVERYTHING_JS.is_file():
-        try:
-            npm_install_once(
-                NPM_DIR, f"@modelcontextprotocol/server-everything@{EVERYTHING_VERSION}", EVERYTHING_JS
-            )
-        except FileNotFoundError as exc:
-            pytest.fail(str(exc))
+    try:
+        npm_install_once(NPM_DIR, f"@modelcontextprotocol/server-everything@{EVERYTHING_VERSION}")
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc))
     return EVERYTHING_JS
 
 

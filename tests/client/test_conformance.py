@@ -42,11 +42,10 @@ def suite() -> Path:
     npm, node, bash = shutil.which("npm"), shutil.which("node"), shutil.which("bash")
     if npm is None or node is None or bash is None:
         pytest.skip("the conformance suite needs node, npm and bash")
-    if not SUITE_JS.is_file():
-        try:
-            npm_install_once(SUITE_DIR, f"@modelcontextprotocol/conformance@{CONFORMANCE_VERSION}", SUITE_JS)
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-            pytest.skip(f"cannot install the conformance suite (offline?): {exc}")
+    try:
+        npm_install_once(SUITE_DIR, f"@modelcontextprotocol/conformance@{CONFORMANCE_VERSION}")
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"cannot install the conformance suite (offline?): {exc}")
     return SUITE_JS
 
 
