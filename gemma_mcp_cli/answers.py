@@ -232,16 +232,13 @@ def check(server: str, schema: Mapping[str, Any], content: Mapping[str, Any]) ->
 
 def problems_of(schema: Mapping[str, Any], content: Mapping[str, Any]) -> list[str]:
     """Return what is wrong with a form's content, one entry per field (secret values unnamed)."""
-    from jsonschema import validators
-    from jsonschema.exceptions import SchemaError
+    from gemma_mcp_cli.arguments import schema_errors, schema_validator
 
-    cls = validators.validator_for(schema)
-    try:
-        cls.check_schema(dict(schema))
-    except SchemaError:
+    cls = schema_validator(schema)
+    if cls is None:
         return []  # a broken schema is the server's to judge
     found = []
-    for error in cls(schema).iter_errors(dict(content)):
+    for error in schema_errors(cls(schema), content):
         path = ".".join(str(part) for part in error.absolute_path) or "(form)"
         node = fields_of(schema).get(path, {})
         said = f"{error.validator} {error.validator_value!r}" if is_secret(path, node) else error.message

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from gemma_mcp_cli._simple_schema import surely_valid
 from gemma_mcp_cli.errors import MCPInvalidArgumentsError, MCPUsageError, program
 from gemma_mcp_cli.names import close_names
 
@@ -200,21 +201,34 @@ _PREPARED_LIMIT = 256  # schemas; a long-lived process over many servers starts 
 def checker(
     schema: Mapping[str, Any] | None, *, server: str, tool: str
 ) -> Callable[[Mapping[str, Any]], None]:
-    """Return `validate` for one schema, prepared once (checking the schema itself is the slow part)."""
+    """Return `validate` for one schema, prepared once (checking the schema itself is the slow part).
+
+    Arguments that plainly fit a plain schema pass without jsonschema (see `_simple_schema`);
+    jsonschema is imported and prepared only for the rest, and words every problem.
+    """
     if not schema:
         return _accept
-    from jsonschema import validators
-    from jsonschema.exceptions import SchemaError
+    prepared: list[Callable[[Mapping[str, Any]], None]] = []
 
-    cls = validators.validator_for(schema)
-    try:
-        cls.check_schema(dict(schema))
-    except SchemaError:
+    def check(arguments: Mapping[str, Any]) -> None:
+        if surely_valid(schema, arguments):
+            return
+        if not prepared:
+            prepared.append(_full_check(schema, server=server, tool=tool))
+        prepared[0](arguments)
+
+    return check
+
+
+def _full_check(schema: Mapping[str, Any], *, server: str, tool: str) -> Callable[[Mapping[str, Any]], None]:
+    """Return the jsonschema check of one schema, with the project's own rules."""
+    cls = schema_validator(schema)
+    if cls is None:
         return _accept  # a broken schema is the server's problem; let the server judge
     prepared = cls(_with_nullables(schema))
 
     def check(arguments: Mapping[str, Any]) -> None:
-        problems = {_describe(error) for error in prepared.iter_errors(dict(arguments))}
+        problems = {_describe(error) for error in schema_errors(prepared, arguments)}
         problems |= {f"{key}: not a parameter of this tool" for key in _undeclared(arguments, schema)}
         if problems:
             raise MCPInvalidArgumentsError(
@@ -224,6 +238,38 @@ def checker(
             )
 
     return check
+
+
+def schema_validator(schema: Mapping[str, Any]) -> Any | None:
+    """Return the jsonschema validator class for a server's schema, or None for a broken schema.
+
+    A `$schema` that is not text, or names no draft jsonschema knows, is read as the latest
+    draft, as jsonschema itself would (without its deprecation warning).
+    """
+    from jsonschema import validators
+    from jsonschema.exceptions import SchemaError
+
+    latest = validators.Draft202012Validator
+    declared = schema.get("$schema")
+    cls = validators.validator_for(schema, default=latest) if isinstance(declared, str) else latest
+    try:
+        cls.check_schema(dict(schema))
+    except SchemaError:
+        return None
+    return cls
+
+
+def schema_errors(prepared: Any, instance: Mapping[str, Any]) -> list[Any]:
+    """Return jsonschema's errors for `instance`; none where the schema cannot be followed.
+
+    A `$ref` to nowhere or to another document (never fetched) leaves the server to judge.
+    """
+    from referencing.exceptions import Unresolvable
+
+    try:
+        return list(prepared.iter_errors(dict(instance)))
+    except (Unresolvable, RecursionError):
+        return []
 
 
 def _accept(arguments: Mapping[str, Any]) -> None:
