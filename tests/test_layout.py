@@ -22,7 +22,17 @@ LAYERS: dict[str, int] = {
     "plugin": 6,
     "servers": 1,
 }
-LEAVES = {"errors", "enums", "names", "arguments", "sanitize", "answers", "_version"}
+LEAVES = {
+    "errors",
+    "enums",
+    "names",
+    "arguments",
+    "_simple_schema",
+    "sanitize",
+    "answers",
+    "_collection",
+    "_version",
+}
 
 
 def subsystem(module: str) -> str:

@@ -109,10 +109,12 @@ help_style.install(app)  # SERVER and KEY=VALUE placeholders, and examples
 
 def main() -> None:
     """Run the gemma-mcp command line."""
+    from gemma_mcp_cli import _collection
     from gemma_mcp_cli.cli.completion import use_quoting_completion
 
     command = typer.main.get_command(app)  # what `app()` runs (its pretty exceptions are off)
     use_quoting_completion()
+    _collection.resume()  # a command that may run for hours collects as usual
     command(prog_name="gemma-mcp")
 
 

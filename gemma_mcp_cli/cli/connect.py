@@ -54,8 +54,11 @@ def open_manager(
     answerer = answerer_for(options)
 
     def direct() -> MCPClientManager:
+        from gemma_mcp_cli import _collection
         from gemma_mcp_cli.client.manager import MCPClientManager
         from gemma_mcp_cli.state.stats import StatsStore
+
+        _collection.resume()
 
         quiet_sdk_logging(options.verbose)
         return MCPClientManager(

@@ -7,6 +7,9 @@ import sys
 
 def main() -> None:
     """Run gemma-mcp."""
+    from gemma_mcp_cli import _collection
+
+    _collection.pause()  # resumed once the SDK or the full command line is loaded
     from gemma_mcp_cli.cli import signals
     from gemma_mcp_cli.cli.quick import call, show_help
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -158,6 +157,8 @@ class LoadedConfig:
             raise self._disabled_and_broken(name, allow_disabled)
         found = self.servers.get(name)
         if found is None:
+            import difflib  # only for a name that is not there
+
             close = difflib.get_close_matches(name, list(self.servers), n=1)
             maybe = f"; did you mean '{close[0]}'?" if close else ""
             raise MCPConfigError(

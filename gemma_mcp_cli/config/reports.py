@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,5 +80,7 @@ class ConfigReport:
 
 def suggest(key: str) -> str:
     """Return ' (did you mean X?)' for a misspelt server key, or ''."""
+    import difflib  # only for a name that is not there
+
     close = difflib.get_close_matches(key, _FIELDS, n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import statistics
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -228,7 +227,7 @@ def summarize(requests: list[Request]) -> dict[str, Any]:
         "total_latency": sum(latencies),
         "min_latency": latencies[0] if latencies else None,
         "max_latency": latencies[-1] if latencies else None,
-        "avg_latency": statistics.fmean(latencies) if latencies else None,
+        "avg_latency": sum(latencies) / len(latencies) if latencies else None,
         "p50_latency": _percentile(latencies, 50),
         "p95_latency": _percentile(latencies, 95),
         "last_error": failures[-1].error if failures else None,
