@@ -75,8 +75,13 @@ async def run(
     except (MCPTimeoutError, anyio.get_cancelled_exc_class(), KeyboardInterrupt):
         await _cancel(manager, loaded, name, task["taskId"])
         raise
-    store.remember(loaded.source.path, name, task | {"status": "completed"})
+    store.remember(loaded.source.path, name, task | {"status": ended(result)})
     return task, result
+
+
+def ended(result: dict[str, Any]) -> str:
+    """Return the state a task is in once its result came: a tool error is a failed task."""
+    return "failed" if result.get("isError") else "completed"
 
 
 async def _started(

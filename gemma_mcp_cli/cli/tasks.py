@@ -14,7 +14,7 @@ from gemma_mcp_cli.cli.connect import error_entries, finish, open_manager, targe
 from gemma_mcp_cli.cli.content import report_call
 from gemma_mcp_cli.cli.loading import config_for
 from gemma_mcp_cli.cli.options import JsonOpt, ServerArg, ServersArg, TimeoutOpt
-from gemma_mcp_cli.cli.run_task import PROTOCOL
+from gemma_mcp_cli.cli.run_task import PROTOCOL, ended
 from gemma_mcp_cli.errors import MCPError, MCPTaskPendingError, MCPUsageError, program
 from gemma_mcp_cli.state import tasks as store
 
@@ -144,17 +144,32 @@ def result(
         if timeout is not None and not math.isfinite(timeout):
             raise MCPUsageError("--timeout must be a finite number of seconds")
         if not wait:
-            task = await manager.get_task(name, task_id)
-            if task.get("status") not in ("completed", "failed", "cancelled"):
-                raise MCPTaskPendingError(
-                    f"task {task_id} on '{name}' is still {task.get('status')}",
-                    server=name,
-                    hint=f"run '{program()} tasks result {name} {task_id} --wait' to wait for it",
-                )
+            _ended(name, task_id, await manager.get_task(name, task_id))
         with render.ProgressDisplay(f"{name} task") as progress:
             found = await manager.task_result(name, task_id, timeout=timeout, on_progress=progress.update)
         entry = store.recall(loaded.source.path, name, task_id)
+        if entry is not None:
+            store.remember(loaded.source.path, name, {"taskId": task_id, "status": ended(found)})
         tool = str(entry.get("tool") or "") if entry else ""
         report_call(name, tool, found, as_json=as_json, extra={"taskId": task_id})
 
     run_async(ctx, as_json, _with(ctx, server, work))
+
+
+def _ended(name: str, task_id: str, task: dict[str, Any]) -> None:
+    """Raise unless the task has ended (one waiting for input is answered through --wait)."""
+    status = task.get("status")
+    if status in ("completed", "failed", "cancelled"):
+        return
+    if status == "input_required":
+        note = task.get("statusMessage")
+        raise MCPTaskPendingError(
+            f"task {task_id} on '{name}' is waiting for input" + (f" ({note})" if note else ""),
+            server=name,
+            hint=f"run '{program()} tasks result {name} {task_id} --wait' to answer it",
+        )
+    raise MCPTaskPendingError(
+        f"task {task_id} on '{name}' is still {status}",
+        server=name,
+        hint=f"run '{program()} tasks result {name} {task_id} --wait' to wait for it",
+    )

@@ -21,6 +21,7 @@ import pytest
 from tests.cli.conftest import Invoke, stderr_json
 from tests.cli.live_servers import LIMIT, events, interrupt_once
 from tests.conftest import PYTHON, SERVERS, NetworkServer, free_port, stdio_server
+from tests.waiting import wait_until
 
 # Its tests share servers started once for the module: one test worker runs them all (see conftest.py).
 pytestmark = pytest.mark.xdist_group("tasks")
@@ -152,6 +153,39 @@ def test_ctrl_c_or_sigterm_while_waiting_cancels_the_task(
     assert [e["taskId"] for e in events(record, "tasks_cancel")] == [started["taskId"]]
 
 
+def test_a_task_that_needs_input_asks_through_its_wait_and_completes(
+    cli: Invoke, config: Path, record: Path, tmp_path: Path
+) -> None:
+    argv = [
+        "--answers",
+        '{"name": "Ada"}',
+        "call",
+        "tasks",
+        "ask_later",
+        "--arg",
+        "seconds=0.1",
+        "--task",
+        "--json",
+    ]
+    code, out, err = run(cli, config, *argv)
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["result"]["content"] == [{"type": "text", "text": "hello Ada"}]
+    (asked,) = document["asked"]
+    assert (asked["message"], asked["action"], asked["answeredBy"]) == ("Your name?", "accept", "--answers")
+    (answered,) = events(record, "answered")
+    assert answered["taskId"] == document["taskId"] and answered["content"] == {"name": "Ada"}
+    (entry,) = (tmp_path / "state" / "tasks").iterdir()
+    assert json.loads(entry.read_text())["status"] == "completed"
+
+
+def test_a_task_whose_tool_failed_is_remembered_as_failed(cli: Invoke, config: Path, tmp_path: Path) -> None:
+    code, _, _ = run(cli, config, "call", "tasks", "fail_later", "--arg", "seconds=0.1", "--task")
+    assert code == 6
+    (entry,) = (tmp_path / "state" / "tasks").iterdir()
+    assert json.loads(entry.read_text())["status"] == "failed"
+
+
 # ---------------------------------------------------------------- HTTP: tasks outlive the invocation
 
 
@@ -219,6 +253,33 @@ def test_result_without_wait_of_a_running_task_exits_8_with_a_hint(
     result = cli("--config", str(config), "tasks", "result", "remote", task_id, "--json")
     assert result.exit_code == 130
     assert stderr_json(result)["error"]["type"] == "task_cancelled"
+
+
+def test_a_detached_task_waiting_for_input_is_answered_by_a_later_tasks_result_wait(
+    cli: Invoke, config: Path, http_server: tuple[str, Path], tmp_path: Path
+) -> None:
+    _, record = http_server
+    code, out, err = run(cli, config, "call", "remote", "ask_later", "--arg", "seconds=0.1", "--detach")
+    assert code == 0, err
+    task_id = out.strip()
+
+    def waiting_for_input() -> bool:  # once its work reaches the question (asked in a process of its own:
+        code, out, err = gemma(config, "tasks", "get", "remote", task_id, "--json")  # this one has a loop)
+        assert code == 0, err
+        return bool(json.loads(out)["task"]["status"] == "input_required")
+
+    wait_until(waiting_for_input, what="the task to ask")
+    result = cli("--config", str(config), "tasks", "result", "remote", task_id)
+    assert result.exit_code == 8
+    assert f"task {task_id} on 'remote' is waiting for input (waiting for a name)" in result.stderr
+    assert "--wait' to answer it" in result.stderr
+    answers = ["--answers", '{"name": "Grace"}']
+    code, out, err = run(cli, config, *answers, "tasks", "result", "remote", task_id, "--wait", "--json")
+    assert code == 0, err
+    assert json.loads(out)["result"]["content"][0]["text"] == "hello Grace"
+    assert [e["content"] for e in events(record, "answered") if e["taskId"] == task_id] == [{"name": "Grace"}]
+    remembered = [json.loads(p.read_text()) for p in (tmp_path / "state" / "tasks").iterdir()]
+    assert [(e["taskId"], e["status"]) for e in remembered] == [(task_id, "completed")]
 
 
 def test_an_unknown_task_id_exits_5(cli: Invoke, config: Path, http_server: tuple[str, Path]) -> None:

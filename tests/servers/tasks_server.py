@@ -10,6 +10,9 @@ Tools:
 * `slow_count(seconds)`: counts every 0.1 s, with progress; `taskSupport: optional`.
 * `fail_later(seconds)`: waits, then fails with an `isError` result; `taskSupport: optional`.
 * `crash_later(seconds)`: waits, then the task fails with no result at all; `taskSupport: optional`.
+* `ask_later(seconds)`: waits, then moves to `input_required` and asks the client for a `name`
+  (form elicitation, related to the task); completes with `hello NAME`, or `no name` when
+  declined; `taskSupport: optional`.
 * `echo(text)`: no `execution` member, so it may not run as a task.
 
 `--record FILE` appends JSON lines: `{"event": "tasks_cancel", "taskId"}` for every
@@ -38,13 +41,14 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.session import ServerSession
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
+from mcp.shared.message import ServerMessageMetadata
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 STEP: Final = 0.1
 TTL_MS: Final = 60_000
 POLL_MS: Final = 100
 RELATED_TASK: Final = "io.modelcontextprotocol/related-task"
-TASK_TOOLS: Final = frozenset({"slow_count", "fail_later", "crash_later"})
+TASK_TOOLS: Final = frozenset({"slow_count", "fail_later", "crash_later", "ask_later"})
 CAPABILITY: Final[dict[str, Any]] = {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}
 
 
@@ -60,6 +64,9 @@ class TaskRecord:
     result: dict[str, Any] | None = None
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
     done: anyio.Event = field(default_factory=anyio.Event)
+    # The tasks/result requests waiting on the task: a question goes out on one of their streams.
+    waiting: list[ServerRequestContext[Any, Any]] = field(default_factory=list)
+    waited: anyio.Event = field(default_factory=anyio.Event)
 
     def wire(self) -> types.Task:
         return types.Task(
@@ -136,6 +143,44 @@ async def crash_later(ctx: Context, seconds: float = 0.2) -> str:
 
 
 @mcp.tool(structured_output=False)
+async def ask_later(ctx: Context, seconds: float = 0.2) -> str:
+    """Wait `seconds`, then ask for a name (as a task: through the task's own input_required)."""
+    await _count(seconds, ctx.report_progress)
+    return "asked outside a task"
+
+
+NAME_FORM: Final[dict[str, Any]] = {
+    "type": "object",
+    "properties": {"name": {"type": "string", "description": "Who to greet"}},
+    "required": ["name"],
+}
+
+
+async def _ask(rec: TaskRecord) -> str:
+    """Move the task to input_required, ask for a name in its name, and return the greeting.
+
+    As the protocol has it, the question waits for the client to call tasks/result and goes out
+    on that request's stream (over HTTP, the only way back to a client that has left).
+    """
+    rec.status, rec.status_message = "input_required", "waiting for a name"
+    rec.last_updated_at = _now()
+    # A client also hears of it in notifications/tasks/status, which the SDK's server cannot send
+    # (its tables leave it out on purpose) and its client drops: tasks/get tells it.
+    await rec.waited.wait()
+    ctx = rec.waiting[-1]
+    related = {RELATED_TASK: {"taskId": rec.task_id}}
+    request = types.ElicitRequest(
+        params=types.ElicitRequestFormParams(message="Your name?", requested_schema=NAME_FORM, _meta=related)
+    )
+    on_its_stream = ServerMessageMetadata(related_request_id=ctx.request_id)
+    answer = await ctx.session.send_request(request, types.ElicitResult, metadata=on_its_stream)
+    rec.status, rec.status_message = "working", None
+    _record({"event": "answered", "taskId": rec.task_id, "action": answer.action, "content": answer.content})
+    name = (answer.content or {}).get("name") if answer.action == "accept" else None
+    return f"hello {name}" if name else "no name"
+
+
+@mcp.tool(structured_output=False)
 def echo(text: str = "") -> str:
     """Return the text (never as a task)."""
     return text
@@ -159,6 +204,8 @@ async def _run(rec: TaskRecord, name: str, seconds: float, session: ServerSessio
                 rec.status = "failed"
             elif name == "crash_later":
                 rec.status, rec.status_message = "failed", "the worker crashed"
+            elif name == "ask_later":
+                rec.result, rec.status = _text_result(await _ask(rec)), "completed"
             else:
                 rec.result, rec.status = _text_result(f"counted {steps} steps"), "completed"
         finally:
@@ -200,7 +247,12 @@ async def _result(
     ctx: ServerRequestContext[Any, Any], params: types.GetTaskPayloadRequestParams
 ) -> dict[str, Any]:
     rec = _find(params.task_id)
-    await rec.done.wait()
+    rec.waiting.append(ctx)
+    rec.waited.set()
+    try:
+        await rec.done.wait()
+    finally:
+        rec.waiting.remove(ctx)
     if rec.result is None:
         raise MCPError(code=types.INVALID_PARAMS, message=f"task {rec.task_id} ended {rec.status}")
     return {**rec.result, "_meta": {RELATED_TASK: {"taskId": rec.task_id}}}
