@@ -26,7 +26,10 @@ NOT_KILLED = ("survived", "no tests", "suspicious", "not checked")
 # module -> (its file, the fast in-process tests that cover it)
 MODULES: dict[str, tuple[str, list[str]]] = {
     "errors": ("gemma_mcp_cli/errors.py", ["tests/test_errors.py"]),
-    "arguments": ("gemma_mcp_cli/arguments.py", ["tests/test_arguments.py", "tests/test_argument_rules.py"]),
+    "arguments": (
+        "gemma_mcp_cli/arguments.py",
+        ["tests/test_arguments.py", "tests/test_argument_rules.py", "tests/test_simple_schema.py"],
+    ),
     "cache": (
         "gemma_mcp_cli/state/cache.py",
         ["tests/state/test_cache.py", "tests/state/test_cache_rules.py"],
@@ -36,7 +39,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         ["tests/state/test_stats.py", "tests/state/test_stats_rules.py"],
     ),
     "retry": ("gemma_mcp_cli/client/retry.py", ["tests/client/test_retry.py"]),
-    "redaction": ("gemma_mcp_cli/config/models.py", ["tests/config/test_redaction.py"]),
+    "redaction": ("gemma_mcp_cli/config/redaction.py", ["tests/config/test_redaction.py"]),
+    "simple-schema": ("gemma_mcp_cli/_simple_schema.py", ["tests/test_simple_schema.py"]),
     "session-client": ("gemma_mcp_cli/sessions/client.py", ["tests/sessions/test_session_client.py"]),
 }
 
