@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 
@@ -11,6 +12,7 @@ POLL = 0.02  # how often a condition that no event announces is looked at again
 # How long to wait before calling it a failure. Only a failing test waits this long: on a 2-core
 # machine running four test workers and other suites, a process start alone can take 30 s.
 LIMIT = 120.0
+T = TypeVar("T")
 
 
 def wait_until(condition: Callable[[], bool], limit: float = LIMIT, what: str = "the condition") -> None:
@@ -37,3 +39,16 @@ def wait_for_text(path: Path, text: str, limit: float = LIMIT) -> None:
             return False
 
     wait_until(there, limit, what=f"{text!r} in {path}")
+
+
+def run_bounded(work: Callable[[], T], limit: float = LIMIT) -> T:
+    """Run a blocking `work` in a thread and return what it returns; fail the test past `limit` seconds."""
+
+    async def bounded() -> T:
+        with anyio.fail_after(limit):
+            return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+
+    try:
+        return anyio.run(bounded)
+    except TimeoutError:
+        raise AssertionError(f"gave up after {limit} s waiting for {work}") from None

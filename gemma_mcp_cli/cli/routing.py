@@ -127,7 +127,7 @@ class RoutedManager:
             return None  # a session's server was told its roots when it connected: --root goes direct
         if name not in self._keys:
             key = session_client.session_key(name, self._loaded.source.path)
-            info = session_client.read_info(key)
+            info = session_client.started_info(key, session_client.START_WAIT)
             self._keys[name] = key if info is not None and session_client.usable(info) else None
         return self._keys[name]
 

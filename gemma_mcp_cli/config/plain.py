@@ -96,6 +96,23 @@ def summaries(source: ConfigSource) -> list[dict[str, Any]] | None:
     return found
 
 
+def keep_alive_of(source: ConfigSource, name: str) -> float | None:
+    """Return one server's `keep_alive` from a plain file; None when off, or when not surely plain."""
+    if source.path is None or not _plain_settings():
+        return None
+    import tomllib
+
+    try:
+        document = tomllib.loads(source.path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    table = document.get(name)
+    if _summary(name, table) is None or not isinstance(table, dict) or table.get("enabled", True) is not True:
+        return None
+    value = table.get("keep_alive")
+    return float(value) if value else None
+
+
 def _plain_settings() -> bool:
     """Tell whether the settings leave every server's defaults alone (and are surely valid)."""
     if any(f"GEMMA_MCP_{key.upper()}" in os.environ for key in SETTINGS_FIELDS - {"servers_config"}):

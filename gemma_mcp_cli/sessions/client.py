@@ -74,6 +74,49 @@ def read_info(key: str) -> dict[str, Any] | None:
     return info if isinstance(info, dict) else None
 
 
+def started_info(key: str, limit: float) -> dict[str, Any] | None:
+    """Return a session's description, waiting up to `limit` seconds for one that is starting.
+
+    A session process holds its key's lock from its launch on and publishes its description
+    once it serves. A command that finds the lock held and no description (the session that the
+    previous command of a loop launched, still loading the SDK) waits for it: it is ahead of a
+    cold start of our own. Nothing to wait for (no session, or its process gave up and let the
+    lock go) returns at once.
+    """
+    if key in WARMING:
+        return None  # this command launched it for the next one, and works on without it
+    info = read_info(key)
+    deadline = time.monotonic() + limit
+    while info is None and _launching(key) and time.monotonic() < deadline:
+        time.sleep(_START_POLL)
+        info = read_info(key)
+    return info
+
+
+_START_POLL = 0.005  # seconds between looks at a starting session
+WARMING: set[str] = set()  # keys of the keep-alive sessions this process launched for the next command
+START_WAIT = 30.0  # seconds at most; a session gives up by itself after its server's connection_timeout
+
+
+def _launching(key: str) -> bool:
+    """Tell whether a session process holds this key's lock (it is starting, or serves)."""
+    import fcntl
+
+    if not _trusted(sessions_dir()):
+        return False  # read_info uses no session from here either
+    try:
+        descriptor = os.open(sessions_dir() / f"{key}.lock", os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(descriptor)  # and with it the shared lock, if it was taken
+    return False
+
+
 def _trusted(directory: Path) -> bool:
     """Use sessions only from a directory that is ours and closed to everybody else."""
     try:
@@ -95,7 +138,7 @@ def is_session_process(pid: int) -> bool:
         command = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return alive(pid)  # no /proc here: trust the signal test
-    return b"gemma_mcp_cli.sessions.daemon" in command
+    return b"gemma_mcp_cli.sessions.daemon" in command  # daemon_start (launch), or daemon itself
 
 
 def alive(pid: int) -> bool:

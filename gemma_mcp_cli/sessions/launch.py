@@ -87,7 +87,7 @@ def spawn(name: str, config: Path | None, idle_timeout: float, *, started_by: st
             raise MCPConfigError(reason, server=name) from None
         try:
             offset = os.fstat(errors).st_size
-            command = [sys.executable, "-m", "gemma_mcp_cli.sessions.daemon", "--server", name]
+            command = [sys.executable, "-m", "gemma_mcp_cli.sessions.daemon_start", "--server", name]
             command += ["--idle-timeout", repr(float(idle_timeout)), "--started-by", started_by]
             command += ["--lock-fd", str(lock)]
             command += ["--config", str(config.resolve())] if config else []
@@ -142,7 +142,21 @@ def keep_warm(loaded: LoadedConfig, name: str) -> bool:
         started = spawn(name, loaded.source.path, config.keep_alive, started_by=BY_KEEP_ALIVE)
     except MCPError:
         return False
+    if started is not None:
+        session_client.WARMING.add(session_client.session_key(name, loaded.source.path))
     return started is not None
+
+
+def keep_warm_plain(config: Path, name: str, keep_alive: float) -> None:
+    """Start a keep-alive session as a cold call begins, from what a plain file says (see config.plain).
+
+    The earlier a session starts, the sooner the next command of a loop finds it serving; the
+    checks of `keep_warm` that need the loaded configuration were made by the plain reader
+    (and trust by the caller). Never fails the command.
+    """
+    with contextlib.suppress(MCPError):
+        if spawn(name, config, keep_alive, started_by=BY_KEEP_ALIVE) is not None:
+            session_client.WARMING.add(session_client.session_key(name, config))
 
 
 def start_and_wait(loaded: LoadedConfig, name: str, idle_timeout: float) -> dict[str, Any]:

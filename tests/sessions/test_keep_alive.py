@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from gemma_mcp_cli.config.loader import load_config
 from gemma_mcp_cli.sessions import client as session_client
 from gemma_mcp_cli.sessions import launch
 from tests.conftest import process_ended, stdio_server
-from tests.waiting import wait_until
+from tests.waiting import run_bounded, wait_until
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -291,6 +292,23 @@ def test_the_launch_refuses_an_untrusted_project_config_itself(workdir: Path) ->
     assert never_launched("legacy", project)
 
 
+def test_a_command_does_not_wait_for_the_keep_alive_session_it_launched(
+    write_config: Callable[..., Path], workdir: Path
+) -> None:
+    path = write_config(stdio_server("legacy", "legacy_rag_redis.py", keep_alive=60))
+    loaded = load_config(str(path))
+    assert launch.keep_warm(loaded, "legacy")
+    key = session_client.session_key("legacy", path)
+    try:
+        # It launched the session for the next command, and works on with its own connection.
+        assert session_client.started_info(key, 600) is None
+        assert wait_for_session("legacy", path)["started_by"] == "keep_alive"
+        assert session_client.started_info(key, 600) is None  # not even once it serves
+    finally:
+        session_client.WARMING.discard(key)
+        _stop_here("legacy", path)
+
+
 def test_a_planted_link_for_the_lock_starts_nothing_and_the_command_still_works(
     gemma: Run, config: Path, tmp_path: Path
 ) -> None:
@@ -303,3 +321,49 @@ def test_a_planted_link_for_the_lock_starts_nothing_and_the_command_still_works(
     assert stored(gemma("call", "legacy", "store_memory", "--arg", "content=y"))
     assert not target.exists()  # the link was never followed
     assert sessions(gemma) == []
+
+
+def test_waiting_for_a_starting_session_returns_it_once_it_serves(config: Path, workdir: Path) -> None:
+    spawned = launch.spawn("legacy", config, 30, started_by=launch.BY_KEEP_ALIVE)
+    assert spawned is not None
+    key = session_client.session_key("legacy", config)
+    try:
+        # Microseconds after the launch the session cannot serve yet (it is still loading the SDK).
+        assert session_client.read_info(key) is None
+        info = session_client.started_info(key, 60)
+        assert info is not None and info["pid"] == spawned.pid
+    finally:
+        launch.stop({"pid": spawned.pid, "key": key, "server": "legacy"})
+
+
+def test_a_session_that_fails_to_start_is_not_waited_for_past_its_end(
+    write_config: Callable[..., Path], workdir: Path
+) -> None:
+    config = write_config(stdio_server("early", "faulty_server.py", "exit-early", keep_alive=60))
+    spawned = launch.spawn("early", config, 30, started_by=launch.BY_KEEP_ALIVE)
+    assert spawned is not None
+    key = session_client.session_key("early", config)
+    # The session exits when its server does, and lets its lock go: the wait ends there, not at
+    # the limit (which would fail this test's bound).
+    assert run_bounded(lambda: session_client.started_info(key, 600)) is None
+    wait_until(lambda: spawned.exit_status() is not None or process_ended(spawned.pid), what="its end")
+
+
+@pytest.mark.parametrize(
+    ("options", "requests"),
+    [([], 1), (["--retries", "0"], 2)],  # the quick front end; the full command line (tools/list first)
+    ids=["quick", "full"],
+)
+def test_the_call_after_the_one_that_started_a_session_goes_through_it(
+    gemma: Run, config: Path, workdir: Path, options: list[str], requests: int
+) -> None:
+    # The launch is what a first keep-alive call does; the call right after it finds the session
+    # still starting and waits for it rather than starting the server again on its own.
+    spawned = launch.spawn("legacy", config, 60, started_by=launch.BY_KEEP_ALIVE)
+    assert spawned is not None
+    assert stored(gemma(*options, "call", "legacy", "store_memory", "--arg", "content=next"))
+    (row,) = sessions(gemma)
+    assert (row["pid"], row["requests"]) == (spawned.pid, requests)
+    logs = (workdir.parent / "state" / "logs").glob("legacy-*.log")
+    started = sum(path.read_text().count("listening on stdio") for path in logs)
+    assert started == 1  # the session's server alone: the call started none of its own

@@ -139,8 +139,21 @@ def _live_session(command: dict[str, Any]) -> str | None:
         if trust.needs_trust(source):
             return None  # the cold path refuses it, with the hint
     key = session_client.session_key(command["server"], source.path)
-    info = session_client.read_info(key)
+    info = session_client.started_info(key, session_client.START_WAIT)
+    if info is None and source.path is not None:
+        _keep_warm(source, command["server"])
     return key if info is not None and session_client.usable(info) else None
+
+
+def _keep_warm(source: Any, server: str) -> None:
+    """Launch the server's keep-alive session now, if a plain file asks for one: the next call gains."""
+    from gemma_mcp_cli.config.plain import keep_alive_of
+
+    keep_alive = keep_alive_of(source, server)
+    if keep_alive:
+        from gemma_mcp_cli.sessions.launch import keep_warm_plain
+
+        keep_warm_plain(source.path, server, keep_alive)
 
 
 def _cold(command: dict[str, Any]) -> int:
