@@ -25,8 +25,9 @@ def lists(tmp_path: Path) -> Path:
     return path
 
 
-def changing(name: str, lists: Path, record: Path, *extra: str) -> str:
-    return stdio_server(name, "changing_server.py", "--lists", str(lists), "--record", str(record), *extra)
+def changing(name: str, lists: Path, record: Path, *extra: str, **keys: object) -> str:
+    argv = ("--lists", str(lists), "--record", str(record), *extra)
+    return stdio_server(name, "changing_server.py", *argv, **keys)
 
 
 @pytest.fixture
@@ -137,8 +138,8 @@ def test_one_failing_server_leaves_the_others_watched_and_sets_the_exit_code(
     write_lists(other, tools=["one"])
     config = write_config(
         changing("ch", lists, tmp_path / "ch.jsonl")
-        + changing("dying", other, tmp_path / "dying.jsonl", "--die-on-change")
-        + stdio_server("absent", "no_such_server.py"),
+        + changing("dying", other, tmp_path / "dying.jsonl", "--die-on-change", reconnect_delay=0.05)
+        + stdio_server("absent", "no_such_server.py", reconnect_delay=0.05),
         name="many.toml",
     )
     argv = ("tools", "list", "ch", "dying", "absent", "--watch", "--count", "1", "--json")

@@ -136,7 +136,7 @@ def test_locking_one_server_keeps_the_others(cli: Invoke, configure: Configure) 
 def test_a_server_that_cannot_start_writes_no_lock(cli: Invoke, write_config: Callable[..., Path]) -> None:
     config = write_config(
         stdio_server("legacy", "legacy_rag_redis.py")
-        + stdio_server("broken", "faulty_server.py", "exit-early")
+        + stdio_server("broken", "faulty_server.py", "exit-early", reconnect_delay=0.05)
     )
     done = cli("--config", str(config), "lock")
     assert done.exit_code == 4 and "broken" in done.stderr

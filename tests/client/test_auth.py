@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -13,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from gemma_mcp_cli.cli.app import app
 from gemma_mcp_cli.client.tokens import token_path
 from gemma_mcp_cli.config.loader import load_mcp_servers
 from tests.conftest import PYTHON, SERVERS, NetworkServer, python_server
@@ -31,21 +32,18 @@ def outputs() -> list[str]:
 
 @pytest.fixture
 def gemma(workdir: Path, outputs: list[str], no_orphans: None) -> Run:
-    """Run gemma-mcp as a process with stdin not a terminal (as in CI)."""
+    """Run gemma-mcp in this process (Typer's runner: stdin is not a terminal, as in CI).
+
+    Each command here would otherwise be a process that imports the SDK again; the flows that
+    need a process of their own (a login read line by line, a terminal) start one themselves.
+    """
+    runner = CliRunner()
 
     def run(config: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config), *args]
-        done = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            timeout=90,
-            check=False,
-            stdin=subprocess.DEVNULL,
-            env=os.environ | (env or {}),
-        )
-        outputs.extend((done.stdout, done.stderr))
-        return done
+        argv = ["--config", str(config), *args]
+        result = runner.invoke(app, argv, env=env, catch_exceptions=False)
+        outputs.extend((result.stdout, result.stderr))
+        return subprocess.CompletedProcess(argv, result.exit_code, result.stdout, result.stderr)
 
     return run
 

@@ -339,7 +339,9 @@ def test_waiting_for_a_starting_session_returns_it_once_it_serves(config: Path, 
 def test_a_session_that_fails_to_start_is_not_waited_for_past_its_end(
     write_config: Callable[..., Path], workdir: Path
 ) -> None:
-    config = write_config(stdio_server("early", "faulty_server.py", "exit-early", keep_alive=60))
+    config = write_config(
+        stdio_server("early", "faulty_server.py", "exit-early", keep_alive=60, reconnect_delay=0.05)
+    )
     spawned = launch.spawn("early", config, 30, started_by=launch.BY_KEEP_ALIVE)
     assert spawned is not None
     key = session_client.session_key("early", config)
