@@ -65,3 +65,21 @@ def test_a_cold_call_turns_the_collector_back_on_once_the_sdk_is_loaded(tmp_path
     done = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "collector on: True" in done.stderr
+
+
+def test_a_warm_call_runs_with_the_collector_on(tmp_path: Path) -> None:
+    # Through a session the tool may run for minutes while the front end waits on the socket.
+    config = tmp_path / "servers.toml"
+    config.write_text(stdio_server("stdlib", "legacy_rag_redis.py"))
+    gemma = [sys.executable, "-m", "gemma_mcp_cli", "--config", str(config)]
+    started = subprocess.run([*gemma, "session", "start", "stdlib"], capture_output=True, text=True)
+    assert started.returncode == 0, started.stderr
+    try:
+        argv = ["--config", str(config), "call", "stdlib", "store_memory", "--arg", "content=hi"]
+        done = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert "collector on: True" in done.stderr
+        listed = subprocess.run([*gemma, "session", "list", "--json"], capture_output=True, text=True)
+        assert '"requests": 1' in listed.stdout  # the call went through the session
+    finally:
+        subprocess.run([*gemma, "session", "stop", "--all"], capture_output=True, text=True)

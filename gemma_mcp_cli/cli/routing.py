@@ -67,7 +67,7 @@ class RoutedManager:
         configs = [
             self._loaded.servers[name]
             for name in dict.fromkeys(self._start)
-            if name in self._loaded.servers and not self.by_session(name)
+            if name in self._loaded.servers and self._session(name, wait=True) is None
         ]
         for config in configs:  # before the servers start: their clean-up spares what runs already
             self.keep_warm(config.name)
@@ -120,14 +120,19 @@ class RoutedManager:
     def _may_use(self, name: str) -> bool:
         return self._use_sessions and name not in self._loaded.problems and "://" not in name
 
-    def _session(self, name: str) -> str | None:
+    def _session(self, name: str, *, wait: bool = False) -> str | None:
+        """Return the key of the session that serves `name`, if one does (looked up once).
+
+        `wait` waits for one that is starting (see started_info): only before this command's
+        event loop has anything else to run, since the wait blocks it.
+        """
         if not self._may_use(name):
             return None
         if self.answerer is not None and self.answerer.roots:
             return None  # a session's server was told its roots when it connected: --root goes direct
         if name not in self._keys:
             key = session_client.session_key(name, self._loaded.source.path)
-            info = session_client.started_info(key, session_client.START_WAIT)
+            info = session_client.started_info(key, session_client.START_WAIT if wait else 0.0)
             self._keys[name] = key if info is not None and session_client.usable(info) else None
         return self._keys[name]
 

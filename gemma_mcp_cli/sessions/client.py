@@ -77,17 +77,17 @@ def read_info(key: str) -> dict[str, Any] | None:
 def started_info(key: str, limit: float) -> dict[str, Any] | None:
     """Return a session's description, waiting up to `limit` seconds for one that is starting.
 
-    A session process holds its key's lock from its launch on and publishes its description
-    once it serves. A command that finds the lock held and no description (the session that the
-    previous command of a loop launched, still loading the SDK) waits for it: it is ahead of a
-    cold start of our own. Nothing to wait for (no session, or its process gave up and let the
-    lock go) returns at once.
+    The launcher leaves a marker naming the session's process (`starting_path`), which the
+    session removes once it serves. A command that finds the marker, its process alive and no
+    description yet (the session that the previous command of a loop launched, still loading
+    the SDK) waits for it: it is ahead of a cold start of our own. A session that cannot start
+    exits (after its server's connection_timeout at most), and the wait ends with it.
     """
     if key in WARMING:
         return None  # this command launched it for the next one, and works on without it
     info = read_info(key)
     deadline = time.monotonic() + limit
-    while info is None and _launching(key) and time.monotonic() < deadline:
+    while info is None and _starting(key) and time.monotonic() < deadline:
         time.sleep(_START_POLL)
         info = read_info(key)
     return info
@@ -98,23 +98,26 @@ WARMING: set[str] = set()  # keys of the keep-alive sessions this process launch
 START_WAIT = 30.0  # seconds at most; a session gives up by itself after its server's connection_timeout
 
 
-def _launching(key: str) -> bool:
-    """Tell whether a session process holds this key's lock (it is starting, or serves)."""
-    import fcntl
+def starting_path(key: str) -> Path:
+    """Where the launcher notes the pid of a session that has not served yet."""
+    return sessions_dir() / f"{key}.starting"
 
+
+def _starting(key: str) -> bool:
+    """Tell whether the session process the launcher noted is alive (it has not served yet)."""
     if not _trusted(sessions_dir()):
         return False  # read_info uses no session from here either
     try:
-        descriptor = os.open(sessions_dir() / f"{key}.lock", os.O_RDONLY | os.O_NOFOLLOW)
+        descriptor = os.open(starting_path(key), os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
         return False
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except OSError:
-        return True
+        pid = int(os.read(descriptor, 32).decode("ascii").strip())
+    except (OSError, ValueError):
+        return False
     finally:
-        os.close(descriptor)  # and with it the shared lock, if it was taken
-    return False
+        os.close(descriptor)
+    return is_session_process(pid)
 
 
 def _trusted(directory: Path) -> bool:

@@ -41,6 +41,7 @@ from gemma_mcp_cli.sessions.client import (
     session_key,
     sessions_dir,
     socket_path,
+    starting_path,
 )
 from gemma_mcp_cli.sessions.relay import CURRENT, ClientLink, RelayAsker
 from gemma_mcp_cli.sessions.watches import WATCHES, relay_watch
@@ -345,6 +346,7 @@ async def _serve_connected(session: Session) -> None:
             # shows up in `session list` still stops it (and its server) cleanly.
             await tg.start(_watch_signals, session)
             write_atomically(info_path(session.key), json.dumps(session.info()).encode(), mode=0o600)
+            starting_path(session.key).unlink(missing_ok=True)  # served: nobody need wait for it
             tg.start_soon(listener.serve, lambda s: _handle(session, s), tg)
             tg.start_soon(_watch_idle, session)
             await session.stopping.wait()

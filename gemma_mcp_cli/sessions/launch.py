@@ -92,6 +92,7 @@ def spawn(name: str, config: Path | None, idle_timeout: float, *, started_by: st
             command += ["--lock-fd", str(lock)]
             command += ["--config", str(config.resolve())] if config else []
             pid = _detached(command, stderr=errors, keep=lock)
+            _note_starting(key, pid)
         except OSError as exc:
             raise MCPConfigError(
                 f"cannot start a session process: {exc.strerror or exc}", server=name
@@ -102,6 +103,14 @@ def spawn(name: str, config: Path | None, idle_timeout: float, *, started_by: st
         os.close(lock)  # the session holds the lock through its own copy of the descriptor
     spare(pid)  # a session outlives this command: its clean-up of servers' strays must not end it
     return Spawned(pid, log, offset)
+
+
+def _note_starting(key: str, pid: int) -> None:
+    """Note the new session's pid until it serves: the next command waits for it (started_info)."""
+    from gemma_mcp_cli.state.files import write_atomically
+
+    with contextlib.suppress(OSError):  # without the note, the next command only goes direct
+        write_atomically(session_client.starting_path(key), str(pid).encode(), mode=0o600)
 
 
 def _detached(command: list[str], *, stderr: int, keep: int) -> int:

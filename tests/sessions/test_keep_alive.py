@@ -369,3 +369,28 @@ def test_the_call_after_the_one_that_started_a_session_goes_through_it(
     logs = (workdir.parent / "state" / "logs").glob("legacy-*.log")
     started = sum(path.read_text().count("listening on stdio") for path in logs)
     assert started == 1  # the session's server alone: the call started none of its own
+
+
+def test_a_starting_note_that_names_no_live_session_is_not_waited_for(config: Path, workdir: Path) -> None:
+    # A stale note (its session died before serving), or one naming a process that is no session
+    # (a planted one): the command goes direct at once instead of waiting out the limit.
+    key = session_client.session_key("legacy", config)
+    directory = session_client.sessions_dir()
+    directory.mkdir(parents=True, mode=0o700, exist_ok=True)
+    for pid in (2**22 + 12345, os.getpid()):
+        session_client.starting_path(key).write_text(str(pid))
+        assert run_bounded(lambda: session_client.started_info(key, 600)) is None
+
+
+def test_a_session_that_served_leaves_no_starting_note(gemma: Run, config: Path) -> None:
+    assert stored(gemma("call", "legacy", "store_memory", "--arg", "content=one"))
+    wait_for_session("legacy", config)
+    key = session_client.session_key("legacy", config)
+    assert not session_client.starting_path(key).exists()  # a session stopping later is not "starting"
+
+
+def test_a_dry_run_starts_no_session(gemma: Run, config: Path) -> None:
+    assert gemma("--no-session", "tools", "list", "legacy").returncode == 0  # fills the cache
+    dry = gemma("call", "legacy", "store_memory", "--arg", "content=x", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert never_launched("legacy", config)

@@ -140,8 +140,8 @@ def _live_session(command: dict[str, Any]) -> str | None:
             return None  # the cold path refuses it, with the hint
     key = session_client.session_key(command["server"], source.path)
     info = session_client.started_info(key, session_client.START_WAIT)
-    if info is None and source.path is not None:
-        _keep_warm(source, command["server"])
+    if info is None and source.path is not None and not command["dry_run"]:
+        _keep_warm(source, command["server"])  # a dry run may be answered from the cache alone
     return key if info is not None and session_client.usable(info) else None
 
 
@@ -242,6 +242,9 @@ def _call(key: str, command: dict[str, Any]) -> int | None:
                 # As answerer_for decides it when no answer option is given (the front end takes none).
                 "interactive": in_terminal(),
             }
+            from gemma_mcp_cli import _collection
+
+            _collection.resume()  # the tool may run for minutes: collect as usual meanwhile
             result = session_client.ask(key, request, on_event)
     except session_client.SessionUnavailable:
         if given is not None:
