@@ -67,11 +67,8 @@ def _fits(node: Any, value: Any) -> bool:
         if not any(type(choice) is type(value) and choice == value for choice in choices):
             return False
     if "items" in node and isinstance(value, list):
-        # Below the top level, `nullable` and a null default mean nothing to jsonschema.
-        items = node["items"]
-        return (
-            isinstance(items, dict) and "nullable" not in items and all(_fits(items, item) for item in value)
-        )
+        items = node["items"]  # below the top level, a null default and `nullable` accept no null
+        return isinstance(items, dict) and all(_fits(items, item) for item in value)
     return True
 
 

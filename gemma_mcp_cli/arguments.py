@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -185,7 +186,10 @@ def validate(
     """
     if not schema:
         return
-    key = (server, tool, json.dumps(schema, sort_keys=True, default=str))
+    try:
+        key = (server, tool, json.dumps(schema, sort_keys=True, default=str))
+    except RecursionError:
+        return  # a schema nested past what Python can walk: the server judges, as for a broken one
     check = _PREPARED.get(key)
     if check is None:
         if len(_PREPARED) >= _PREPARED_LIMIT:
@@ -211,8 +215,9 @@ def checker(
     prepared: list[Callable[[Mapping[str, Any]], None]] = []
 
     def check(arguments: Mapping[str, Any]) -> None:
-        if surely_valid(schema, arguments):
-            return
+        with contextlib.suppress(RecursionError):  # a schema nested past Python's limit: see below
+            if surely_valid(schema, arguments):
+                return
         if not prepared:
             prepared.append(_full_check(schema, server=server, tool=tool))
         prepared[0](arguments)
@@ -254,7 +259,7 @@ def schema_validator(schema: Mapping[str, Any]) -> Any | None:
     cls = validators.validator_for(schema, default=latest) if isinstance(declared, str) else latest
     try:
         cls.check_schema(dict(schema))
-    except SchemaError:
+    except (SchemaError, RecursionError):  # nested past what jsonschema can walk: broken for us
         return None
     return cls
 

@@ -53,6 +53,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
+def fresh_argument_checks() -> None:
+    """Start each test without the argument checks an earlier test prepared (arguments._PREPARED).
+
+    The cache is per process; without this, a test would check arguments with a check another
+    test built, and a change to how checks are built could go unseen by the tests that need it.
+    """
+    from gemma_mcp_cli import arguments
+
+    arguments._PREPARED.clear()
+
+
+@pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point every directory the client reads or writes at this test's tmp_path."""
     home = tmp_path / "home"

@@ -16,6 +16,10 @@ from gemma_mcp_cli.errors import MCPInvalidArgumentsError
 
 KINDS = ["string", "integer", "number", "boolean", "null", "object", "array"]
 VALUES: list[Any] = [
+    True,
+    [True],
+    {"k": True},
+    1.5,
     "",
     "a",
     "7",
@@ -58,10 +62,14 @@ def random_node(rng: random.Random, depth: int = 0) -> Any:
         if rng.random() < 0.15:
             node[key] = value
     others: list[tuple[str, Any]] = [
-        ("minimum", 1),
-        ("maxLength", 1),
-        ("pattern", "^a$"),
-        ("anyOf", [{"type": "string"}]),
+        ("minimum", 100),
+        ("maxLength", 0),
+        ("pattern", "^q"),
+        ("anyOf", [{"type": "null"}]),
+        ("const", 5),
+        ("minItems", 5),
+        ("not", {}),
+        ("$ref", "#/$defs/x"),
     ]
     for key, value in others:
         if rng.random() < 0.03:
@@ -75,9 +83,19 @@ def random_schema(rng: random.Random) -> dict[str, Any]:
     if names and rng.random() < 0.5:
         schema["required"] = rng.sample(names, rng.randint(1, len(names)))
     if rng.random() < 0.3:
-        schema["additionalProperties"] = rng.random() < 0.5
-    if rng.random() < 0.05:
-        schema[rng.choice(["$defs", "patternProperties", "$schema", "minProperties"])] = {}
+        schema["additionalProperties"] = rng.choice([True, False, {"type": "integer"}])
+    keywords: list[tuple[str, Any]] = [
+        ("minProperties", 3),
+        ("maxProperties", 0),
+        ("patternProperties", {"^z": {"type": "integer"}}),
+        ("allOf", [{"required": ["zz"]}]),
+        ("$defs", {"x": {"type": "integer"}}),
+        ("dependentRequired", {"a": ["b"]}),
+        ("$schema", "https://json-schema.org/draft/2020-12/schema"),
+    ]
+    if rng.random() < 0.15:
+        key, value = rng.choice(keywords)
+        schema[key] = value
     if rng.random() < 0.05:
         del schema["type"]
     return schema
@@ -147,6 +165,32 @@ def test_the_usual_arguments_of_a_plain_schema_are_vouched_for(values: dict[str,
     assert accepted_by_jsonschema(PLAIN, values)
 
 
+VOUCHED: list[tuple[dict[str, Any], dict[str, Any]]] = [
+    ({"type": "object", "properties": {"a": {"type": "string", "nullable": True}}}, {"a": None}),
+    ({"type": "object", "properties": {"a": {"type": "integer", "default": None}}}, {"a": None}),
+    ({"type": "object", "properties": {"a": {"type": ["integer", "string"]}}}, {"a": "x"}),
+    ({"type": "object", "properties": {"a": {"type": "null"}}}, {"a": None}),
+    ({"type": "object", "properties": {"a": {"type": "object"}}}, {"a": {"k": 1}}),
+    ({"type": "object", "properties": {"a": {"type": "array"}}}, {"a": [1, "x"]}),
+    ({"type": "object", "properties": {"a": {"type": "number"}}}, {"a": 2}),
+    ({"type": "object", "properties": {"a": {"type": "boolean"}}}, {"a": False}),
+    ({"type": "object", "properties": {"a": {"enum": [True, 1, 2.5, "x", None]}}}, {"a": True}),
+    ({"type": "object", "properties": {"a": {"enum": [True, 1, 2.5, "x", None]}}}, {"a": 2.5}),
+    ({"type": "object", "properties": {"a": {"enum": [True, 1, 2.5, "x", None]}}}, {"a": None}),
+    ({"type": "object", "properties": {"a": {"items": {"enum": ["x"]}}}}, {"a": ["x", "x"]}),
+    ({"type": "object", "properties": {"a": {"format": "email", "title": "A"}}}, {"a": "not an email"}),
+    ({"type": "object", "properties": {}, "additionalProperties": True}, {"extra": 1}),
+    ({"properties": {"a": {"type": "string"}}, "required": ["a"]}, {"a": "x"}),
+    ({"type": "object", "title": "T", "description": "D", "properties": {}}, {}),
+]
+
+
+@pytest.mark.parametrize(("schema", "values"), VOUCHED)
+def test_each_plain_kind_of_parameter_is_vouched_for(schema: dict[str, Any], values: dict[str, Any]) -> None:
+    assert accepted_by_jsonschema(schema, values)
+    assert surely_valid(schema, values)
+
+
 @pytest.mark.parametrize(
     ("values", "problem"),
     [
@@ -176,7 +220,15 @@ def test_a_call_with_plain_arguments_does_not_import_jsonschema() -> None:
     assert done.stdout.strip() == "False"
 
 
+def nested_items(depth: int) -> dict[str, Any]:
+    node: dict[str, Any] = {"type": "string"}
+    for _ in range(depth):
+        node = {"type": "array", "items": node}
+    return node
+
+
 BROKEN = [
+    {"type": "object", "properties": {"a": nested_items(2000)}},  # past Python's recursion limit
     {"type": "object", "properties": {"a": {"$ref": "#/nowhere"}}},
     {"$ref": "http://127.0.0.1:9/never-fetched.json"},
     {"$schema": {"not": "text"}, "type": "object"},

@@ -143,24 +143,23 @@ def result(
     async def work(manager: RoutedManager, loaded: LoadedConfig, name: str) -> None:
         if timeout is not None and not math.isfinite(timeout):
             raise MCPUsageError("--timeout must be a finite number of seconds")
-        if not wait:
-            _ended(name, task_id, await manager.get_task(name, task_id))
+        state = None if wait else _ended(name, task_id, await manager.get_task(name, task_id))
         with render.ProgressDisplay(f"{name} task") as progress:
             found = await manager.task_result(name, task_id, timeout=timeout, on_progress=progress.update)
         entry = store.recall(loaded.source.path, name, task_id)
-        if entry is not None:
-            store.remember(loaded.source.path, name, {"taskId": task_id, "status": ended(found)})
+        if entry is not None:  # one of ours: what we know of it, with how it ended
+            store.remember(loaded.source.path, name, entry | (state or {"status": ended(found)}))
         tool = str(entry.get("tool") or "") if entry else ""
         report_call(name, tool, found, as_json=as_json, extra={"taskId": task_id})
 
     run_async(ctx, as_json, _with(ctx, server, work))
 
 
-def _ended(name: str, task_id: str, task: dict[str, Any]) -> None:
-    """Raise unless the task has ended (one waiting for input is answered through --wait)."""
+def _ended(name: str, task_id: str, task: dict[str, Any]) -> dict[str, Any]:
+    """Return the task if it has ended; raise otherwise (one waiting for input is answered through --wait)."""
     status = task.get("status")
     if status in ("completed", "failed", "cancelled"):
-        return
+        return task
     if status == "input_required":
         note = task.get("statusMessage")
         raise MCPTaskPendingError(

@@ -280,6 +280,7 @@ def test_a_detached_task_waiting_for_input_is_answered_by_a_later_tasks_result_w
     assert [e["content"] for e in events(record, "answered") if e["taskId"] == task_id] == [{"name": "Grace"}]
     remembered = [json.loads(p.read_text()) for p in (tmp_path / "state" / "tasks").iterdir()]
     assert [(e["taskId"], e["status"]) for e in remembered] == [(task_id, "completed")]
+    assert remembered[0]["tool"] == "ask_later" and remembered[0]["createdAt"]  # kept, not replaced
 
 
 def test_an_unknown_task_id_exits_5(cli: Invoke, config: Path, http_server: tuple[str, Path]) -> None:

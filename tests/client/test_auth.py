@@ -18,6 +18,7 @@ from gemma_mcp_cli.cli.app import app
 from gemma_mcp_cli.client.tokens import token_path
 from gemma_mcp_cli.config.loader import load_mcp_servers
 from tests.conftest import PYTHON, SERVERS, NetworkServer, python_server
+from tests.waiting import run_bounded
 
 TOKEN = "tok-7f3a9c-bearer-secret"
 CLIENT_SECRET = "cs-91b2e0-client-secret"
@@ -41,7 +42,8 @@ def gemma(workdir: Path, outputs: list[str], no_orphans: None) -> Run:
 
     def run(config: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         argv = ["--config", str(config), *args]
-        result = runner.invoke(app, argv, env=env, catch_exceptions=False)
+        # Bounded as the process was (a flow that waited for a login would hang the worker).
+        result = run_bounded(lambda: runner.invoke(app, argv, env=env, catch_exceptions=False), 90)
         outputs.extend((result.stdout, result.stderr))
         return subprocess.CompletedProcess(argv, result.exit_code, result.stdout, result.stderr)
 
@@ -113,7 +115,7 @@ def oauth_config(write_config: Callable[..., Path], server: NetworkServer, grant
 
 def test_command_without_a_login_exits_9_at_once(gemma: Run, write_config, oauth: NetworkServer) -> None:
     # "At once" means without a login flow: a browser that would complete one is there to be
-    # opened, and none is (exit 9, no authorization begun); the run is bounded by gemma's timeout.
+    # opened, and none is (exit 9, no authorization begun); the run is bounded by the `gemma` fixture.
     browser = {"BROWSER": f"{PYTHON} {SERVERS / 'fake_browser.py'} %s"}
     result = gemma(oauth_config(write_config, oauth), "call", "svc", "whoami", env=browser)
     assert result.returncode == 9
