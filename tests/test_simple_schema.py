@@ -191,6 +191,24 @@ def test_each_plain_kind_of_parameter_is_vouched_for(schema: dict[str, Any], val
     assert surely_valid(schema, values)
 
 
+REFUSED: list[tuple[dict[str, Any], dict[str, Any]]] = [
+    ({"type": "object", "properties": {"a": {"enum": [[1]]}}}, {"a": [True]}),  # jsonschema: True is not 1
+    ({"type": "object", "properties": {"a": {"enum": [{"k": 1}]}}}, {"a": {"k": True}}),
+    ({"type": "object", "properties": {"a": {"type": "integer"}}}, {"a": 1.0}),  # never vouched an integer
+    ({"type": "object", "properties": {}, "additionalProperties": {"type": "integer"}}, {"b": "x"}),
+    ({"type": "object", "properties": {"a": {}}, "minProperties": 2}, {"a": 1}),
+    ({"type": "object", "properties": {"a": {"type": "string", "maxLength": 1}}}, {"a": "long"}),
+    ({"type": "string"}, {}),
+]
+
+
+@pytest.mark.parametrize(("schema", "values"), REFUSED)
+def test_what_the_quick_check_does_not_fully_understand_goes_to_jsonschema(
+    schema: dict[str, Any], values: dict[str, Any]
+) -> None:
+    assert not surely_valid(schema, values)
+
+
 @pytest.mark.parametrize(
     ("values", "problem"),
     [
