@@ -377,9 +377,21 @@ def test_a_starting_note_that_names_no_live_session_is_not_waited_for(config: Pa
     key = session_client.session_key("legacy", config)
     directory = session_client.sessions_dir()
     directory.mkdir(parents=True, mode=0o700, exist_ok=True)
+    note = session_client.starting_path(key)
     for pid in (2**22 + 12345, os.getpid()):
-        session_client.starting_path(key).write_text(str(pid))
+        note.write_text(str(pid))
         assert run_bounded(lambda: session_client.started_info(key, 600)) is None
+    # A planted link in its place is not followed, even to a note naming a live session.
+    spawned = launch.spawn("legacy", config, 30, started_by=launch.BY_KEEP_ALIVE)
+    assert spawned is not None
+    try:
+        elsewhere = workdir / "planted.starting"
+        elsewhere.write_text(str(spawned.pid))
+        note.unlink()
+        note.symlink_to(elsewhere)
+        assert run_bounded(lambda: session_client.started_info(key, 600)) is None
+    finally:
+        launch.stop({"pid": spawned.pid, "key": key, "server": "legacy"})
 
 
 def test_a_session_that_served_leaves_no_starting_note(gemma: Run, config: Path) -> None:
