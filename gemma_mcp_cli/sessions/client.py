@@ -112,6 +112,8 @@ def _starting(key: str) -> bool:
     except OSError:
         return False
     try:
+        if time.time() - os.fstat(descriptor).st_mtime > START_WAIT:
+            return False  # left by a session that never served: its pid may be another's by now
         pid = int(os.read(descriptor, 32).decode("ascii").strip())
     except (OSError, ValueError):
         return False

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -381,10 +382,14 @@ def test_a_starting_note_that_names_no_live_session_is_not_waited_for(config: Pa
     for pid in (2**22 + 12345, os.getpid()):
         note.write_text(str(pid))
         assert run_bounded(lambda: session_client.started_info(key, 600)) is None
-    # A planted link in its place is not followed, even to a note naming a live session.
+    # A planted link in its place is not followed, even to a note naming a live session; nor is
+    # a note older than any start takes (its pid may be another session's by now).
     spawned = launch.spawn("legacy", config, 30, started_by=launch.BY_KEEP_ALIVE)
     assert spawned is not None
     try:
+        old = time.time() - session_client.START_WAIT - 5
+        os.utime(note, (old, old))
+        assert run_bounded(lambda: session_client.started_info(key, 600)) is None
         elsewhere = workdir / "planted.starting"
         elsewhere.write_text(str(spawned.pid))
         note.unlink()
