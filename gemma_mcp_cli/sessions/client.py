@@ -90,7 +90,9 @@ def started_info(key: str, limit: float) -> dict[str, Any] | None:
     while info is None and _starting(key) and time.monotonic() < deadline:
         time.sleep(_START_POLL)
         info = read_info(key)
-    return info
+    # The session publishes its description before it removes the note: it may have done both
+    # between the last two looks.
+    return info if info is not None else read_info(key)
 
 
 _START_POLL = 0.005  # seconds between looks at a starting session
