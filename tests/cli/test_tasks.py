@@ -53,7 +53,7 @@ def config(write_config: Callable[..., Path], record: Path, http_server: tuple[s
         stdio_server(
             mode, "hostile_tasks_server.py", "--mode", mode, "--marker", str(record.with_suffix(".marks"))
         )
-        for mode in ("evil-id", "long-id", "huge-list", "never-result", "no-tasks")
+        for mode in ("evil-id", "long-id", "huge-list", "never-result", "no-tasks", "evil-input")
     )
     return write_config(
         stdio_server("tasks", "tasks_server.py", "--record", str(record), request_timeout=20.0)
@@ -366,6 +366,13 @@ def test_a_task_id_with_a_path_and_escapes_never_becomes_a_path_or_reaches_the_t
     files = list((tmp_path / "state" / "tasks").iterdir())
     assert len(files) == 1 and ".." not in files[0].name and "\x1b" not in files[0].name
     assert not (tmp_path / "x").exists() and not (tmp_path / "state" / "x").exists()
+
+
+def test_a_status_message_with_escapes_reaches_the_terminal_escaped(cli: Invoke, config: Path) -> None:
+    result = cli("--config", str(config), "tasks", "result", "evil-input", "t1")
+    assert result.exit_code == 8
+    assert "is waiting for input (name?" in result.stderr
+    assert "\x1b" not in result.stderr and "\u202e" not in result.stderr and "\\x1b]0;PWNED" in result.stderr
 
 
 def test_a_task_id_of_100000_characters_is_refused(cli: Invoke, config: Path, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@
 * `huge-list`: `tasks/list` answers 1000 tasks per page with a next cursor, for ever.
 * `never-result`: `tasks/result` is never answered (and the task stays `working`).
 * `no-tasks`: no `tasks` capability, though its tool claims `taskSupport: optional`.
+* `evil-input`: `tasks/get` says `input_required`, with escape sequences in its status message.
 
 `--marker FILE` gets one line per request method received (`tasks/cancel`, ...).
 """
@@ -53,6 +54,8 @@ class Server:
             self.send(ident, {"tools": [tool]})
         elif method == "tools/call":
             self.send(ident, {"task": task(self.id)})
+        elif method == "tasks/get" and self.mode == "evil-input":
+            self.send(ident, task(self.id, "input_required") | {"statusMessage": "name?" + HOSTILE})
         elif method in ("tasks/get", "tasks/cancel"):
             self.send(ident, task(self.id, "cancelled" if method == "tasks/cancel" else "working"))
         elif method == "tasks/result":
@@ -80,7 +83,9 @@ class Server:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", required=True, choices=[*IDS, "huge-list", "never-result", "no-tasks"])
+    parser.add_argument(
+        "--mode", required=True, choices=[*IDS, "huge-list", "never-result", "no-tasks", "evil-input"]
+    )
     parser.add_argument("--marker", type=Path)
     args = parser.parse_args()
     Server(args.mode, args.marker).serve()
