@@ -147,25 +147,24 @@ def keep_warm(loaded: LoadedConfig, name: str) -> bool:
         return False
     if session_client.read_info(session_client.session_key(name, loaded.source.path)) is not None:
         return False
+    return keep_warm_plain(loaded.source.path, name, config.keep_alive)
+
+
+def keep_warm_plain(config: Path | None, name: str, keep_alive: float) -> bool:
+    """Launch a keep-alive session for the next command; tell whether one was launched.
+
+    `keep_warm` calls it once its checks hold; a cold call calls it as it begins, from what a
+    plain file says (see config.plain: the plain reader made those checks, the caller trust),
+    since the earlier a session starts the sooner the next command of a loop finds it serving.
+    Never fails the command.
+    """
     try:
-        started = spawn(name, loaded.source.path, config.keep_alive, started_by=BY_KEEP_ALIVE)
+        started = spawn(name, config, keep_alive, started_by=BY_KEEP_ALIVE)
     except MCPError:
         return False
     if started is not None:
-        session_client.WARMING.add(session_client.session_key(name, loaded.source.path))
+        session_client.WARMING.add(session_client.session_key(name, config))
     return started is not None
-
-
-def keep_warm_plain(config: Path, name: str, keep_alive: float) -> None:
-    """Start a keep-alive session as a cold call begins, from what a plain file says (see config.plain).
-
-    The earlier a session starts, the sooner the next command of a loop finds it serving; the
-    checks of `keep_warm` that need the loaded configuration were made by the plain reader
-    (and trust by the caller). Never fails the command.
-    """
-    with contextlib.suppress(MCPError):
-        if spawn(name, config, keep_alive, started_by=BY_KEEP_ALIVE) is not None:
-            session_client.WARMING.add(session_client.session_key(name, config))
 
 
 def start_and_wait(loaded: LoadedConfig, name: str, idle_timeout: float) -> dict[str, Any]:
